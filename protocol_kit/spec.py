@@ -47,6 +47,7 @@ class Operation:
     raw: dict[str, Any]
     parameters: tuple[Parameter, ...]
     request_body: dict[str, Any] | None
+    request_body_pointer: str | None
     responses: dict[str, Any]
 
     @property
@@ -54,6 +55,10 @@ class Operation:
         if self.request_body is None:
             return {}
         return dict(self.request_body.get("content", {}))
+
+    def body_schema_pointer(self, media_type: str) -> str:
+        """The JSON pointer of the request body schema for one media type."""
+        return f"{self.request_body_pointer}/content/{escape_pointer(media_type)}/schema"
 
 
 @dataclass
@@ -126,12 +131,13 @@ class Spec:
                 if method not in item:
                     continue
                 raw = item[method]
-                pointer = f"#/paths/{_escape(path)}/{method}"
+                pointer = f"#/paths/{escape_pointer(path)}/{method}"
                 params = [*shared, *raw.get("parameters", [])]
                 parameters = tuple(
                     self._parameter(p, f"{pointer}/parameters/{i}") for i, p in enumerate(params)
                 )
                 body = raw.get("requestBody")
+                body_pointer = body.get("$ref", f"{pointer}/requestBody") if body else None
                 yield Operation(
                     operation_id=raw.get("operationId", f"{method} {path}"),
                     method=method.upper(),
@@ -140,6 +146,7 @@ class Spec:
                     raw=raw,
                     parameters=parameters,
                     request_body=self.resolve(body) if body is not None else None,
+                    request_body_pointer=body_pointer,
                     responses={code: self.resolve(r) for code, r in raw.get("responses", {}).items()},
                 )
 
@@ -186,5 +193,6 @@ class Spec:
         return re.compile(f"^{pattern}$")
 
 
-def _escape(path: str) -> str:
+def escape_pointer(path: str) -> str:
+    """Escape one JSON-pointer segment (RFC 6901)."""
     return path.replace("~", "~0").replace("/", "~1")

@@ -1,0 +1,1 @@
+"""The bundled OpenAPI document, shipped as package data of `protocol_kit.openapi`."""

@@ -1,0 +1,75 @@
+"""`protocol-kit serve`: run the reference server in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+import uvicorn
+
+from .spec import Spec, SpecError
+
+_DESCRIPTION = """\
+Run the reference server of the Protocol Conversations API on uvicorn. Requests are
+validated against the spec; data is kept in SQLite. Each bearer token is one account.
+One access-log line is printed per request (method, path, status, milliseconds).
+Stop it with Ctrl-C."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the reference server",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--db",
+        default="./protocol.db",
+        help="SQLite database file, created if missing; ':memory:' keeps nothing (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="TOKEN",
+        help="accept this bearer token (repeatable; each token is one account). Also read from "
+        "PROTOCOL_TOKENS (comma-separated). With none, one random token is generated and printed.",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the spec's example conversations (e.g. xgQQXg3hrtjh7AvZ) into the first "
+        "token's account, so the documentation's samples work as written",
+    )
+    parser.add_argument("--spec", default=None, help="OpenAPI document to serve (default: the bundled one)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from reference_server.app import create_app
+    from reference_server.auth import new_token
+
+    tokens = list(args.token)
+    tokens += [t.strip() for t in os.environ.get("PROTOCOL_TOKENS", "").split(",") if t.strip()]
+    if not tokens:
+        tokens = [new_token()]
+        print(f"No --token given; generated one for this run: {tokens[0]}", file=sys.stderr)
+    try:
+        spec = Spec.load(args.spec)
+        app = create_app(args.db, tokens, demo=args.demo, spec=spec)
+    except (SpecError, OSError, ValueError) as exc:
+        print(f"protocol-kit serve: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    print(
+        f"Serving the Protocol Conversations API on http://{args.host}:{args.port} "
+        f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''})",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning", lifespan="off")
+    return 0

@@ -1,0 +1,209 @@
+"""The Starlette application: routes come from the spec's paths, handlers are keyed by operationId."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from protocol_kit.spec import Spec
+
+from .auth import Accounts, account_of
+from .demo import example_conversations
+from .errors import ApiError, error_body, error_response
+from .storage import ConversationStore, ListQuery, UnknownCursor
+from .validation import MAX_BODY_BYTES, OperationRequest
+
+access_log = logging.getLogger("reference_server.access")
+
+
+@dataclass
+class Call:
+    """One authenticated request, parsed and validated against its operation."""
+
+    account: str
+    path: dict[str, str]
+    query: dict[str, Any]
+    body: dict[str, Any]
+
+
+Handler = Callable[[ConversationStore, Call], Response]
+
+
+def _list(store: ConversationStore, call: Call) -> Response:
+    if "starting_after" in call.query and "ending_before" in call.query:
+        raise ApiError(400, "Use either `starting_after` or `ending_before`, not both.")
+    try:
+        page, has_more = store.list(call.account, ListQuery(**call.query))
+    except UnknownCursor as exc:
+        name = "starting_after" if "starting_after" in call.query else "ending_before"
+        raise ApiError(
+            400, f"Query parameter `{name}`: no conversation with id `{exc}` in your account."
+        ) from exc
+    return JSONResponse({"has_more": has_more, "data": page})
+
+
+def _create(store: ConversationStore, call: Call) -> Response:
+    return JSONResponse(store.create(call.account, call.body), 201)
+
+
+def _get(store: ConversationStore, call: Call) -> Response:
+    return JSONResponse(_found(store.get(call.account, call.path["id"]), call.path["id"]))
+
+
+def _update(store: ConversationStore, call: Call) -> Response:
+    updated = store.update(call.account, call.path["id"], call.body)
+    return JSONResponse(_found(updated, call.path["id"]))
+
+
+def _delete(store: ConversationStore, call: Call) -> Response:
+    if not store.delete(call.account, call.path["id"]):
+        raise _not_found(call.path["id"])
+    return Response(status_code=204)
+
+
+HANDLERS: dict[str, Handler] = {
+    "listConversations": _list,
+    "createConversation": _create,
+    "getConversation": _get,
+    "updateConversation": _update,
+    "deleteConversation": _delete,
+}
+
+
+def _found(conversation: dict[str, Any] | None, conversation_id: str) -> dict[str, Any]:
+    if conversation is None:
+        raise _not_found(conversation_id)
+    return conversation
+
+
+def _not_found(conversation_id: str) -> ApiError:
+    shown = conversation_id if len(conversation_id) <= 40 else conversation_id[:40] + "…"
+    return ApiError(404, f"No conversation with id `{shown}` in your account.")
+
+
+def create_app(
+    db: str | Path = ":memory:",
+    tokens: Iterable[str] = (),
+    *,
+    demo: bool = False,
+    spec: Spec | None = None,
+) -> Starlette:
+    """The reference server for ``spec`` (default: the bundled one), storing in ``db``."""
+    spec = spec or Spec.load()
+    tokens = list(tokens)
+    accounts = Accounts(tokens)
+    store = ConversationStore(str(db))
+    if demo:
+        store.load(account_of(tokens[0]), example_conversations(spec))
+
+    routes = []
+    by_path: dict[str, dict[str, tuple[OperationRequest, Handler]]] = {}
+    for operation in spec.operations():
+        if operation.operation_id not in HANDLERS:
+            raise ValueError(f"no handler for operation {operation.operation_id!r}")
+        by_path.setdefault(operation.path, {})[operation.method] = (
+            OperationRequest(spec, operation),
+            HANDLERS[operation.operation_id],
+        )
+    for path, methods in by_path.items():
+        route = Route(path, _endpoint(methods, accounts, store), methods=list(methods))
+        route.methods = set(methods)  # Starlette adds HEAD to GET routes; the contract doesn't
+        routes.append(route)
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            HTTPException: _http_exception,
+            ApiError: lambda request, exc: error_response(exc),
+            Exception: _server_error,
+        },
+    )
+    app.state.store = store
+    app.add_middleware(_AccessLog)
+    return app
+
+
+def _endpoint(
+    methods: dict[str, tuple[OperationRequest, Handler]],
+    accounts: Accounts,
+    store: ConversationStore,
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        operation, handler = methods[request.method]
+        account = accounts.authenticate(request.headers.get("authorization"))
+        if not operation.path_is_valid(request.path_params):
+            raise _not_found(str(request.path_params.get("id", "")))
+        query = operation.parse_query(request.query_params.multi_items())
+        body: dict[str, Any] = {}
+        if operation.operation.request_body is not None:
+            body = operation.parse_body(request.headers.get("content-type"), await _read(request))
+        return handler(store, Call(account, dict(request.path_params), query, body))
+
+    return endpoint
+
+
+async def _read(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = f"No such path: `{request.url.path}`."
+    elif exc.status_code == 405:
+        message = f"`{request.method}` is not allowed on `{request.url.path}`; use {exc.headers.get('Allow') if exc.headers else 'another method'}."
+    else:
+        message = exc.detail
+    return JSONResponse(error_body(exc.status_code, message), exc.status_code, exc.headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    logging.getLogger("reference_server").exception("unhandled error", exc_info=exc)
+    return JSONResponse(error_body(500, "The server failed to handle this request."), 500)
+
+
+class _AccessLog:
+    """One line per request: method, path, status, milliseconds; never headers, so never tokens."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed)

@@ -1,0 +1,52 @@
+"""Run the reference server on loopback: in a background thread (for tests and `verify`) or in the foreground."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from protocol_kit.spec import Spec
+
+from .app import create_app
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(
+    db: str | Path = ":memory:",
+    tokens: Sequence[str] = ("test-token",),
+    *,
+    demo: bool = False,
+    spec: Spec | None = None,
+    host: str = "127.0.0.1",
+) -> Iterator[str]:
+    """Start the server on a free port in a background thread; yield its base URL; stop it."""
+    app = create_app(db, tokens, demo=demo, spec=spec)
+    config = uvicorn.Config(
+        app, host=host, port=free_port(host), log_level="warning", access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="reference-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the reference server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        app.state.store.close()

@@ -1,0 +1,1 @@
+"""Jinja2 templates of the generator, shipped as package data of `protocol_kit.templates`."""
