@@ -1,0 +1,119 @@
+"""Per-language spellings of model types and values, registered as Jinja filters."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .model import TypeInfo
+
+_PY_SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool",
+               "object": "dict[str, Any]", "any": "Any"}
+_TS_SCALARS = {"string": "string", "integer": "number", "number": "number", "boolean": "boolean",
+               "object": "Record<string, unknown>", "any": "unknown"}
+_PHP_SCALARS = {"string": "string", "integer": "int", "number": "float", "boolean": "bool",
+                "object": "array", "any": "mixed"}
+
+
+def py_type(t: TypeInfo) -> str:
+    """The Python annotation: ``str | None``, ``list[Conversation]``, ..."""
+    if t.kind == "array":
+        base = f"list[{py_type(t.items)}]" if t.items else "list[Any]"
+    elif t.kind == "model":
+        base = str(t.model)
+    else:
+        base = _PY_SCALARS[t.kind]
+    return f"{base} | None" if t.nullable and base != "Any" else base
+
+
+def ts_type(t: TypeInfo) -> str:
+    """The TypeScript type: ``string | null``, ``Conversation[]``, ..."""
+    if t.kind == "array":
+        inner = ts_type(t.items) if t.items else "unknown"
+        base = f"({inner})[]" if " " in inner else f"{inner}[]"
+    elif t.kind == "model":
+        base = str(t.model)
+    elif t.enum and t.kind == "string":
+        base = " | ".join(js_literal(v) for v in t.enum)
+    else:
+        base = _TS_SCALARS[t.kind]
+    return f"{base} | null" if t.nullable else base
+
+
+def php_type(t: TypeInfo, namespace: str = "") -> str:
+    """The PHP native type declaration: ``?string``, ``array``, ``?Model\\Conversation``."""
+    if t.kind == "array":
+        base = "array"
+    elif t.kind == "model":
+        base = f"{namespace}{t.model}"
+    else:
+        base = _PHP_SCALARS[t.kind]
+    return f"?{base}" if t.nullable and base != "mixed" else base
+
+
+def php_doc_type(t: TypeInfo) -> str:
+    """The phpdoc type, which can say what an array holds: ``list<Conversation>|null``."""
+    if t.kind == "array":
+        base = f"list<{php_doc_type(t.items)}>" if t.items else "list<mixed>"
+    elif t.kind == "model":
+        base = str(t.model)
+    else:
+        base = _PHP_SCALARS[t.kind]
+    return f"{base}|null" if t.nullable and base != "mixed" else base
+
+
+def py_literal(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return {None: "None", True: "True", False: "False"}[value]
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def js_literal(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def php_literal(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def curl_value(value: Any) -> str:
+    """A form value as the seed page's cURL samples write it: strings quoted, the rest bare."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value)
+
+
+def camel(name: str) -> str:
+    """``starting_after`` → ``startingAfter``."""
+    head, *rest = re.split(r"[_\-\s]+", name)
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def snake(name: str) -> str:
+    """``ConversationList`` → ``conversation_list``."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+FILTERS = {
+    "py_type": py_type,
+    "ts_type": ts_type,
+    "php_type": php_type,
+    "php_doc_type": php_doc_type,
+    "py_literal": py_literal,
+    "js_literal": js_literal,
+    "php_literal": php_literal,
+    "curl_value": curl_value,
+    "camel": camel,
+    "snake": snake,
+}

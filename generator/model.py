@@ -1,0 +1,194 @@
+"""The intermediate model: everything the client and docs templates need, decided once from the spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    """The type of a property or parameter, with `$ref`s and `anyOf [X, null]` already seen through.
+
+    ``kind`` is one of ``string``, ``integer``, ``number``, ``boolean``, ``array``, ``object``
+    (a free-form object), ``model`` (a named object schema, see ``model``) or ``any``.
+    ``display`` is the word the docs show: the ``format`` for integers/numbers that have one
+    (``timestamp``), else the JSON type (ids are ``string``), or the model's name.
+    """
+
+    kind: str
+    display: str
+    nullable: bool = False
+    format: str | None = None
+    items: TypeInfo | None = None
+    model: str | None = None
+    enum: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Property:
+    """A property of a model, or an attribute of a request body."""
+
+    name: str
+    type: TypeInfo
+    description: str
+    required: bool
+    pointer: str
+    constraints: dict[str, Any] = field(default_factory=dict)
+    # True when the body lists the attribute in `x-required-one-of`: docs show it as required.
+    one_of_required: bool = False
+
+
+@dataclass(frozen=True)
+class Model:
+    """A named object schema from ``components/schemas`` (``Conversation``)."""
+
+    name: str
+    description: str
+    properties: tuple[Property, ...]
+    pointer: str
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A path or query parameter; ``constraints`` holds minimum/maximum/pattern/default/...."""
+
+    name: str
+    location: str
+    required: bool
+    type: TypeInfo
+    description: str
+    pointer: str
+    constraints: dict[str, Any] = field(default_factory=dict)
+    example: Any = None
+    has_example: bool = False
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    summary: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class RequestBody:
+    required: bool
+    description: str
+    media_types: tuple[str, ...]
+    attributes: tuple[Property, ...]
+    # Exactly one of these attributes must be given (from the schema's `x-required-one-of`).
+    required_one_of: tuple[str, ...]
+    examples: tuple[Example, ...]
+    pointer: str
+
+
+@dataclass(frozen=True)
+class Response:
+    """One declared response. ``kind``: ``model``, ``page``, ``empty`` or ``error``."""
+
+    status: str
+    description: str
+    kind: str
+    model: str | None
+    examples: tuple[Example, ...]
+    pointer: str
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """How a list operation pages: the item model and the cursor/limit parameter names."""
+
+    model: str
+    after_param: str
+    before_param: str | None
+    limit_param: str | None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Example arguments for an operation's code samples, taken from the spec's examples.
+
+    ``path_args``: path parameter examples, in path order. ``query``: query parameters that have
+    an example (the cURL sample shows them; SDK samples rely on defaults). ``body``: the first
+    request body example, or None. ``url_path``: the path with the path examples filled in.
+    """
+
+    path_args: tuple[tuple[str, Any], ...]
+    query: tuple[tuple[str, Any], ...]
+    body: tuple[tuple[str, Any], ...] | None
+    url_path: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One HTTP operation as a method of its resource (``name``: ``list``, ``create``, ...)."""
+
+    operation_id: str
+    name: str
+    method: str
+    path: str
+    summary: str
+    description: str
+    path_params: tuple[Parameter, ...]
+    query_params: tuple[Parameter, ...]
+    body: RequestBody | None
+    success: Response
+    errors: tuple[Response, ...]
+    idempotent: bool
+    pagination: Pagination | None
+    sample: Sample
+    pointer: str
+
+    @property
+    def responses(self) -> tuple[Response, ...]:
+        """Every declared response, success first, then errors in status order."""
+        return (self.success, *self.errors)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A group of operations sharing a tag with ``x-resource`` (the client namespace)."""
+
+    name: str
+    class_name: str
+    tag: str
+    description: str
+    model: Model
+    operations: tuple[Operation, ...]
+
+
+@dataclass(frozen=True)
+class ErrorClass:
+    """An error class the clients define; ``status`` None is the connection error family."""
+
+    name: str
+    status: int | None
+    description: str
+
+
+@dataclass(frozen=True)
+class ApiModel:
+    """The whole API as the generators see it."""
+
+    title: str
+    version: str
+    summary: str
+    description: str
+    base_url: str
+    spec_name: str
+    auth_description: str
+    resources: tuple[Resource, ...]
+    models: tuple[Model, ...]
+    errors: tuple[ErrorClass, ...]
+    error_model: Model
+
+    def model(self, name: str) -> Model:
+        for candidate in self.models:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    @property
+    def operations(self) -> tuple[Operation, ...]:
+        return tuple(op for resource in self.resources for op in resource.operations)

@@ -1,0 +1,25 @@
+"""The client libraries the generator writes: where their templates and output live, their names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    """One client library: ``templates/<name>/`` rendered into ``<out_dir>/``."""
+
+    name: str
+    out_dir: str
+    package: str
+    language: str
+
+
+PYTHON = Target(name="python", out_dir="clients/python", package="protocol_api", language="python")
+JAVASCRIPT = Target(name="js", out_dir="clients/js", package="@example/protocol-api",
+                    language="js")
+PHP = Target(name="php", out_dir="clients/php", package="protocol/sdk", language="php")
+# PHP's root namespace, as `new \Protocol\ApiClient($token)` on the seed page spells it.
+PHP_NAMESPACE = "Protocol"
+
+TARGETS = (PYTHON, JAVASCRIPT, PHP)
