@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from generator import command as generate_command
+
 from . import __version__
 from . import lint as lint_command
 from . import serve as serve_command
@@ -20,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     lint_command.register(subparsers)
     serve_command.register(subparsers)
+    generate_command.register(subparsers)
     return parser
 
 

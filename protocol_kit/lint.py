@@ -54,14 +54,14 @@ def run(args: argparse.Namespace) -> int:
 
 def lint(spec: Spec) -> list[Problem]:
     """Every problem in the document; empty when it passes."""
+    problems = list(_dangling_refs(spec))
+    if problems:
+        return problems  # everything after this, openapi-spec-validator included, follows references
     try:
         validate(spec.document)
     except OpenAPIValidationError as exc:
         pointer = "#/" + "/".join(escape_pointer(str(p)) for p in exc.path)
         return [Problem(pointer, f"not valid OpenAPI: {exc.message}")]
-    problems = list(_dangling_refs(spec))
-    if problems:
-        return problems  # the remaining rules follow references
     problems += _operation_texts(spec)
     problems += _error_responses(spec)
     problems += _examples(spec)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 
 import uvicorn
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         spec = Spec.load(args.spec)
         app = create_app(args.db, tokens, demo=args.demo, spec=spec)
-    except (SpecError, OSError, ValueError) as exc:
+    except (SpecError, OSError, ValueError, sqlite3.Error) as exc:
         print(f"protocol-kit serve: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)

@@ -129,6 +129,7 @@ def create_app(
             Exception: _server_error,
         },
     )
+    app.router.redirect_slashes = False  # `/v1/conversations/` is an unknown path, not a redirect
     app.state.store = store
     app.add_middleware(_AccessLog)
     return app

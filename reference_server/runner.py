@@ -14,6 +14,7 @@ import uvicorn
 from protocol_kit.spec import Spec
 
 from .app import create_app
+from .http11 import uvicorn_options
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -34,7 +35,13 @@ def running_server(
     """Start the server on a free port in a background thread; yield its base URL; stop it."""
     app = create_app(db, tokens, demo=demo, spec=spec)
     config = uvicorn.Config(
-        app, host=host, port=free_port(host), log_level="warning", access_log=False, lifespan="off"
+        app,
+        host=host,
+        port=free_port(host),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        **uvicorn_options(),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="reference-server", daemon=True)

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from jsonschema import ValidationError
-from jsonschema.exceptions import best_match
 
 from protocol_kit.spec import Operation, Spec
 
@@ -106,8 +105,8 @@ class OperationRequest:
     def _describe(self, errors: list[ValidationError], where: str) -> str:
         """One message for a person: which attribute, what was wrong, what was expected."""
         # The error about one attribute says more than a whole-object rule that failed because of it.
-        deepest = max(len(e.absolute_path) for e in errors)
-        error = best_match(e for e in errors if len(e.absolute_path) == deepest)
+        # Combinator errors are reported whole (below), not by one of their branches.
+        error = max(errors, key=lambda e: len(e.absolute_path))
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         location = f"{where} `{path.lstrip('.')}`" if path else where
         schema = error.schema if isinstance(error.schema, Mapping) else {}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install everything protocol-kit's tests need on a Debian machine with Python >= 3.11 and Node.
+# Idempotent: system packages are installed only when missing; run it as root (or with sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+command -v curl >/dev/null || apt_packages+=(curl)
+command -v php >/dev/null || apt_packages+=(php-cli)
+php -m 2>/dev/null | grep -qi '^curl$' || apt_packages+=(php-curl)
+command -v chromium >/dev/null || apt_packages+=(chromium)
+command -v wrk >/dev/null || apt_packages+=(wrk)
+command -v node >/dev/null || apt_packages+=(nodejs npm)
+if ((${#apt_packages[@]})); then
+  echo "setup: installing ${apt_packages[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+if [ -f clients/js/package-lock.json ]; then
+  npm ci --prefix clients/js --no-audit --no-fund --silent
+fi

@@ -1,0 +1,19 @@
+"""Fixtures shared by every test package: where the repository and the seed documents are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_DIR = REPO.parent / "shared" / "seed"
+
+
+@pytest.fixture(scope="session")
+def seed_page() -> str:
+    """The seed page's text; tests that compare against it skip where ../shared is absent."""
+    page = SEED_DIR / "conversations.mdx"
+    if not page.exists():
+        pytest.skip(f"the seed page {page} is not here (../shared exists only beside a checkout)")
+    return page.read_text(encoding="utf-8")

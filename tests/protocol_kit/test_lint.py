@@ -1,0 +1,82 @@
+"""`protocol-kit lint`: the bundled spec passes; each project rule catches its own kind of problem."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from protocol_kit.cli import main
+from protocol_kit.lint import lint
+from protocol_kit.spec import Spec
+
+
+def test_the_bundled_spec_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint"]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def _break_example(doc: dict[str, Any]) -> None:
+    example = doc["paths"]["/v1/conversations/{id}"]["get"]["responses"]["200"]["content"][
+        "application/json"
+    ]["examples"]["conversation"]["value"]
+    example["is_muted"] = "no"
+
+
+def _drop_summary(doc: dict[str, Any]) -> None:
+    del doc["paths"]["/v1/conversations"]["post"]["summary"]
+
+
+def _plain_error(doc: dict[str, Any]) -> None:
+    doc["components"]["responses"]["NotFound"]["content"]["application/json"]["schema"] = {
+        "type": "object"
+    }
+
+
+def _dangling_ref(doc: dict[str, Any]) -> None:
+    doc["components"]["schemas"]["Conversation"]["properties"]["id"]["$ref"] = "#/components/schemas/Nope"
+
+
+def _unused_component(doc: dict[str, Any]) -> None:
+    doc["components"]["schemas"]["Orphan"] = {"type": "string"}
+
+
+def _not_openapi(doc: dict[str, Any]) -> None:
+    doc["paths"]["/v1/conversations"]["get"]["responses"] = "everything"
+
+
+@pytest.mark.parametrize(
+    ("breakage", "pointer", "words"),
+    [
+        (_break_example, "#/paths/~1v1~1conversations~1{id}/get/responses/200/content/application~1json/examples/conversation/value/is_muted", "not of type"),
+        (_drop_summary, "#/paths/~1v1~1conversations/post", "summary"),
+        (_plain_error, "#/components/responses/NotFound", "Error"),
+        (_dangling_ref, "#/components/schemas/Conversation/properties/id", "Nope"),
+        (_unused_component, "#/components/schemas/Orphan", "never referenced"),
+        (_not_openapi, "#/paths/~1v1~1conversations/get/responses", "not valid OpenAPI"),
+    ],
+)
+def test_each_rule_reports_the_json_pointer(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    breakage: Callable[[dict[str, Any]], None],
+    pointer: str,
+    words: str,
+) -> None:
+    document = copy.deepcopy(Spec.load().document)
+    breakage(document)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    problems = lint(Spec.load(path))
+    assert any(p.pointer == pointer and words in p.message for p in problems), problems
+    assert main(["lint", str(path)]) == 1
+    assert pointer in capsys.readouterr().out
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint", str(tmp_path / "nope.yaml")]) == 2
+    assert "cannot read" in capsys.readouterr().err
