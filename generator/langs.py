@@ -105,6 +105,58 @@ def snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
+
+
+def py_path(path: str) -> str:
+    """The path as a Python f-string, each parameter percent-encoded as one segment."""
+    if "{" not in path:
+        return py_literal(path)
+    return 'f"' + re.sub(r"\{(\w+)\}", r"{_segment(\1)}", path) + '"'
+
+
+def js_path(path: str) -> str:
+    """The path as a JavaScript template literal, each parameter percent-encoded."""
+    return "`" + re.sub(r"\{(\w+)\}", r"${encodeURIComponent(\1)}", path) + "`"
+
+
+def php_path(path: str) -> str:
+    """The path as a PHP string expression, each parameter percent-encoded."""
+    parts = re.split(r"\{(\w+)\}", path)
+    pieces = [
+        (f"rawurlencode(${part})" if i % 2 else php_literal(part))
+        for i, part in enumerate(parts)
+        if part or i % 2
+    ]
+    return " . ".join(pieces)
+
+
+def py_from_json(t: TypeInfo, expr: str) -> str:
+    """A Python expression turning the JSON value ``expr`` into the typed attribute value."""
+    if t.kind == "model":
+        inner = f"{t.model}.from_dict({expr})"
+    elif t.kind == "array" and t.items is not None and t.items.kind == "model":
+        inner = f"[{t.items.model}.from_dict(item) for item in {expr}]"
+    else:
+        return expr
+    return f"None if {expr} is None else {inner}" if t.nullable else inner
+
+
+def py_to_json(t: TypeInfo, expr: str) -> str:
+    """A Python expression turning the attribute value ``expr`` back into JSON data."""
+    if t.kind == "model":
+        inner = f"{expr}.to_dict()"
+    elif t.kind == "array" and t.items is not None and t.items.kind == "model":
+        inner = f"[item.to_dict() for item in {expr}]"
+    else:
+        return expr
+    return f"None if {expr} is None else {inner}" if t.nullable else inner
+
+
+
+def suffix(names: Any, text: str) -> list[str]:
+    """Each name with ``text`` appended: ``["BadRequest"] | suffix("Error")``."""
+    return [f"{name}{text}" for name in names]
+
 FILTERS = {
     "py_type": py_type,
     "ts_type": ts_type,
@@ -116,4 +168,10 @@ FILTERS = {
     "curl_value": curl_value,
     "camel": camel,
     "snake": snake,
+    "py_path": py_path,
+    "js_path": js_path,
+    "php_path": php_path,
+    "py_from_json": py_from_json,
+    "py_to_json": py_to_json,
+    "suffix": suffix,
 }

@@ -141,6 +141,16 @@ class Operation:
     pointer: str
 
     @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        """Path parameters, then query parameters."""
+        return (*self.path_params, *self.query_params)
+
+    @property
+    def body_attributes(self) -> tuple[Property, ...]:
+        """The request body's attributes; empty when the operation takes no body."""
+        return self.body.attributes if self.body is not None else ()
+
+    @property
     def responses(self) -> tuple[Response, ...]:
         """Every declared response, success first, then errors in status order."""
         return (self.success, *self.errors)

@@ -39,16 +39,21 @@ def environment(api: ApiModel) -> jinja2.Environment:
         targets={t.name: t for t in TARGETS},
         php_namespace=PHP_NAMESPACE,
         header_text=header_text(api),
-        header=lambda prefix, suffix="": f"{prefix} {header_text(api)}{suffix}".rstrip(),
+        header=lambda prefix: _comment(prefix, header_text(api)),
     )
     return env
 
 
 def header_text(api: ApiModel) -> str:
+    """The notice every generated file starts with (two sentences, one line each)."""
     return (
-        f"{GENERATED_MARK} from {api.spec_name} ({api.title} {api.version}). "
+        f"{GENERATED_MARK} from {api.spec_name} ({api.title} {api.version}).\n"
         "Do not edit: change the spec or templates/ and run `protocol-kit generate`."
     )
+
+
+def _comment(prefix: str, text: str) -> str:
+    return "\n".join(f"{prefix} {line}" for line in text.splitlines())
 
 
 def render_all(api: ApiModel, targets: tuple[Target, ...] = TARGETS) -> dict[str, str]:
