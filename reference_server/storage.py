@@ -93,7 +93,7 @@ class ConversationStore:
             self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
 
     def create(self, account: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
-        row = {name: None for name in FIELDS}
+        row: dict[str, Any] = {name: None for name in FIELDS}
         row.update(is_pinned=False, is_muted=False, created_at=int(time.time()))
         row.update(attributes)
         with self._lock:

@@ -45,7 +45,7 @@ def test_default_limit_is_ten_newest_first(api: httpx.Client, dataset) -> None:
 
 @pytest.mark.parametrize("limit", [1, 7, 23, 100])
 def test_limit_bounds_the_page(api: httpx.Client, dataset, limit: int) -> None:
-    group, created = dataset
+    group, _ = dataset
     page = _list(api, group_id=group, limit=limit)
     assert len(page["data"]) == min(limit, 23)
     assert page["has_more"] is (limit < 23)

@@ -16,7 +16,7 @@ from reference_server.runner import running_server
 
 from .conftest import TOKEN
 
-_BLOCK = re.compile(r"```(\w+)(?: \{\{ title: '([^']*)' \}\})?\n(.*?)```", re.S)
+_BLOCK = re.compile(r"```(\w+)(?: \{\{ title: '([^']*)' \}\})?\n(.*?)```", re.DOTALL)
 
 
 def _blocks(page: str) -> list[tuple[str, str, str]]:
@@ -25,7 +25,7 @@ def _blocks(page: str) -> list[tuple[str, str, str]]:
 
 def _response_json(text: str) -> Any:
     """The page's response JSON; `// ...` marks an object the page abbreviated."""
-    return json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.M))
+    return json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.MULTILINE))
 
 
 def _curl_samples(page: str) -> list[tuple[str, Any]]:
