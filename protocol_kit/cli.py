@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from conformance import command as verify_command
 from generator import command as generate_command
 
 from . import __version__
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint_command.register(subparsers)
     serve_command.register(subparsers)
     generate_command.register(subparsers)
+    verify_command.register(subparsers)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Conformance kit: check any server against the Protocol Conversations contract (`protocol-kit verify`)."""

@@ -1,0 +1,79 @@
+"""The terminal report: live progress while running, then a summary with each failure."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+from conformance.runner import Outcome
+from conformance.verdicts import FAILED, PASSED, SKIPPED
+
+_WIDTH = 100
+
+
+class Progress:
+    """Prints one line as each group starts and finishes."""
+
+    def __init__(self, stream: TextIO = sys.stdout) -> None:
+        self.stream = stream
+
+    def __call__(self, event: str, group: str, detail: dict[str, Any]) -> None:
+        if event == "start":
+            rules = f" ({detail['rules']} rules)" if "rules" in detail else ""
+            self._write(f"▶ {group}{rules} …")
+        elif event == "done":
+            c = detail["counts"]
+            mark = "✗" if c[FAILED] else "✓"
+            self._write(f"{mark} {group}: {c[PASSED]} passed, {c[FAILED]} failed, "
+                        f"{c[SKIPPED]} skipped ({detail['seconds']:.1f} s)")
+        elif event == "note":
+            self._write(f"  {group}: {detail['message']}")
+
+    def _write(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+
+def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -> None:
+    out = stream
+    print("", file=out)
+    print(f"{'group':<14}{'passed':>8}{'failed':>8}{'skipped':>9}", file=out)
+    for group in outcome.groups:
+        c = outcome.counts(group)
+        if sum(c.values()):
+            print(f"{group:<14}{c[PASSED]:>8}{c[FAILED]:>8}{c[SKIPPED]:>9}", file=out)
+    skipped = [r for r in outcome.results if r.status == SKIPPED]
+    if skipped:
+        print("\nSkipped:", file=out)
+        for result in skipped:
+            print(f"  - {result.rule.id}: {result.reason}", file=out)
+    accepted = [r for r in outcome.results if r.status == FAILED and r.baselined]
+    if accepted:
+        print("\nFailing but accepted by the baseline: "
+              + ", ".join(r.rule.id for r in accepted), file=out)
+    for result in outcome.failed:
+        print("\n" + "─" * _WIDTH, file=out)
+        print(f"FAILED {result.rule.id} [{result.rule.group}] {result.rule.statement}", file=out)
+        print(f"  contract: {result.rule.citation}", file=out)
+        for n, finding in enumerate(result.findings, 1):
+            print(f"  {n}) {finding.message}", file=out)
+            if finding.expected:
+                print(f"     expected: {_clip(finding.expected)}", file=out)
+            if finding.actual:
+                print(f"     actual:   {_clip(finding.actual)}", file=out)
+            if finding.exchange is not None:
+                print(f"     reproduce: {finding.exchange.curl(show_secrets)}", file=out)
+        if result.omitted:
+            print(f"  … and {result.omitted} more like these", file=out)
+    for note in outcome.notes:
+        print(f"\nnote: {note}", file=out)
+    print("", file=out)
+    failed = len(outcome.failed)
+    verdict = (f"NOT CONFORMANT: {failed} rule(s) failed" if failed
+               else "CONFORMANT: no rule failed")
+    print(f"{verdict} — {outcome.counts()[PASSED]} passed, {outcome.counts()[SKIPPED]} skipped "
+          f"in {outcome.elapsed:.1f} s (seed {outcome.seed}; repeat with --seed {outcome.seed})",
+          file=out)
+
+
+def _clip(text: str, limit: int = 600) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"

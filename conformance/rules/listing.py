@@ -1,0 +1,396 @@
+"""List: limits, filters and their combinations, order, cursors in both directions, has_more."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.session import Session
+from conformance.verdicts import Rule
+
+GROUP = "list"
+DESCRIPTION = "GET /v1/conversations against a dataset the kit created and knows"
+_C = "contract issue #2 §2 Pinned contract: List"
+RULES = [
+    Rule("LIST-ORDER", GROUP,
+         "Lists are newest first: exactly the reverse order of creation, same-second creates "
+         "included", f"{_C} — order"),
+    Rule("LIST-DEFAULT-LIMIT", GROUP, "Without limit a page holds the default number of items (10)",
+         f"{_C} — limit default 10"),
+    Rule("LIST-LIMIT", GROUP, "limit=k returns the first k matching items (up to the maximum, 100)",
+         f"{_C} — limit 1..100"),
+    Rule("LIST-LIMIT-BOUNDS", GROUP, "limit outside 1..100 or not an integer answers 400",
+         f"{_C} — limit outside → 400"),
+    Rule("LIST-FILTER-MUTED", GROUP, "muted=true lists only muted conversations, false only unmuted",
+         f"{_C} — muted/archived/pinned"),
+    Rule("LIST-FILTER-ARCHIVED", GROUP,
+         "archived=true lists only conversations with archived_at not null (0 included), "
+         "false only the others", f"{_C} — archived means archived_at is not null"),
+    Rule("LIST-FILTER-PINNED", GROUP,
+         "pinned=true lists only conversations with is_pinned, false only the others",
+         f"{_C} — muted/archived/pinned"),
+    Rule("LIST-FILTER-GROUP", GROUP, "group_id lists only that group's conversations",
+         f"{_C} — group_id"),
+    Rule("LIST-FILTER-COMBINED", GROUP, "Filters combine with AND", f"{_C} — filters combine with AND"),
+    Rule("LIST-FILTER-VALUES", GROUP,
+         "A boolean filter other than true/false, or a group_id that is not an id, answers 400",
+         f"{_C} — other values → 400; Ids"),
+    Rule("LIST-CURSOR-FORWARD", GROUP,
+         "Walking with starting_after visits every matching item once, in order, at any limit",
+         f"{_C} — starting_after"),
+    Rule("LIST-CURSOR-BACKWARD", GROUP,
+         "Walking with ending_before gives the limit items closest to the cursor, newest first, "
+         "and visits every matching item once", f"{_C} — ending_before"),
+    Rule("LIST-CURSOR-FILTERED-OUT", GROUP,
+         "A cursor may name a conversation the filters exclude: it is a position in the whole list",
+         f"{_C} — a cursor is a position in the account's whole ordered list"),
+    Rule("LIST-HAS-MORE", GROUP,
+         "has_more is true exactly when more matching items lie beyond the page in the direction "
+         "of travel", f"{_C} — has_more"),
+    Rule("LIST-CURSOR-BOTH", GROUP, "starting_after and ending_before together answer 400",
+         f"{_C} — both at once → 400"),
+    Rule("LIST-CURSOR-UNKNOWN", GROUP,
+         "A cursor that is not one of the account's conversations (unknown, deleted, malformed) "
+         "answers 400", f"{_C} — an id that is not one of the account's conversations → 400"),
+    Rule("LIST-UNKNOWN-PARAMETER", GROUP, "Unknown query parameters are ignored",
+         "contract issue #2 §2 Pinned contract: Errors — unknown query parameters are ignored"),
+]
+
+_FILTERS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "muted": lambda c: bool(c["is_muted"]),
+    "archived": lambda c: c["archived_at"] is not None,
+    "pinned": lambda c: bool(c["is_pinned"]),
+}
+
+
+@dataclass
+class _Dataset:
+    """What the kit created, oldest first, with the state it gave each conversation."""
+
+    items: list[dict[str, Any]]
+
+    def newest_first(self, **filters: Any) -> list[str]:
+        return [c["id"] for c in reversed(self.items) if _matches(c, filters)]
+
+    def position(self, conversation_id: str) -> int:
+        """Index in the newest-first order of everything the kit created."""
+        ids = [c["id"] for c in reversed(self.items)]
+        return ids.index(conversation_id)
+
+    def page(self, limit: int, *, after: str | None = None, before: str | None = None,
+             **filters: Any) -> tuple[list[str], bool]:
+        """The page a conforming server answers, computed from the model."""
+        ordered = [c["id"] for c in reversed(self.items)]
+        if after is not None:
+            ordered = ordered[ordered.index(after) + 1:]
+        if before is not None:
+            ordered = ordered[:ordered.index(before)]
+        by_id = {c["id"]: c for c in self.items}
+        matching = [i for i in ordered if _matches(by_id[i], filters)]
+        if before is not None:
+            return matching[-limit:] if limit else [], len(matching) > limit
+        return matching[:limit], len(matching) > limit
+
+
+def _matches(conversation: dict[str, Any], filters: dict[str, Any]) -> bool:
+    for name, wanted in filters.items():
+        if name == "group_id":
+            if conversation["group_id"] != wanted:
+                return False
+        elif _FILTERS[name](conversation) != wanted:
+            return False
+    return True
+
+
+def _query(**params: Any) -> str:
+    return "&".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in params.items())
+
+
+class _Lister:
+    """Fetches pages and compares them with the model, recording verdicts."""
+
+    def __init__(self, s: Session, data: _Dataset) -> None:
+        self.s, self.data = s, data
+
+    def fetch(self, rule_id: str, **params: Any) -> tuple[list[str], bool] | None:
+        exchange = self.s.list(**params)
+        page = self.s.page(exchange)
+        self.s.expect(rule_id, page is not None,
+                      f"GET ?{_query(**params)} must answer 200 with a list page",
+                      expected="200 {has_more, data}", actual=exchange.summary(), exchange=exchange)
+        self._last = exchange
+        if page is None:
+            return None
+        return [c["id"] for c in page[0]], page[1]
+
+    def compare(self, rule_id: str, params: dict[str, Any], expected: tuple[list[str], bool],
+                *, has_more_rule: str = "LIST-HAS-MORE") -> list[str] | None:
+        got = self.fetch(rule_id, **params)
+        if got is None:
+            return None
+        ids, has_more = got
+        query = _query(**params)
+        self.s.expect(rule_id, ids == expected[0], f"GET ?{query} must list exactly the expected "
+                      "ids in order", expected=self._label(expected[0]), actual=self._label(ids),
+                      exchange=self._last)
+        if ids == expected[0]:
+            self.s.expect(has_more_rule, has_more == expected[1],
+                          f"GET ?{query}: has_more must be {str(expected[1]).lower()}",
+                          expected=expected[1], actual=has_more, exchange=self._last)
+        return ids
+
+    def _label(self, ids: list[str]) -> str:
+        """Ids with their creation index, so a reader sees off-by-one and order mistakes."""
+        index = {c["id"]: n for n, c in enumerate(self.data.items)}
+        return "[" + ", ".join(f"#{index[i]}" if i in index else f"{i}(foreign)" for i in ids) + "]"
+
+
+def _build(s: Session) -> tuple[_Dataset, str, str, str]:
+    """Create the dataset: a bulk group of max+1, then 24 conversations covering every
+    muted/pinned/archived combination three times, with another group and a contact
+    conversation interleaved."""
+    items: list[dict[str, Any]] = []
+    bulk, main, side = s.new_id(), s.new_id(), s.new_id()
+
+    def make(body: dict[str, Any]) -> dict[str, Any]:
+        exchange = s.create(body)
+        made = s.conversation(exchange)
+        s.setup(exchange.status == 201 and made is not None, "could not create the list dataset",
+                exchange)
+        assert made is not None
+        items.append(made)
+        return made
+
+    for _ in range(s.contract.limit_bounds[1] + 1):
+        make({"group_id": bulk})
+    combos = list(itertools.product([False, True], repeat=3)) * 3
+    s.rng.shuffle(combos)
+    zero_used = False
+    for n, (muted, pinned, archived) in enumerate(combos):
+        if n % 5 == 2:
+            make({"group_id": side})
+        if n == 11:
+            make({"contact_id": s.new_id()})
+        made = make({"group_id": main})
+        change: dict[str, Any] = {}
+        if muted:
+            change["is_muted"] = True
+        if pinned:
+            change["is_pinned"] = True
+        if archived:
+            # archived_at = 0 is archived too: a truthiness bug must show.
+            change["archived_at"] = 0 if not zero_used else 1_500_000_000 + s.rng.randrange(10**8)
+            zero_used = True
+        if n % 3 == 0:
+            # A pinned message does not make the conversation pinned.
+            change["pinned_message_id"] = s.new_id()
+        if change:
+            exchange = s.put(made["id"], change)
+            made.update(change)
+            s.setup(exchange.status == 200 and exchange.json == made,
+                    "could not update the list dataset", exchange)
+    return _Dataset(items), bulk, main, side
+
+
+def check(s: Session) -> None:
+    data, bulk, main, side = _build(s)
+    lister = _Lister(s, data)
+    low, high, default = s.contract.limit_bounds
+    everything = data.newest_first()
+    main_ids = data.newest_first(group_id=main)
+    n = len(main_ids)
+
+    # Order: the group, the whole account's newest items (all the kit's), the bulk group.
+    lister.compare("LIST-ORDER", {"group_id": main, "limit": high}, (main_ids, False))
+    recent = everything[:high]
+    got = lister.fetch("LIST-ORDER", limit=high)
+    if got is not None:
+        s.expect("LIST-ORDER", got[0] == recent, "the unfiltered list must start with the kit's "
+                 "conversations, newest first", expected=lister._label(recent),
+                 actual=lister._label(got[0]), exchange=lister._last)
+
+    lister.compare("LIST-DEFAULT-LIMIT", {"group_id": main}, data.page(default, group_id=main))
+    lister.compare("LIST-DEFAULT-LIMIT", {"group_id": bulk}, data.page(default, group_id=bulk))
+    for limit in sorted({low, 2, 7, n - 1, n, n + 1, high}):
+        lister.compare("LIST-LIMIT", {"group_id": main, "limit": limit},
+                       data.page(limit, group_id=main))
+    page = lister.compare("LIST-LIMIT", {"group_id": bulk, "limit": high},
+                          data.page(high, group_id=bulk))
+    if page:
+        lister.compare("LIST-LIMIT", {"group_id": bulk, "limit": high, "starting_after": page[-1]},
+                       data.page(high, group_id=bulk, after=page[-1]))
+    for bad in (low - 1, high + 1, -1, "abc", "1.5", "5x"):
+        exchange = s.list(limit=bad)
+        s.expect_status("LIST-LIMIT-BOUNDS", exchange, 400, f"limit={bad} must answer 400")
+
+    _check_filters(s, lister, data, main, side, high)
+    _check_cursors(s, lister, data, main, side, bulk)
+
+    baseline = lister.fetch("LIST-UNKNOWN-PARAMETER", group_id=main, limit=high)
+    for extra in ({"foo": "bar"}, {"order": "asc", "offset": "3"}):
+        got = lister.fetch("LIST-UNKNOWN-PARAMETER", group_id=main, limit=high, **extra)
+        s.expect("LIST-UNKNOWN-PARAMETER", baseline is not None and got == baseline,
+                 f"unknown parameters {extra} must not change the answer",
+                 expected=baseline, actual=got, exchange=lister._last)
+
+
+def _check_filters(s: Session, lister: _Lister, data: _Dataset, main: str, side: str,
+                   high: int) -> None:
+    for name in _FILTERS:
+        rule_id = f"LIST-FILTER-{name.upper()}"
+        for value in (True, False):
+            lister.compare(rule_id, {"group_id": main, name: value, "limit": high},
+                           (data.newest_first(group_id=main, **{name: value}), False))
+            # Without group_id the kit's conversations are the account's newest: the page starts
+            # with the kit's matching ones, and every item on it must match.
+            exchange = s.list(**{name: value, "limit": high})
+            page = s.page(exchange)
+            expected = data.newest_first(**{name: value})[:high]
+            ok = page is not None and all(_FILTERS[name](c) == value for c in page[0]) and \
+                [c["id"] for c in page[0]][:len(expected)] == expected
+            s.expect(rule_id, ok, f"GET ?{name}={str(value).lower()} without group_id must list "
+                     "only matching conversations, the kit's first", expected=lister._label(expected),
+                     actual=lister._label([c["id"] for c in page[0]]) if page else exchange.summary(),
+                     exchange=exchange)
+        for bad in ("yes", "1", "maybe"):
+            exchange = s.list(**{name: bad})
+            s.expect_status("LIST-FILTER-VALUES", exchange, 400, f"{name}={bad} must answer 400")
+    for group in (side, s.new_id()):
+        lister.compare("LIST-FILTER-GROUP", {"group_id": group, "limit": high},
+                       (data.newest_first(group_id=group), False))
+    for bad in ("abc", "a" * (s.contract.id_length + 1)):
+        exchange = s.list(group_id=bad)
+        s.expect_status("LIST-FILTER-VALUES", exchange, 400, f"group_id={bad} must answer 400")
+    for muted, pinned, archived in itertools.product([True, False], repeat=3):
+        filters = {"muted": muted, "pinned": pinned, "archived": archived}
+        lister.compare("LIST-FILTER-COMBINED", {"group_id": main, **filters, "limit": high},
+                       (data.newest_first(group_id=main, **filters), False))
+    for filters in ({"muted": True, "pinned": False}, {"archived": False, "pinned": True},
+                    {"archived": True, "muted": False}):
+        lister.compare("LIST-FILTER-COMBINED", {"group_id": main, **filters, "limit": high},
+                       (data.newest_first(group_id=main, **filters), False))
+        exchange = s.list(**filters, limit=high)
+        page = s.page(exchange)
+        ok = page is not None and all(
+            all(_FILTERS[k](c) == v for k, v in filters.items()) for c in page[0])
+        s.expect("LIST-FILTER-COMBINED", ok, f"GET ?{_query(**filters)} without group_id must "
+                 "list only conversations matching every filter", expected="all items match",
+                 actual=exchange.summary(), exchange=exchange)
+
+
+def _walk_forward(lister: _Lister, data: _Dataset, limit: int | None, **filters: Any) -> None:
+    expected_all = data.newest_first(**filters)
+    seen: list[str] = []
+    cursor: str | None = None
+    for _ in range(len(expected_all) + 2):
+        params: dict[str, Any] = dict(filters)
+        if limit is not None:
+            params["limit"] = limit
+        if cursor is not None:
+            params["starting_after"] = cursor
+        size = limit if limit is not None else lister.s.contract.limit_bounds[2]
+        expected = data.page(size, after=cursor, **filters)
+        got = lister.fetch("LIST-CURSOR-FORWARD", **params)
+        if got is None:
+            return
+        ids, has_more = got
+        if not lister.s.expect("LIST-CURSOR-FORWARD", ids == expected[0],
+                               f"GET ?{_query(**params)} must be the next page",
+                               expected=lister._label(expected[0]), actual=lister._label(ids),
+                               exchange=lister._last):
+            return
+        lister.s.expect("LIST-HAS-MORE", has_more == expected[1],
+                        f"GET ?{_query(**params)}: has_more must be {str(expected[1]).lower()}",
+                        expected=expected[1], actual=has_more, exchange=lister._last)
+        seen += ids
+        if not has_more or not ids:
+            break
+        cursor = ids[-1]
+    lister.s.expect("LIST-CURSOR-FORWARD", seen == expected_all,
+                    f"a forward walk (limit={limit}, {_query(**filters)}) must visit every "
+                    "matching item exactly once", expected=lister._label(expected_all),
+                    actual=lister._label(seen))
+
+
+def _walk_backward(lister: _Lister, data: _Dataset, limit: int, start: str, **filters: Any) -> None:
+    """From ``start`` (exclusive) towards the newest item, page by page."""
+    expected_all = data.page(10**9, before=start, **filters)[0]
+    seen: list[str] = []
+    cursor = start
+    for _ in range(len(expected_all) + 2):
+        params = {**filters, "limit": limit, "ending_before": cursor}
+        expected = data.page(limit, before=cursor, **filters)
+        got = lister.fetch("LIST-CURSOR-BACKWARD", **params)
+        if got is None:
+            return
+        ids, has_more = got
+        if not lister.s.expect("LIST-CURSOR-BACKWARD", ids == expected[0],
+                               f"GET ?{_query(**params)} must be the {limit} items just before "
+                               "the cursor, newest first", expected=lister._label(expected[0]),
+                               actual=lister._label(ids), exchange=lister._last):
+            return
+        lister.s.expect("LIST-HAS-MORE", has_more == expected[1],
+                        f"GET ?{_query(**params)}: has_more must be {str(expected[1]).lower()}",
+                        expected=expected[1], actual=has_more, exchange=lister._last)
+        seen = ids + seen
+        if not has_more or not ids:
+            break
+        cursor = ids[0]
+    lister.s.expect("LIST-CURSOR-BACKWARD", seen == expected_all,
+                    f"a backward walk (limit={limit}, {_query(**filters)}) must visit every "
+                    "matching item exactly once", expected=lister._label(expected_all),
+                    actual=lister._label(seen))
+
+
+def _check_cursors(s: Session, lister: _Lister, data: _Dataset, main: str, side: str,
+                   bulk: str) -> None:
+    main_ids = data.newest_first(group_id=main)
+    n = len(main_ids)
+    oldest, newest = main_ids[-1], main_ids[0]
+    for limit in (1, 3, 7, None, n):
+        _walk_forward(lister, data, limit, group_id=main)
+    _walk_forward(lister, data, 2, group_id=main, muted=True)
+    _walk_forward(lister, data, 1, group_id=main, archived=False, pinned=True)
+    _walk_forward(lister, data, 4, group_id=main, pinned=False)
+    for limit in (1, 4, 7, n):
+        _walk_backward(lister, data, limit, oldest, group_id=main)
+    _walk_backward(lister, data, 2, oldest, group_id=main, pinned=True)
+    _walk_backward(lister, data, 3, oldest, group_id=main, archived=True, muted=False)
+
+    ends = [({"group_id": main, "starting_after": oldest}, ([], False)),
+            ({"group_id": main, "ending_before": newest}, ([], False)),
+            ({"group_id": bulk, "starting_after": data.newest_first(group_id=bulk)[-1]}, ([], False))]
+    for params, expected in ends:
+        lister.compare("LIST-CURSOR-FORWARD" if "starting_after" in params else
+                       "LIST-CURSOR-BACKWARD", params, expected)
+
+    side_ids = data.newest_first(group_id=side)
+    middle = side_ids[len(side_ids) // 2]
+    unmuted = data.newest_first(group_id=main, muted=False)[len(main_ids) // 4]
+    for cursor, filters in ((middle, {"group_id": main}), (unmuted, {"group_id": main, "muted": True}),
+                            (main_ids[n // 2], {"group_id": side})):
+        for limit in (2, 5):
+            lister.compare("LIST-CURSOR-FILTERED-OUT", {**filters, "limit": limit,
+                           "starting_after": cursor}, data.page(limit, after=cursor, **filters))
+            lister.compare("LIST-CURSOR-FILTERED-OUT", {**filters, "limit": limit,
+                           "ending_before": cursor}, data.page(limit, before=cursor, **filters))
+
+    exchange = s.list(group_id=main, starting_after=main_ids[2], ending_before=main_ids[5])
+    s.expect_status("LIST-CURSOR-BOTH", exchange, 400,
+                    "starting_after and ending_before together must answer 400")
+    gone_ex = s.create({"group_id": s.new_id()})
+    gone = s.conversation(gone_ex)
+    unknown = [s.new_id(), "abc", newest.swapcase()]
+    if gone is not None:
+        s.send("DELETE", s.contract.item(gone["id"]))
+        unknown.append(gone["id"])
+    for cursor in unknown:
+        if cursor == newest:
+            continue
+        for name in ("starting_after", "ending_before"):
+            exchange = s.list(**{name: cursor})
+            s.expect_status("LIST-CURSOR-UNKNOWN", exchange, 400,
+                            f"{name}={cursor} (not one of the account's conversations) must "
+                            "answer 400")

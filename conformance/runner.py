@@ -1,0 +1,140 @@
+"""Run a verification: preflight, the behavioural groups in order, the schemathesis phase, clean-up."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.contract import Contract
+from conformance.rules import GROUPS
+from conformance.session import Account, Session
+from conformance.transport import Transport
+from conformance.verdicts import FAILED, PASSED, SKIPPED, Blocked, Ledger, RuleResult
+
+FUZZ_GROUP = "schemathesis"
+GROUP_NAMES = [group.name for group in GROUPS] + [FUZZ_GROUP]
+
+
+class CouldNotRun(Exception):
+    """The run cannot start: server unreachable, token rejected, bad arguments (exit 2)."""
+
+
+@dataclass
+class Options:
+    base_url: str
+    token: str
+    other_token: str | None = None
+    seed: int = 0
+    max_examples: int = 10
+    workers: int = 1
+    groups: list[str] = field(default_factory=lambda: list(GROUP_NAMES))
+
+
+@dataclass
+class Outcome:
+    """Everything a report needs."""
+
+    base_url: str
+    seed: int
+    groups: list[str]
+    results: list[RuleResult]
+    durations: dict[str, float]
+    started_at: float
+    elapsed: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def counts(self, group: str | None = None) -> dict[str, int]:
+        counted = {PASSED: 0, FAILED: 0, SKIPPED: 0}
+        for result in self.results:
+            if group is None or result.rule.group == group:
+                counted[result.status] += 1
+        return counted
+
+    @property
+    def failed(self) -> list[RuleResult]:
+        return [r for r in self.results if r.status == FAILED and not r.baselined]
+
+
+# progress(event, group, detail): "start"/"done" per group, "note" for phase messages.
+Progress = Callable[[str, str, dict[str, Any]], None]
+
+
+def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
+    started = time.time()
+    transport = Transport(options.base_url)
+    main = Account("main", options.token)
+    other = Account("other", options.other_token) if options.other_token else None
+    selected = [g for g in GROUPS if g.name in options.groups]
+    ledger = Ledger([rule for group in selected for rule in group.rules])
+    session = Session(contract, transport, ledger, options.seed, main, other)
+    outcome = Outcome(options.base_url, options.seed, options.groups, [], {}, started)
+    try:
+        _preflight(session)
+        for group in selected:
+            progress("start", group.name, {"rules": len(group.rules)})
+            began = time.monotonic()
+            _run_group(session, group.name, group.check, [r.id for r in group.rules])
+            outcome.durations[group.name] = time.monotonic() - began
+            progress("done", group.name, {"counts": _counts(ledger, group.name),
+                                          "seconds": outcome.durations[group.name]})
+    finally:
+        session.clean_up()
+        transport.close()
+    outcome.results = list(ledger.results.values())
+    if FUZZ_GROUP in options.groups:
+        from conformance.fuzzing import run_schemathesis  # imported late: schemathesis is heavy
+
+        progress("start", FUZZ_GROUP, {})
+        began = time.monotonic()
+        results, notes = run_schemathesis(contract, options, progress)
+        outcome.results += results
+        outcome.notes += notes
+        outcome.durations[FUZZ_GROUP] = time.monotonic() - began
+        progress("done", FUZZ_GROUP, {"counts": outcome.counts(FUZZ_GROUP),
+                                      "seconds": outcome.durations[FUZZ_GROUP]})
+    outcome.elapsed = time.time() - started
+    return outcome
+
+
+def _counts(ledger: Ledger, group: str) -> dict[str, int]:
+    counted = {PASSED: 0, FAILED: 0, SKIPPED: 0}
+    for result in ledger.results.values():
+        if result.rule.group == group:
+            counted[result.status] += 1
+    return counted
+
+
+def _preflight(session: Session) -> None:
+    """The first call decides whether the run can happen at all."""
+    for account in (session.main, session.other):
+        if account is None:
+            continue
+        exchange = session.list(account=account, limit=1)
+        if exchange.error:
+            raise CouldNotRun(f"cannot reach {session.transport.base_url}: {exchange.error}")
+        if exchange.status in (401, 403):
+            flag = "--token" if account is session.main else "--other-token"
+            raise CouldNotRun(f"the server rejected {flag} on the first call "
+                              f"(GET {session.contract.collection_path} answered {exchange.status})")
+
+
+def _run_group(session: Session, name: str, check: Callable[[Session], None],
+               rule_ids: list[str]) -> None:
+    ledger = session.ledger
+    try:
+        check(session)
+    except Blocked as blocked:
+        for rule_id in rule_ids:
+            ledger.skip(rule_id, f"blocked: {blocked}")
+    except Exception as exc:  # a server answer the kit did not foresee must not end the run
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        message = (f"the {name} checks stopped on an unexpected answer "
+                   f"({type(exc).__name__}: {exc} at {where.name}:{where.lineno})")
+        pending = [r for r in rule_ids if ledger.results[r].checks == 0] or rule_ids
+        ledger.record(pending[0], False, message=message, expected="a conforming answer",
+                      actual=f"{type(exc).__name__}: {exc}")
+        for rule_id in pending[1:]:
+            ledger.skip(rule_id, f"blocked: {message}")

@@ -1,0 +1,185 @@
+"""The state one verification run shares between its checks: server, accounts, seed, data."""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import string
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from conformance.contract import Contract
+from conformance.transport import NOT_JSON, Exchange, Transport
+from conformance.verdicts import Blocked, Ledger
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass
+class Account:
+    label: str
+    token: str
+    created: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Session:
+    """Everything a check function needs; checks talk to the server only through ``send``."""
+
+    contract: Contract
+    transport: Transport
+    ledger: Ledger
+    seed: int
+    main: Account
+    other: Account | None = None
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    # ---- ids -----------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        """A well-formed id nobody uses. Fresh per run (not per seed) so that runs against the
+        same server never collide with data an earlier run left behind."""
+        return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(self.contract.id_length))
+
+    # ---- requests ------------------------------------------------------------------------
+
+    def send(self, method: str, path: str, *, account: Account | None = None,
+             authorization: str | None = None, params: Any = None, body: Any = None,
+             media_type: str | None = None, raw: bytes | None = None,
+             headers: dict[str, str] | None = None, record: bool = True,
+             chunked: bool = False) -> Exchange:
+        """One request. ``body`` is encoded as ``media_type`` (JSON by default); ``raw`` is sent
+        as is. ``authorization`` overrides the account's bearer header ("" sends none)."""
+        account = account or self.main
+        all_headers: dict[str, str] = {}
+        if authorization is None:
+            all_headers["Authorization"] = f"Bearer {account.token}"
+        elif authorization:
+            all_headers["Authorization"] = authorization
+        content = raw
+        if body is not None:
+            media_type = media_type or JSON
+            content = _encode(body, media_type)
+        if content is not None and media_type:
+            all_headers["Content-Type"] = media_type
+        all_headers.update(headers or {})
+        return self.transport.send(method, path, headers=all_headers, params=params,
+                                   content=content, record=record, token_label=account.label,
+                                   chunked=chunked)
+
+    def create(self, body: dict[str, Any], *, account: Account | None = None,
+               media_type: str = JSON) -> Exchange:
+        """POST a create; whatever it creates is remembered for clean-up."""
+        account = account or self.main
+        exchange = self.send("POST", self.contract.collection_path, account=account, body=body,
+                             media_type=media_type)
+        self.remember(exchange, account)
+        return exchange
+
+    def remember(self, exchange: Exchange, account: Account | None = None) -> None:
+        """Note a conversation the run created (from any 2xx answer to a POST)."""
+        account = account or self.main
+        body = exchange.json
+        if 200 <= exchange.status < 300 and isinstance(body, dict) and isinstance(body.get("id"), str):
+            account.created.append(body["id"])
+
+    def get(self, conversation_id: str, account: Account | None = None) -> Exchange:
+        return self.send("GET", self.contract.item(conversation_id), account=account)
+
+    def put(self, conversation_id: str, body: Any, *, account: Account | None = None,
+            media_type: str = JSON) -> Exchange:
+        return self.send("PUT", self.contract.item(conversation_id), account=account, body=body,
+                         media_type=media_type)
+
+    def list(self, account: Account | None = None, **params: Any) -> Exchange:
+        return self.send("GET", self.contract.collection_path, account=account,
+                         params={k: _query_value(v) for k, v in params.items()})
+
+    def clean_up(self) -> None:
+        """Delete every conversation the run created (unrecorded: not part of any verdict)."""
+        for account in (self.main, self.other):
+            if account is None:
+                continue
+            for conversation_id in account.created:
+                self.send("DELETE", self.contract.item(conversation_id), account=account,
+                          record=False)
+            account.created.clear()
+
+    # ---- verdicts ------------------------------------------------------------------------
+
+    def expect(self, rule_id: str, ok: bool, message: str, *, expected: Any = "",
+               actual: Any = "", exchange: Exchange | None = None) -> bool:
+        return self.ledger.record(rule_id, ok, message=message, expected=_text(expected),
+                                  actual=_text(actual), exchange=exchange)
+
+    def expect_status(self, rule_id: str, exchange: Exchange, status: int, message: str) -> bool:
+        return self.expect(rule_id, exchange.status == status, message, expected=str(status),
+                           actual=exchange.summary(), exchange=exchange)
+
+    def require(self, rule_id: str, ok: bool, message: str, **details: Any) -> None:
+        """Like ``expect``, but stop the check function when it fails."""
+        if not self.expect(rule_id, ok, message, **details):
+            raise Blocked(f"{rule_id} failed: {message}")
+
+    def setup(self, ok: bool, message: str, exchange: Exchange | None = None) -> None:
+        """Stop the check function when the data it needs could not be made; its rules are
+        reported skipped (the rules about creating and updating report the cause)."""
+        if not ok:
+            detail = f": {exchange.summary()}" if exchange is not None else ""
+            raise Blocked(f"{message}{detail}")
+
+    def conversation(self, exchange: Exchange) -> dict[str, Any] | None:
+        """The response body if it is a schema-valid conversation, else None."""
+        body = exchange.json
+        if body is NOT_JSON or self.contract.schema_errors(self.contract.conversation_pointer, body):
+            return None
+        return dict(body)
+
+    def require_created(self, rule_id: str, exchange: Exchange, message: str) -> dict[str, Any]:
+        """The created conversation, or stop: nothing downstream can run without it."""
+        conversation = self.conversation(exchange)
+        self.require(rule_id, exchange.status == 201 and conversation is not None, message,
+                     expected="201 with a conversation object", actual=exchange.summary(),
+                     exchange=exchange)
+        assert conversation is not None
+        return conversation
+
+    def page(self, exchange: Exchange) -> tuple[list[dict[str, Any]], bool] | None:
+        """(data, has_more) if the response is a schema-valid list page, else None."""
+        body = exchange.json
+        if exchange.status != 200 or body is NOT_JSON:
+            return None
+        if self.contract.schema_errors(self.contract.list_pointer, body):
+            return None
+        return list(body["data"]), bool(body["has_more"])
+
+
+def _encode(body: Any, media_type: str) -> bytes:
+    if media_type == FORM:
+        return urlencode([(k, _form_value(v)) for k, v in body.items()]).encode()
+    return json.dumps(body).encode()
+
+
+def _form_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)

@@ -1,0 +1,152 @@
+"""Raw HTTP to the server under test: every request/response pair is kept as a transcript."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+NOT_JSON: Any = object()  # marker: the response body was not parseable JSON
+_TRANSCRIPT_BODY_LIMIT = 2000
+_CURL_BODY_LIMIT = 4000
+
+
+@dataclass
+class Exchange:
+    """One request and what came back (or the transport error instead)."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: bytes
+    status: int = 0
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: bytes = b""
+    error: str | None = None
+    token_label: str = "token"
+
+    @property
+    def json(self) -> Any:
+        """The parsed response body, or ``NOT_JSON``."""
+        if not hasattr(self, "_json"):
+            try:
+                self._json = json.loads(self.response_body) if self.response_body else NOT_JSON
+            except (ValueError, UnicodeDecodeError):
+                self._json = NOT_JSON
+        return self._json
+
+    @property
+    def content_type(self) -> str:
+        return self.response_headers.get("content-type", "")
+
+    def summary(self) -> str:
+        """The status and a short excerpt of the body, for "actual" columns."""
+        if self.error:
+            return f"no response ({self.error})"
+        excerpt = self.response_body[:200].decode("utf-8", "replace")
+        more = "…" if len(self.response_body) > 200 else ""
+        return f"{self.status} {excerpt}{more}".strip()
+
+    def transcript(self, show_secrets: bool = False) -> str:
+        """The request and response as text, like an HTTP trace."""
+        lines = [f"> {self.method} {self.url}"]
+        for name, value in self.request_headers.items():
+            lines.append(f"> {name}: {_redact(name, value, show_secrets)}")
+        if self.request_body:
+            lines.append(">")
+            lines.append(_excerpt(self.request_body))
+        lines.append("")
+        if self.error:
+            lines.append(f"< (no response: {self.error})")
+            return "\n".join(lines)
+        lines.append(f"< {self.status}")
+        for name, value in self.response_headers.items():
+            lines.append(f"< {name}: {value}")
+        if self.response_body:
+            lines.append("<")
+            lines.append(_excerpt(self.response_body))
+        return "\n".join(lines)
+
+    def curl(self, show_secrets: bool = False) -> str:
+        """A copy-pasteable command that sends the same request."""
+        parts = ["curl", "-i", "-X", self.method, shlex.quote(self.url)]
+        for name, value in self.request_headers.items():
+            if name.lower() in ("content-length", "host", "accept-encoding", "connection",
+                                "user-agent", "accept", "transfer-encoding"):
+                continue
+            parts += ["-H", shlex.quote(f"{name}: {_redact(name, value, show_secrets)}")]
+        body = self.request_body
+        if body and len(body) > _CURL_BODY_LIMIT and body.strip(b" ") != body:
+            # The kit's large bodies are JSON padded with spaces: rebuild them instead of pasting.
+            core, pad = body.rstrip(b" }"), len(body) - len(body.rstrip(b" }"))
+            script = f"print({core.decode()!r} + ' ' * {pad - 1} + '}}', end='')"
+            parts += ["--data-binary", f'"$(python3 -c {shlex.quote(script)})"']
+        elif body:
+            parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]
+        return " ".join(parts)
+
+
+def _redact(name: str, value: str, show_secrets: bool) -> str:
+    if show_secrets or name.lower() != "authorization":
+        return value
+    scheme, _, credential = value.partition(" ")
+    return f"{scheme} <redacted>" if credential else "<redacted>"
+
+
+def _excerpt(body: bytes) -> str:
+    text = body[:_TRANSCRIPT_BODY_LIMIT].decode("utf-8", "replace")
+    if len(body) > _TRANSCRIPT_BODY_LIMIT:
+        text += f"… ({len(body)} bytes in all)"
+    return text
+
+
+class Transport:
+    """An httpx client bound to the server under test that records every exchange."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        # No redirects: a 3xx where the contract wants an answer is itself a finding.
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self.exchanges: list[Exchange] = []
+
+    def close(self) -> None:
+        self._client.close()
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | list[tuple[str, str]] | None = None,
+        content: bytes | None = None,
+        record: bool = True,
+        token_label: str = "token",
+        chunked: bool = False,
+    ) -> Exchange:
+        url = self.base_url + path
+        if params:
+            url = str(httpx.URL(url, params=params))
+        # An iterator makes httpx stream the body with Transfer-Encoding: chunked (no length).
+        body: Any = iter([content]) if chunked and content is not None else content
+        request = self._client.build_request(method, url, headers=headers or {}, content=body)
+        exchange = Exchange(
+            method=method,
+            url=str(request.url),
+            request_headers={k: v for k, v in request.headers.items()},
+            request_body=content or b"",
+            token_label=token_label,
+        )
+        try:
+            response = self._client.send(request)
+            exchange.status = response.status_code
+            exchange.response_headers = {k.lower(): v for k, v in response.headers.items()}
+            exchange.response_body = response.content
+        except httpx.HTTPError as exc:
+            exchange.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if record:
+            self.exchanges.append(exchange)
+        return exchange

@@ -1,0 +1,74 @@
+"""Rules, findings and the ledger that turns checks into per-rule results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from conformance.transport import Exchange
+
+PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+_MAX_FINDINGS_PER_RULE = 5
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One checkable statement of the contract."""
+
+    id: str
+    group: str
+    statement: str
+    citation: str
+
+
+@dataclass
+class Finding:
+    """One observed violation of a rule."""
+
+    message: str
+    expected: str
+    actual: str
+    exchange: Exchange | None = None
+
+
+@dataclass
+class RuleResult:
+    rule: Rule
+    status: str = SKIPPED
+    reason: str = "not run"
+    findings: list[Finding] = field(default_factory=list)
+    checks: int = 0
+    omitted: int = 0  # findings beyond the ones kept
+    baselined: bool = False
+
+
+class Blocked(Exception):
+    """A prerequisite failed: the rest of this check function cannot run meaningfully."""
+
+
+class Ledger:
+    """Collects pass/fail observations per rule id."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.results: dict[str, RuleResult] = {rule.id: RuleResult(rule) for rule in rules}
+
+    def record(self, rule_id: str, ok: bool, *, message: str = "", expected: str = "",
+               actual: str = "", exchange: Exchange | None = None) -> bool:
+        result = self.results[rule_id]
+        result.checks += 1
+        if ok:
+            if result.status == SKIPPED:
+                result.status, result.reason = PASSED, ""
+            return True
+        result.status, result.reason = FAILED, ""
+        if len(result.findings) < _MAX_FINDINGS_PER_RULE:
+            result.findings.append(Finding(message, expected, actual, exchange))
+        else:
+            result.omitted += 1
+        return False
+
+    def skip(self, rule_id: str, reason: str) -> None:
+        result = self.results[rule_id]
+        if result.status == SKIPPED:
+            result.reason = reason
+
+    def is_failed(self, rule_id: str) -> bool:
+        return self.results[rule_id].status == FAILED
