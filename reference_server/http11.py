@@ -15,6 +15,7 @@ from .errors import error_body
 # arrives in one read is not checked by h11, so `_HeaderLimit` applies the same bound to it.
 MAX_HEADER_BYTES = 16 * 1024
 MAX_HEADER_COUNT = 100
+MAX_TARGET_BYTES = 16 * 1024
 
 
 class ApiH11Protocol(H11Protocol):
@@ -42,33 +43,35 @@ class ApiH11Protocol(H11Protocol):
 
 
 class _HeaderLimit:
-    """431 in the error shape for requests with too many or too large headers."""
+    """414/431 in the error shape for an overlong target or too many or too large headers."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = scope.get("headers", [])
-        size = sum(len(name) + len(value) for name, value in headers)
-        if scope["type"] == "http" and (size > MAX_HEADER_BYTES or len(headers) > MAX_HEADER_COUNT):
-            message = (
-                f"The request headers are too large: at most {MAX_HEADER_COUNT} headers "
-                f"and {MAX_HEADER_BYTES} bytes."
-            )
-            body = json.dumps(error_body(431, message)).encode("ascii")
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 431,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode("ascii")),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-            return
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            target = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b""))
+            if target > MAX_TARGET_BYTES:
+                await _refuse(send, 414, f"The request target is longer than {MAX_TARGET_BYTES} bytes.")
+                return
+            if len(headers) > MAX_HEADER_COUNT or (
+                sum(len(name) + len(value) for name, value in headers) > MAX_HEADER_BYTES
+            ):
+                message = (
+                    f"The request headers are too large: at most {MAX_HEADER_COUNT} headers "
+                    f"and {MAX_HEADER_BYTES} bytes."
+                )
+                await _refuse(send, 431, message)
+                return
         await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = json.dumps(error_body(status, message)).encode("ascii")
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def uvicorn_options() -> dict[str, Any]:
