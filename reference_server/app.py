@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -160,11 +160,15 @@ async def _read(request: Request) -> bytes:
         raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+            chunks.append(chunk)
+    except ClientDisconnect as exc:
+        # The client hung up mid-body: its fault, not a server error (nobody is left to answer).
+        raise ApiError(400, "The request body ended before its declared length.") from exc
     return b"".join(chunks)
 
 

@@ -176,3 +176,29 @@ def test_hostile_request_gets_a_4xx_in_the_error_shape(server: _Server, entry: d
     assert healthy.status_code == 200
     assert _snapshot(server.db) == server.before
     assert not server.errors.records, [r.getMessage() for r in server.errors.records]
+
+
+def test_body_cut_short_by_the_client_is_no_server_error(server: _Server) -> None:
+    """Content-Length promises more than arrives, then the client half-closes.
+
+    No answer can be checked here: uvicorn drops any response once the client's side is closed
+    (ASGI `http.disconnect`). What can be checked is that nothing is written, the server stays
+    healthy, and the cut-off is handled as the client's fault rather than logged as a crash.
+    """
+    request = (
+        b"POST /v1/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + f"Authorization: Bearer {TOKEN}\r\n".encode()
+        + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        + b'{"contact_id": "WAz8eIbvDR60rouK"}'
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=15) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        while sock.recv(65536):
+            pass
+    healthy = httpx.get(
+        f"{server.url}/v1/conversations/{KNOWN}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    )
+    assert healthy.status_code == 200
+    assert _snapshot(server.db) == server.before
+    assert not server.errors.records, [r.getMessage() for r in server.errors.records]
