@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,6 +156,23 @@ class Operation:
         """Every declared response, success first, then errors in status order."""
         return (self.success, *self.errors)
 
+    @property
+    def required_attributes(self) -> tuple[Parameter | Property, ...]:
+        """The docs' "Required attributes": required query parameters and body attributes.
+
+        Each alternative of the body's ``x-required-one-of`` counts, as the seed page lists both
+        ``contact_id`` and ``group_id``; path parameters are part of the URL, not attributes.
+        """
+        return tuple(a for a in self._attributes() if _must_give(a))
+
+    @property
+    def optional_attributes(self) -> tuple[Parameter | Property, ...]:
+        """The docs' "Optional attributes": the query parameters and body attributes left."""
+        return tuple(a for a in self._attributes() if not _must_give(a))
+
+    def _attributes(self) -> tuple[Parameter | Property, ...]:
+        return (*self.query_params, *self.body_attributes)
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -166,6 +184,11 @@ class Resource:
     description: str
     model: Model
     operations: tuple[Operation, ...]
+
+    @property
+    def summary(self) -> str:
+        """The description's first sentence: a page's one-line summary (the MDX metadata)."""
+        return re.split(r"(?<=[.!?])\s+", self.description, maxsplit=1)[0]
 
 
 @dataclass(frozen=True)
@@ -202,3 +225,7 @@ class ApiModel:
     @property
     def operations(self) -> tuple[Operation, ...]:
         return tuple(op for resource in self.resources for op in resource.operations)
+
+
+def _must_give(attribute: Parameter | Property) -> bool:
+    return attribute.required or (isinstance(attribute, Property) and attribute.one_of_required)
