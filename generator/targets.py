@@ -1,4 +1,4 @@
-"""The client libraries the generator writes: where their templates and output live, their names."""
+"""What the generator writes (client libraries, docs): where templates and output live, names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Target:
-    """One client library: ``templates/<name>/`` rendered into ``<out_dir>/``."""
+    """One client library or the docs: ``templates/<name>/`` rendered into ``<out_dir>/``."""
 
     name: str
     out_dir: str
@@ -22,4 +22,8 @@ PHP = Target(name="php", out_dir="clients/php", package="protocol/sdk", language
 # PHP's root namespace, as `new \Protocol\ApiClient($token)` on the seed page spells it.
 PHP_NAMESPACE = "Protocol"
 
-TARGETS = (PYTHON, JAVASCRIPT, PHP)
+# The docs: an MDX and a Markdown page per resource, and one HTML reference; not a package.
+DOCS = Target(name="docs", out_dir="docs", package="", language="")
+
+CLIENTS = (PYTHON, JAVASCRIPT, PHP)
+TARGETS = (*CLIENTS, DOCS)
