@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +71,11 @@ class Example:
     name: str
     summary: str
     value: Any
+
+    @property
+    def json_text(self) -> str:
+        """The value as the docs print it: JSON indented by two, keys in the spec's order."""
+        return json.dumps(self.value, indent=2, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
