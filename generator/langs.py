@@ -100,6 +100,12 @@ def camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+def pascal(name: str) -> str:
+    """``listConversations`` / ``starting_after`` → ``ListConversations`` / ``StartingAfter``."""
+    name = camel(name)
+    return name[:1].upper() + name[1:]
+
+
 def snake(name: str) -> str:
     """``ConversationList`` → ``conversation_list``."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
@@ -167,6 +173,7 @@ FILTERS = {
     "php_literal": php_literal,
     "curl_value": curl_value,
     "camel": camel,
+    "pascal": pascal,
     "snake": snake,
     "py_path": py_path,
     "js_path": js_path,
