@@ -159,6 +159,27 @@ def py_to_json(t: TypeInfo, expr: str) -> str:
 
 
 
+
+def php_from_array(t: TypeInfo, expr: str) -> str:
+    """A PHP expression turning the decoded JSON value ``expr`` into the typed property."""
+    if t.kind == "model":
+        inner = f"{t.model}::fromArray({expr})"
+    elif t.kind == "array" and t.items is not None and t.items.kind == "model":
+        inner = f"array_map(static fn (array $item): {t.items.model} => {t.items.model}::fromArray($item), {expr})"
+    else:
+        return expr
+    return f"{expr} === null ? null : {inner}" if t.nullable else inner
+
+
+def php_to_array(t: TypeInfo, expr: str) -> str:
+    """A PHP expression turning the property ``expr`` back into JSON-ready data."""
+    if t.kind == "model":
+        return f"{expr}?->toArray()" if t.nullable else f"{expr}->toArray()"
+    if t.kind == "array" and t.items is not None and t.items.kind == "model":
+        inner = f"array_map(static fn ({t.items.model} $item): array => $item->toArray(), {expr})"
+        return f"{expr} === null ? null : {inner}" if t.nullable else inner
+    return expr
+
 def suffix(names: Any, text: str) -> list[str]:
     """Each name with ``text`` appended: ``["BadRequest"] | suffix("Error")``."""
     return [f"{name}{text}" for name in names]
@@ -181,4 +202,6 @@ FILTERS = {
     "py_from_json": py_from_json,
     "py_to_json": py_to_json,
     "suffix": suffix,
+    "php_from_array": php_from_array,
+    "php_to_array": php_to_array,
 }
