@@ -136,29 +136,36 @@ class Session:
             raise Blocked(f"{message}{detail}")
 
     def conversation(self, exchange: Exchange) -> dict[str, Any] | None:
-        """The response body if it is a schema-valid conversation, else None."""
+        """The response body if it is a JSON object with an id. Lenient on purpose: the shape is
+        judged by PROTO-RESPONSE-SHAPE, so one wrong field does not hide every other rule."""
         body = exchange.json
-        if body is NOT_JSON or self.contract.schema_errors(self.contract.conversation_pointer, body):
-            return None
-        return dict(body)
+        if isinstance(body, dict) and isinstance(body.get("id"), str):
+            return dict(body)
+        return None
 
-    def require_created(self, rule_id: str, exchange: Exchange, message: str) -> dict[str, Any]:
-        """The created conversation, or stop: nothing downstream can run without it."""
-        conversation = self.conversation(exchange)
-        self.require(rule_id, exchange.status == 201 and conversation is not None, message,
-                     expected="201 with a conversation object", actual=exchange.summary(),
-                     exchange=exchange)
-        assert conversation is not None
-        return conversation
+    def require_created(self, rule_id: str | None, exchange: Exchange, message: str) -> dict[str, Any]:
+        """The created conversation (judging ``rule_id`` on the 201), or stop the check function:
+        nothing downstream can run without it."""
+        made = self.conversation(exchange) if 200 <= exchange.status < 300 else None
+        if rule_id is not None:
+            self.expect(rule_id, exchange.status == 201 and made is not None, message,
+                        expected="201 with a conversation object", actual=exchange.summary(),
+                        exchange=exchange)
+        self.setup(made is not None, message, exchange)
+        assert made is not None
+        return made
 
     def page(self, exchange: Exchange) -> tuple[list[dict[str, Any]], bool] | None:
-        """(data, has_more) if the response is a schema-valid list page, else None."""
+        """(data, has_more) if the response is a 200 list page of objects with ids, else None."""
         body = exchange.json
-        if exchange.status != 200 or body is NOT_JSON:
+        if exchange.status != 200 or not isinstance(body, dict):
             return None
-        if self.contract.schema_errors(self.contract.list_pointer, body):
+        data, has_more = body.get("data"), body.get("has_more")
+        if not isinstance(data, list) or not isinstance(has_more, bool):
             return None
-        return list(body["data"]), bool(body["has_more"])
+        if not all(isinstance(c, dict) and isinstance(c.get("id"), str) for c in data):
+            return None
+        return [dict(c) for c in data], has_more
 
 
 def _encode(body: Any, media_type: str) -> bytes:

@@ -50,9 +50,7 @@ def _credentials(token: str) -> list[tuple[str, str, str]]:
 def check(s: Session) -> None:
     group_id = s.new_id()
     made_ex = s.create({"group_id": group_id})
-    made = s.conversation(made_ex)
-    s.setup(made_ex.status == 201 and made is not None, "could not create a conversation", made_ex)
-    assert made is not None
+    made = s.require_created(None, made_ex, "could not create a conversation")
     item = s.contract.item(made["id"])
     requests: list[tuple[str, str, Any]] = [
         ("GET", s.contract.collection_path, None),

@@ -35,9 +35,7 @@ def check(s: Session) -> None:
     other = s.other
     group_id = s.new_id()
     mine_ex = s.create({"group_id": group_id})
-    mine = s.conversation(mine_ex)
-    s.setup(mine_ex.status == 201 and mine is not None, "could not create a conversation", mine_ex)
-    assert mine is not None
+    mine = s.require_created(None, mine_ex, "could not create a conversation")
     item = s.contract.item(mine["id"])
 
     s.expect_status("ISOLATION-GET", s.get(mine["id"], account=other), 404,

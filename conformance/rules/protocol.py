@@ -51,9 +51,7 @@ _STANDARD_METHODS = ("GET", "POST", "PUT", "DELETE")
 
 def check(s: Session) -> None:
     made_ex = s.create({"group_id": s.new_id()})
-    made = s.conversation(made_ex)
-    s.setup(made_ex.status == 201 and made is not None, "could not create a conversation", made_ex)
-    assert made is not None
+    made = s.require_created(None, made_ex, "could not create a conversation")
     _check_routing(s, made["id"])
     _check_media_types(s, made)
     _check_sizes(s, made)

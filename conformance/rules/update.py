@@ -45,7 +45,7 @@ RULES = [
 
 def check(s: Session) -> None:
     made_ex = s.create({"group_id": s.new_id()})
-    current = s.require_created("UPDATE-EMPTY", made_ex, "creating the conversation to update")
+    current = s.require_created(None, made_ex, "creating the conversation to update")
     conversation_id = current["id"]
     current = _check_empty(s, conversation_id, current)
     _check_rejections(s, conversation_id, current)
