@@ -1,0 +1,25 @@
+"""Fixtures for the conformance kit's self-tests: the contract and a fault-switched fake server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.contract import Contract
+from protocol_kit.spec import Spec
+from tests.conformance.fake_server import FakeServer
+
+TOKENS = ["self-test-token-main", "self-test-token-other"]
+
+
+@pytest.fixture(scope="session")
+def contract() -> Contract:
+    return Contract(Spec.load())
+
+
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[FakeServer]:
+    """One fake server per module; each test resets its data and chooses its one fault."""
+    with FakeServer(TOKENS) as server:
+        yield server
