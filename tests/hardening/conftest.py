@@ -39,7 +39,12 @@ class ServeProcess:
         with self.log.open("ab") as log:
             # `python -m` rather than the console script: the same interpreter as the tests.
             self._proc = subprocess.Popen(
-                [sys.executable, "-c", "from protocol_kit.cli import main; raise SystemExit(main())", *args],
+                [
+                    sys.executable,
+                    "-c",
+                    "from protocol_kit.cli import main; raise SystemExit(main())",
+                    *args,
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -47,7 +52,9 @@ class ServeProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"serve exited with {self._proc.returncode}: {self.log.read_text()}")
+                raise RuntimeError(
+                    f"serve exited with {self._proc.returncode}: {self.log.read_text()}"
+                )
             try:
                 answer = httpx.get(
                     f"{self.url}/v1/conversations",
@@ -86,7 +93,8 @@ class ServeProcess:
 def serve(tmp_path: Path) -> Iterator[ServeProcess]:
     """A not-yet-started server on ``tmp_path/protocol.db`` with two accounts."""
     process = ServeProcess(
-        tmp_path / "protocol.db", ["hardening-token-a-s3cr3t", "hardening-token-b-s3cr3t"],
+        tmp_path / "protocol.db",
+        ["hardening-token-a-s3cr3t", "hardening-token-b-s3cr3t"],
         tmp_path / "serve.log",
     )
     try:

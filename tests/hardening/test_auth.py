@@ -42,31 +42,43 @@ def test_tokens_never_reach_the_logs(serve: ServeProcess) -> None:
     serve.start()
     with httpx.Client(base_url=serve.url, timeout=10) as client:
         created = client.post(
-            "/v1/conversations", json={"contact_id": "WAz8eIbvDR60rouK"},
+            "/v1/conversations",
+            json={"contact_id": "WAz8eIbvDR60rouK"},
             headers={"Authorization": f"Bearer {valid}"},
         )
         assert created.status_code == 201
         cid = created.json()["id"]
         answers = [
             client.get(f"/v1/conversations/{cid}", headers={"Authorization": f"Bearer {valid}"}),
-            client.put(f"/v1/conversations/{cid}", json={"is_muted": True},
-                       headers={"Authorization": f"Bearer {valid}"}),
+            client.put(
+                f"/v1/conversations/{cid}",
+                json={"is_muted": True},
+                headers={"Authorization": f"Bearer {valid}"},
+            ),
             client.get(f"/v1/conversations/{cid}", headers={"Authorization": f"Bearer {other}"}),
             client.get("/v1/conversations", headers={"Authorization": f"Bearer {wrong}"}),
             client.get("/v1/conversations", headers={"Authorization": f"bearer    {valid}"}),
             client.get("/v1/conversations", headers={"Authorization": f"Basic {basic}"}),
             client.get("/v1/conversations", headers={"Authorization": valid}),
             client.get("/v1/conversations", headers={"X-Api-Key": valid}),
-            client.get("/v1/conversations", params={"access_token": valid, "limit": "x"},
-                       headers={"Authorization": f"Bearer {valid}"}),
-            client.post("/v1/conversations", json={"contact_id": valid},
-                         headers={"Authorization": f"Bearer {wrong}"}),
+            client.get(
+                "/v1/conversations",
+                params={"access_token": valid, "limit": "x"},
+                headers={"Authorization": f"Bearer {valid}"},
+            ),
+            client.post(
+                "/v1/conversations",
+                json={"contact_id": valid},
+                headers={"Authorization": f"Bearer {wrong}"},
+            ),
             client.delete(f"/v1/conversations/{cid}", headers={"Authorization": f"Bearer {valid}"}),
         ]
     assert {a.status_code for a in answers} >= {200, 204, 400, 401, 404}
     serve.stop()  # flush and close the log
     log = serve.log.read_text(errors="replace")
-    assert log.count("\n") >= len(answers), "the access log was not captured; the check would be empty"
+    assert log.count("\n") >= len(answers), (
+        "the access log was not captured; the check would be empty"
+    )
     for secret in (valid, other, wrong, basic):
         assert secret not in log
         assert secret[:12] not in log  # not even a prefix
@@ -74,10 +86,12 @@ def test_tokens_never_reach_the_logs(serve: ServeProcess) -> None:
 
 @pytest.fixture(scope="module")
 def two_accounts() -> Iterator[tuple[httpx.Client, httpx.Client]]:
-    with running_server(tokens=[TOKEN_A, TOKEN_B]) as url:
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN_A}"}) as a, \
-                httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN_B}"}) as b:
-            yield a, b
+    with (
+        running_server(tokens=[TOKEN_A, TOKEN_B]) as url,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN_A}"}) as a,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN_B}"}) as b,
+    ):
+        yield a, b
 
 
 def _comparable(answer: httpx.Response, ident: str) -> tuple[int, str, list[tuple[str, str]]]:

@@ -51,7 +51,11 @@ def _drive(url: str, token: str, worker: _Worker, stop: threading.Event) -> None
             roll = rng.random()
             try:
                 if not live or roll < 0.4:
-                    body = {"contact_id": _CONTACT} if rng.random() < 0.5 else {"group_id": "8Kw2bQqN1mTz7XcV"}
+                    body = (
+                        {"contact_id": _CONTACT}
+                        if rng.random() < 0.5
+                        else {"group_id": "8Kw2bQqN1mTz7XcV"}
+                    )
                     worker.in_flight = (None, None)
                     answer = client.post("/v1/conversations", json=body)
                     assert answer.status_code == 201, answer.text
@@ -84,8 +88,18 @@ def _stored(db_path: str) -> dict[str, dict[str, Any]]:
             "SELECT id, contact_id, group_id, pinned_message_id, is_pinned, is_muted,"
             " last_active_at, last_opened_at, created_at, archived_at FROM conversations"
         ).fetchall()
-    names = ("id", "contact_id", "group_id", "pinned_message_id", "is_pinned", "is_muted",
-             "last_active_at", "last_opened_at", "created_at", "archived_at")
+    names = (
+        "id",
+        "contact_id",
+        "group_id",
+        "pinned_message_id",
+        "is_pinned",
+        "is_muted",
+        "last_active_at",
+        "last_opened_at",
+        "created_at",
+        "archived_at",
+    )
     stored = {}
     for row in rows:
         item = dict(zip(names, row, strict=True))

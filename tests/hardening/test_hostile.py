@@ -30,8 +30,19 @@ def test_the_corpus_is_large_and_covers_every_category() -> None:
     assert len(_ENTRIES) >= 150
     categories = {entry["category"] for entry in _ENTRIES}
     assert categories >= {
-        "malformed-json", "deep-json", "numbers", "bytes", "ids", "injection", "repeated",
-        "methods", "content-type", "oversized", "truncated", "auth", "http",
+        "malformed-json",
+        "deep-json",
+        "numbers",
+        "bytes",
+        "ids",
+        "injection",
+        "repeated",
+        "methods",
+        "content-type",
+        "oversized",
+        "truncated",
+        "auth",
+        "http",
     }
 
 
@@ -54,17 +65,26 @@ def _request(entry: dict[str, Any]) -> bytes:
     if "raw" in entry:
         return entry["raw"].encode("latin-1")
     body = _bytes(entry.get("body", ""))
-    lines = [entry["method"].encode("ascii") + b" " + _bytes(entry["target"]) + b" HTTP/1.1", b"Host: 127.0.0.1"]
+    lines = [
+        entry["method"].encode("ascii") + b" " + _bytes(entry["target"]) + b" HTTP/1.1",
+        b"Host: 127.0.0.1",
+    ]
     auth = entry.get("auth", f"Bearer {TOKEN}")
     if auth is not None:
         lines.append(b"Authorization: " + _bytes(auth))
-    lines += [name.encode("ascii") + b": " + _bytes(value) for name, value in entry.get("headers", [])]
+    lines += [
+        name.encode("ascii") + b": " + _bytes(value) for name, value in entry.get("headers", [])
+    ]
     if entry.get("chunked"):
         lines.append(b"Transfer-Encoding: chunked")
         step = 64 * 1024
-        body = b"".join(
-            b"%x\r\n%s\r\n" % (len(body[i : i + step]), body[i : i + step]) for i in range(0, len(body), step)
-        ) + b"0\r\n\r\n"
+        body = (
+            b"".join(
+                b"%x\r\n%s\r\n" % (len(body[i : i + step]), body[i : i + step])
+                for i in range(0, len(body), step)
+            )
+            + b"0\r\n\r\n"
+        )
     elif body or entry["method"] in ("POST", "PUT"):
         lines.append(b"Content-Length: %d" % len(body))
     lines.append(b"Connection: close")
@@ -131,11 +151,23 @@ class _Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Server]:
     db = tmp_path_factory.mktemp("hostile") / "protocol.db"
     store = ConversationStore(str(db))
-    store.load(account_of(TOKEN), [{
-        "id": KNOWN, "contact_id": None, "group_id": GROUP, "pinned_message_id": None,
-        "is_pinned": False, "is_muted": False, "last_active_at": None, "last_opened_at": None,
-        "created_at": 1700000000, "archived_at": None,
-    }])
+    store.load(
+        account_of(TOKEN),
+        [
+            {
+                "id": KNOWN,
+                "contact_id": None,
+                "group_id": GROUP,
+                "pinned_message_id": None,
+                "is_pinned": False,
+                "is_muted": False,
+                "last_active_at": None,
+                "last_opened_at": None,
+                "created_at": 1700000000,
+                "archived_at": None,
+            }
+        ],
+    )
     store.close()
     errors = _Errors()
     loggers = [logging.getLogger(name) for name in ("reference_server", "uvicorn.error")]
@@ -152,7 +184,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Server]:
 @pytest.mark.parametrize(
     "entry", _ENTRIES, ids=[f"{i:03d}-{e['category']}-{e['name']}" for i, e in enumerate(_ENTRIES)]
 )
-def test_hostile_request_gets_a_4xx_in_the_error_shape(server: _Server, entry: dict[str, Any]) -> None:
+def test_hostile_request_gets_a_4xx_in_the_error_shape(
+    server: _Server, entry: dict[str, Any]
+) -> None:
     answer = _send_raw(server.port, _request(entry))
 
     expected = entry["expect"] if isinstance(entry["expect"], list) else [entry["expect"]]
@@ -171,7 +205,9 @@ def test_hostile_request_gets_a_4xx_in_the_error_shape(server: _Server, entry: d
 
     # Still healthy, nothing written, nothing logged as a server error.
     healthy = httpx.get(
-        f"{server.url}/v1/conversations/{KNOWN}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+        f"{server.url}/v1/conversations/{KNOWN}",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
     )
     assert healthy.status_code == 200
     assert _snapshot(server.db) == server.before
@@ -197,7 +233,9 @@ def test_body_cut_short_by_the_client_is_no_server_error(server: _Server) -> Non
         while sock.recv(65536):
             pass
     healthy = httpx.get(
-        f"{server.url}/v1/conversations/{KNOWN}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+        f"{server.url}/v1/conversations/{KNOWN}",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
     )
     assert healthy.status_code == 200
     assert _snapshot(server.db) == server.before
