@@ -38,7 +38,8 @@ def register(subparsers: Any) -> None:
         metavar="PATH",
         type=Path,
         default=None,
-        help="the OpenAPI document to generate from (default: the bundled openapi/conversations.yaml)",
+        help="the OpenAPI document to generate from (default: the spec bundled with protocol-kit, "
+        "openapi/ in the repository)",
     )
     parser.add_argument(
         "--out",

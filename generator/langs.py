@@ -17,7 +17,7 @@ _PHP_SCALARS = {"string": "string", "integer": "int", "number": "float", "boolea
 
 
 def py_type(t: TypeInfo) -> str:
-    """The Python annotation: ``str | None``, ``list[Conversation]``, ..."""
+    """The Python annotation: ``str | None``, ``list[Contact]``, ..."""
     if t.kind == "array":
         base = f"list[{py_type(t.items)}]" if t.items else "list[Any]"
     elif t.kind == "model":
@@ -28,7 +28,7 @@ def py_type(t: TypeInfo) -> str:
 
 
 def ts_type(t: TypeInfo) -> str:
-    """The TypeScript type: ``string | null``, ``Conversation[]``, ..."""
+    """The TypeScript type: ``string | null``, ``Contact[]``, ..."""
     if t.kind == "array":
         inner = ts_type(t.items) if t.items else "unknown"
         base = f"({inner})[]" if " " in inner else f"{inner}[]"
@@ -42,7 +42,7 @@ def ts_type(t: TypeInfo) -> str:
 
 
 def php_type(t: TypeInfo, namespace: str = "") -> str:
-    """The PHP native type declaration: ``?string``, ``array``, ``?Model\\Conversation``."""
+    """The PHP native type declaration: ``?string``, ``array``, ``?Model\\Contact``."""
     if t.kind == "array":
         base = "array"
     elif t.kind == "model":
@@ -53,7 +53,7 @@ def php_type(t: TypeInfo, namespace: str = "") -> str:
 
 
 def php_doc_type(t: TypeInfo) -> str:
-    """The phpdoc type, which can say what an array holds: ``list<Conversation>|null``."""
+    """The phpdoc type, which can say what an array holds: ``list<Contact>|null``."""
     if t.kind == "array":
         base = f"list<{php_doc_type(t.items)}>" if t.items else "list<mixed>"
     elif t.kind == "model":
@@ -101,13 +101,13 @@ def camel(name: str) -> str:
 
 
 def pascal(name: str) -> str:
-    """``listConversations`` / ``starting_after`` → ``ListConversations`` / ``StartingAfter``."""
+    """``listContacts`` / ``starting_after`` → ``ListContacts`` / ``StartingAfter``."""
     name = camel(name)
     return name[:1].upper() + name[1:]
 
 
 def snake(name: str) -> str:
-    """``ConversationList`` → ``conversation_list``."""
+    """``ContactList`` → ``contact_list``."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 

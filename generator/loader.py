@@ -492,7 +492,7 @@ class _Builder:
 
 
 def pascal(name: str) -> str:
-    """``conversation_list`` / ``conversations`` → ``ConversationList`` / ``Conversations``."""
+    """``contact_list`` / ``contacts`` → ``ContactList`` / ``Contacts``."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-\s]+", name) if part)
 
 

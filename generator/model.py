@@ -43,7 +43,7 @@ class Property:
 
 @dataclass(frozen=True)
 class Model:
-    """A named object schema from ``components/schemas`` (``Conversation``)."""
+    """A named object schema from ``components/schemas`` (a resource's ``x-model``)."""
 
     name: str
     description: str

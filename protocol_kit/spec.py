@@ -132,9 +132,14 @@ class Spec:
                     continue
                 raw = item[method]
                 pointer = f"#/paths/{escape_pointer(path)}/{method}"
-                params = [*shared, *raw.get("parameters", [])]
+                # Path-level parameters live under the path item, not under the operation.
+                item_pointer = f"#/paths/{escape_pointer(path)}/parameters"
                 parameters = tuple(
-                    self._parameter(p, f"{pointer}/parameters/{i}") for i, p in enumerate(params)
+                    [self._parameter(p, f"{item_pointer}/{i}") for i, p in enumerate(shared)]
+                    + [
+                        self._parameter(p, f"{pointer}/parameters/{i}")
+                        for i, p in enumerate(raw.get("parameters", []))
+                    ]
                 )
                 body = raw.get("requestBody")
                 body_pointer = body.get("$ref", f"{pointer}/requestBody") if body else None
