@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import secrets
 import sys
 import tempfile
@@ -17,7 +18,7 @@ from conformance.runner import GROUP_NAMES, CouldNotRun, Options, Outcome, run a
 from protocol_kit.spec import Spec, SpecError
 
 EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2
-DEFAULT_MAX_EXAMPLES = 10
+DEFAULT_MAX_EXAMPLES = 50
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -147,6 +148,8 @@ def _server(args: argparse.Namespace, spec: Spec) -> Iterator[tuple[str, str, st
         return
     from reference_server.runner import running_server
 
+    # uvicorn logs schemathesis' deliberately malformed probes as warnings: noise here.
+    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
     tokens = [secrets.token_urlsafe(24), secrets.token_urlsafe(24)]
     with tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp:
         with running_server(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec) as base_url:
