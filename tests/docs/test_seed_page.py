@@ -11,41 +11,47 @@ from generator.render import header_text
 
 Item = tuple[Any, ...]
 
-# Seed items the generated page does not have, each with its reason.
-MISSING: list[tuple[Item, str]] = [
-    (("line", "'On this page, we’ll dive into the different conversation endpoints you can use "
-              "to manage conversations programmatically.',"),
-     "The metadata description: the spec has no per-page summary, so the page uses the first "
-     "sentence of the tag's description (the seed's is the lead's second sentence)."),
-]
-# Lines that mark an object the seed abbreviated (the list response's second conversation).
+# -- The intended differences from the seed page, each with its reason ---------------------------
+# Changed, not listed below because the comparison allows it: the list response's second
+# conversation, which the seed abbreviates as `{"id": "hSIhXBhNe8X1d8Et" // ...}`, is printed whole
+# from the spec's example, so the block is valid JSON a reader can copy (and `protocol-kit lint`
+# checks it against the schema). A seed object marked `// ...` matches on the keys it shows.
+_SEED_SUMMARY = ("'On this page, we’ll dive into the different conversation endpoints you can use "
+                 "to manage conversations programmatically.',")
+_SUMMARY = ("'Conversations are an essential part of Protocol — they are the containers for the "
+            "messages between you, your contacts, and groups.',")
+_SUMMARY_REASON = ("The metadata description: the spec has no per-page summary, so the page uses "
+                   "the first sentence of the tag's description (the seed's is the lead's second).")
+_AFTER = ("A cursor: the id of the last conversation on the current page, to fetch the next page. "
+          "Cannot be combined with `ending_before`.")
+_BEFORE = ("A cursor: the id of the first conversation on the current page, to fetch the previous "
+           "page. Cannot be combined with `starting_after`.")
+_CURSOR_REASON = ("The seed page forgot the list operation's cursor parameters; the spec and the "
+                  "conventions page define them, and a reader cannot page without them.")
+_NOTICE_REASON = ("The generated-file notice, an MDX comment: `protocol-kit generate` recognises its "
+                  "own files by it.")
+
+# Seed items the generated page does not have.
+MISSING: list[tuple[Item, str]] = [(("line", _SEED_SUMMARY), _SUMMARY_REASON)]
+
+
+def _extras(api: ApiModel) -> list[tuple[Item, str]]:
+    """Generated items the seed does not have, in page order."""
+    notice = ["{/*", *header_text(api).splitlines(), "*/}"]
+    return [
+        *((("line", line), _NOTICE_REASON) for line in notice),
+        (("line", _SUMMARY), _SUMMARY_REASON),
+        (("property", "Optional attributes", "starting_after", "string", _AFTER), _CURSOR_REASON),
+        (("property", "Optional attributes", "ending_before", "string", _BEFORE), _CURSOR_REASON),
+    ]
+
+
+# -- Parsing a page into comparable items ----------------------------------------------------------
+# The seed's mark for an object it abbreviated, and the key that stands for the elided rest.
 _ELLIPSIS = "// ..."
 _ELIDED = "\u2026"
 _FENCE = re.compile(r"^```(\S*)\s*(.*)$")
 _PROPERTY = re.compile(r'^<Property name="([^"]+)" type="([^"]+)">$')
-
-
-def _extras(api: ApiModel) -> list[tuple[Item, str]]:
-    """Generated items the seed does not have, in page order, each with its reason."""
-    header = [("line", line) for line in ["{/*", *header_text(api).splitlines(), "*/}"]]
-    summary = ("line", "'Conversations are an essential part of Protocol — they are the containers "
-                       "for the messages between you, your contacts, and groups.',")
-    cursors = [
-        ("property", "Optional attributes", "starting_after", "string",
-         "A cursor: the id of the last conversation on the current page, to fetch the next page. "
-         "Cannot be combined with `ending_before`."),
-        ("property", "Optional attributes", "ending_before", "string",
-         "A cursor: the id of the first conversation on the current page, to fetch the previous "
-         "page. Cannot be combined with `starting_after`."),
-    ]
-    return [
-        *((item, "The generated-file notice, an MDX comment: `protocol-kit generate` recognises "
-                 "its own files by it.") for item in header),
-        (summary, "The metadata description (see MISSING)."),
-        *((item, "The seed page forgot the cursor parameters of the list operation; the spec and "
-                 "the conventions page define them, and a reader cannot page without them.")
-          for item in cursors),
-    ]
 
 
 def _json(lines: list[str]) -> Any:

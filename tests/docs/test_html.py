@@ -1,0 +1,132 @@
+"""docs/index.html in a real headless Chromium: loads cleanly from file://, complete, tabs, themes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from generator import ApiModel
+from generator.snippets import code_samples
+
+from .conftest import screenshot
+
+LAPTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def _background(page: Any) -> str:
+    return page.evaluate("getComputedStyle(document.body).backgroundColor")
+
+
+def test_the_page_loads_from_file_with_no_errors_and_no_network(
+    open_page: Any, html_file: Path
+) -> None:
+    loaded = open_page(html_file, viewport=LAPTOP, color_scheme="light")
+    page = loaded.page
+    page.goto(html_file.resolve().as_uri() + "#createConversation")
+    assert page.title() == "Protocol Conversations API 1.0.0 reference"
+    assert loaded.errors == []
+    # Self-contained: nothing but the file itself is fetched (no CDN, no fonts, no images).
+    assert {url.split("#")[0] for url in loaded.requests} == {html_file.resolve().as_uri()}
+    shot = screenshot(page, "index-laptop")
+    assert shot.stat().st_size > 10_000
+
+
+def test_every_operation_appears_with_its_tables_and_responses(
+    open_page: Any, html_file: Path, api: ApiModel
+) -> None:
+    page = open_page(html_file, viewport=LAPTOP).page
+    for resource in api.resources:
+        nav = page.locator(f'nav ul[data-resource="{resource.name}"]')
+        model_link = nav.locator("a").first
+        assert model_link.inner_text() == f"The {resource.model.name.lower()} model"
+        assert page.locator(model_link.get_attribute("href") + " tbody tr").count() == len(
+            resource.model.properties)
+        for op in resource.operations:
+            link = nav.locator(f'a[href="#{op.operation_id}"]')
+            assert link.inner_text().split() == [op.method, *op.summary.split()]
+            article = page.locator(f"article#{op.operation_id}")
+            assert article.locator("h2").inner_text() == op.summary
+            assert article.locator(".endpoint").inner_text().split() == [op.method, op.path]
+            names = article.locator(".op-text td:first-child code.name").all_inner_texts()
+            assert names == [p.name for p in op.parameters] + [a.name for a in op.body_attributes]
+            statuses = article.locator(".responses > li").evaluate_all(
+                "items => items.map(li => li.dataset.status)")
+            assert statuses == [r.status for r in op.responses]
+            link.click()
+            assert article.locator("h2").is_visible()
+            assert page.evaluate("location.hash") == f"#{op.operation_id}"
+
+
+def test_descriptions_render_their_inline_markdown(open_page: Any, html_file: Path) -> None:
+    page = open_page(html_file, viewport=LAPTOP).page
+    retrieve = page.locator("article#getConversation .op-text > p.md")
+    link = retrieve.locator("a")
+    assert link.inner_text() == "the list" and link.get_attribute("href") == "#the-conversation-model"
+    assert page.locator("#the-conversation-model h2").inner_text() == "The conversation model"
+    muted = page.locator("article#listConversations td.md").nth(1)
+    assert muted.locator("code").inner_text() == "true"
+    assert "`" not in page.locator("main").inner_text()
+
+
+def test_tabs_switch_the_language_of_every_code_group(
+    open_page: Any, html_file: Path, api: ApiModel
+) -> None:
+    page = open_page(html_file, viewport=LAPTOP).page
+    resource = api.resources[0]
+    first, second = resource.operations[0], resource.operations[1]
+    group = page.locator(f"article#{first.operation_id} [data-codegroup]")
+    other = page.locator(f"article#{second.operation_id} [data-codegroup]")
+    tabs = group.locator('[role="tab"]')
+    assert tabs.all_inner_texts() == [s.title for s in code_samples(api, resource, first)]
+
+    for sample in code_samples(api, resource, first):
+        group.locator('[role="tab"]', has_text=sample.title).click()
+        visible = group.locator('[role="tabpanel"]:not([hidden])')
+        assert visible.count() == 1
+        assert visible.inner_text() == sample.code
+        assert group.locator('[aria-selected="true"]').inner_text() == sample.title
+        # The choice holds for the other groups, as on the seed site.
+        assert other.locator('[role="tabpanel"]:not([hidden])').get_attribute("data-lang") == (
+            sample.language
+        )
+
+    group.locator('[role="tab"]', has_text="Python").focus()
+    page.keyboard.press("ArrowRight")
+    assert group.locator('[aria-selected="true"]').inner_text() == "PHP"
+
+
+def test_light_and_dark_themes_follow_the_system_and_the_toggle(
+    open_page: Any, html_file: Path
+) -> None:
+    light = open_page(html_file, viewport=LAPTOP, color_scheme="light").page
+    assert _background(light) == "rgb(255, 255, 255)"
+    light.locator("#theme-toggle").click()
+    dark_background = _background(light)
+    assert dark_background != "rgb(255, 255, 255)"
+    assert light.locator("#theme-toggle").get_attribute("aria-pressed") == "true"
+    light.reload()
+    assert _background(light) == dark_background, "the chosen theme is kept across loads"
+
+    dark = open_page(html_file, viewport=LAPTOP, color_scheme="dark")
+    dark.page.goto(html_file.resolve().as_uri() + "#listConversations")
+    assert _background(dark.page) == dark_background
+    assert dark.errors == []
+    screenshot(dark.page, "index-laptop-dark")
+
+
+def test_the_page_reads_on_a_phone(open_page: Any, html_file: Path) -> None:
+    loaded = open_page(html_file, viewport=PHONE, color_scheme="light", is_mobile=True,
+                       has_touch=True, device_scale_factor=2)
+    page = loaded.page
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"
+    nav = page.locator("nav#nav")
+    assert not nav.is_visible()
+    page.locator("#menu-toggle").click()
+    assert nav.is_visible()
+    nav.locator('a[href="#updateConversation"]').click()
+    assert not nav.is_visible()
+    assert page.locator("article#updateConversation h2").is_visible()
+    assert loaded.errors == []
+    screenshot(page, "index-phone")
