@@ -16,8 +16,9 @@ import pytest
 from generator.loader import load_model
 from generator.snippets import code_samples
 
-from .conftest import CLIENTS, CONVERSATION, OTHER_TOKEN, TOKEN, Reply, ScriptedServer, error_body
+from .conftest import CLIENTS, OTHER_TOKEN, TOKEN
 from .runtimes import Runtime, node_runtime
+from .scripted import CONVERSATION, Reply, ScriptedServer, error_body
 from .seed import check_seed_results, seed_operations
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -10,8 +10,9 @@ import subprocess
 
 import pytest
 
-from .conftest import CLIENTS, CONVERSATION, OTHER_TOKEN, TOKEN, Reply, ScriptedServer, error_body
+from .conftest import CLIENTS, OTHER_TOKEN, TOKEN
 from .runtimes import Runtime, php_runtime
+from .scripted import CONVERSATION, Reply, ScriptedServer, error_body
 from .seed import check_seed_results, seed_operations
 
 pytestmark = pytest.mark.skipif(shutil.which("php") is None, reason="php-cli is not installed")

@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,7 +35,8 @@ from protocol_api import (
     verify_signature,
 )
 
-from .conftest import CLIENTS, CONVERSATION, OTHER_TOKEN, TOKEN, Reply, ScriptedServer, error_body
+from .conftest import CLIENTS, OTHER_TOKEN, TOKEN
+from .scripted import CONVERSATION, Reply, ScriptedServer, error_body
 from .seed import check_seed_results, seed_operations
 
 GROUP = "8Kw2bQqN1mTz7XcV"
@@ -254,3 +257,22 @@ def test_generated_code_is_ruff_and_mypy_clean() -> None:
     mypy = subprocess.run([sys.executable, "-m", "mypy", "protocol_api"], check=False, cwd=package,
                           capture_output=True, text=True)
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+def test_package_builds_a_typed_wheel(tmp_path: Path) -> None:
+    """`pip` builds it as a user's `pip install clients/python` would (isolated build)."""
+    source = tmp_path / "source"
+    shutil.copytree(CLIENTS / "python", source,
+                    ignore=shutil.ignore_patterns("*_cache", "__pycache__"))
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
+         "-w", str(tmp_path / "dist"), str(source)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    (wheel,) = (tmp_path / "dist").glob("protocol_api-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        metadata = archive.read(f"protocol_api-{__version__}.dist-info/METADATA").decode()
+    assert {"protocol_api/py.typed", "protocol_api/resources/conversations.py"} <= names
+    assert "Requires-Dist: httpx" in metadata
