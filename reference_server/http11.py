@@ -53,7 +53,9 @@ class _HeaderLimit:
             headers = scope["headers"]
             target = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b""))
             if target > MAX_TARGET_BYTES:
-                await _refuse(send, 414, f"The request target is longer than {MAX_TARGET_BYTES} bytes.")
+                await _refuse(
+                    send, 414, f"The request target is longer than {MAX_TARGET_BYTES} bytes."
+                )
                 return
             if len(headers) > MAX_HEADER_COUNT or (
                 sum(len(name) + len(value) for name, value in headers) > MAX_HEADER_BYTES

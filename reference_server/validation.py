@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
-from jsonschema import ValidationError
+from jsonschema import Draft202012Validator, ValidationError
 
-from protocol_kit.spec import Operation, Spec
+from protocol_kit.spec import Operation, Spec, SpecError
 
 from .errors import ApiError
 
@@ -32,13 +32,16 @@ class OperationRequest:
             media_type: operation.body_schema_pointer(media_type)
             for media_type in operation.body_media_types
         }
-        for pointer in self._bodies.values():
-            spec.validator(pointer)  # compile at start-up, not on the first request
+        # Compiled at start-up, not on the first request.
+        schemas = [f"{p.pointer}/schema" for p in operation.parameters if p.location != "header"]
+        self._validators = {
+            pointer: _compiled(spec, pointer) for pointer in [*self._bodies.values(), *schemas]
+        }
 
     def path_is_valid(self, path_params: Mapping[str, str]) -> bool:
         """Whether every path parameter matches its schema (a malformed id names nothing: 404)."""
         return all(
-            self._spec.validator(f"{param.pointer}/schema").is_valid(path_params.get(name))
+            self._validators[f"{param.pointer}/schema"].is_valid(path_params.get(name))
             for name, param in self._path.items()
         )
 
@@ -52,7 +55,7 @@ class OperationRequest:
             if name in values:
                 raise ApiError(400, f"Query parameter `{name}` is given more than once.")
             value = _coerce(raw, self._spec.json_types(param.schema))
-            errors = list(self._spec.validator(f"{param.pointer}/schema").iter_errors(value))
+            errors = list(self._validators[f"{param.pointer}/schema"].iter_errors(value))
             if errors:
                 raise ApiError(400, self._describe(errors, f"Query parameter `{name}`"))
             values[name] = value
@@ -76,7 +79,7 @@ class OperationRequest:
             document = _parse_json(raw) if media_type == _JSON else self._parse_form(media_type, raw)
         if media_type not in self._bodies:
             media_type = next(iter(self._bodies))
-        errors = list(self._spec.validator(self._bodies[media_type]).iter_errors(document))
+        errors = list(self._validators[self._bodies[media_type]].iter_errors(document))
         if errors:
             raise ApiError(400, self._describe(errors, "Request body"))
         # JSON Schema counts 1700000000.0 as an integer; store it as one.
@@ -124,6 +127,36 @@ class OperationRequest:
 
 
 _HINTED = frozenset({"pattern", "minLength", "maxLength"})
+
+
+class _NotInlinable(Exception):
+    """A schema whose references cannot be copied in place (recursive, remote, or with siblings)."""
+
+
+def _compiled(spec: Spec, pointer: str) -> Draft202012Validator:
+    """The schema at ``pointer`` with its local ``$ref``s copied in place, compiled once.
+
+    The spec's own validator resolves every ``$ref`` through the reference registry on every
+    call, which was about a third of the time of a whole GET; an inlined copy validates the same
+    way without the lookups. Schemas that cannot be inlined keep the spec's validator.
+    """
+    try:
+        return Draft202012Validator(_inline(spec, {"$ref": pointer}, ()))
+    except (_NotInlinable, SpecError):
+        return spec.validator(pointer)
+
+
+def _inline(spec: Spec, node: Any, refs: tuple[str, ...]) -> Any:
+    if isinstance(node, list):
+        return [_inline(spec, item, refs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        if len(node) > 1 or not ref.startswith("#") or ref in refs:
+            raise _NotInlinable(ref)
+        return _inline(spec, spec.pointer(ref), (*refs, ref))
+    return {key: _inline(spec, value, refs) for key, value in node.items()}
 
 
 def _shorten(text: str, limit: int = 200) -> str:
