@@ -14,7 +14,6 @@ from generator.render import render_all
 from generator.targets import DOCS
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Screenshots land here for a person to look at; the folder is git-ignored.
 ARTIFACTS = REPO / "test-artifacts" / "docs"
 # Debian's chromium; Playwright drives it, so no browser is downloaded.

@@ -10,21 +10,27 @@ import pytest
 from generator import ApiModel, load_model
 from protocol_kit.cli import main
 
-from .conftest import FIXTURES
-
-SPEC = FIXTURES / "two_resources.yaml"
-
-
-@pytest.fixture(scope="module")
-def two() -> ApiModel:
-    return load_model(SPEC)
+from ..generator.support import with_contacts, write_spec
+from .conftest import REPO
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`protocol-kit generate --spec <fixture>`: the command as users run it, into a fresh folder."""
+def spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled spec plus the generator tests' trimmed Contacts resource, under the bundled
+    spec's file name, so that the pages name the same source as the committed ones."""
+    return write_spec(with_contacts(), tmp_path_factory.mktemp("spec"), "conversations.yaml")
+
+
+@pytest.fixture(scope="module")
+def two(spec: Path) -> ApiModel:
+    return load_model(spec)
+
+
+@pytest.fixture(scope="module")
+def out(spec: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`protocol-kit generate --spec <spec>`: the command as users run it, into a fresh folder."""
     root = tmp_path_factory.mktemp("two-resources")
-    assert main(["generate", "--spec", str(SPEC), "--out", str(root)]) == 0
+    assert main(["generate", "--spec", str(spec), "--out", str(root)]) == 0
     return root
 
 
@@ -46,15 +52,23 @@ def test_each_resource_gets_an_mdx_and_a_markdown_page(two: ApiModel, out: Path)
                 assert all(op.summary not in mdx for op in other.operations)
 
 
-def test_the_contacts_page_has_its_model_and_attributes(out: Path) -> None:
+def test_the_new_resource_leaves_the_existing_pages_alone(out: Path) -> None:
+    for name in ("conversations.mdx", "conversations.md"):
+        assert (out / "docs" / name).read_bytes() == (REPO / "docs" / name).read_bytes()
+
+
+def test_the_contacts_page_has_its_model_and_attributes(two: ApiModel, out: Path) -> None:
     mdx = (out / "docs" / "contacts.mdx").read_text(encoding="utf-8")
     assert "## The contact model" in mdx
-    assert '  <Property name="phone_number" type="string">' in mdx
+    assert mdx.count('\n  <Property name="') == len(two.resources[1].model.properties) == 7
+    assert '  <Property name="last_active_at" type="timestamp">' in mdx
     create = mdx[mdx.index("## Create a contact"):mdx.index("## Retrieve a contact")]
-    required = create[create.index("### Required attributes"):create.index("### Optional attributes")]
+    assert "### Optional attributes" not in create
+    required = create[create.index("### Required attributes"):]
     assert 'name="username"' in required and 'name="phone_number"' in required
-    assert 'name="display_name"' in create[create.index("### Optional attributes"):]
-    assert "client.contacts.create(" in create and '"id": "WAz8eIbvDR60rouK"' in create
+    assert "client.contacts.create(" in create and "-d 'username'=\"FrankMcCallister\"" in create
+    delete = mdx[mdx.index("## Delete a contact"):]
+    assert "label: '/v1/contacts/:id'" in delete and "```json" not in delete
 
 
 def test_the_html_navigation_lists_both_resources(
@@ -73,5 +87,5 @@ def test_the_html_navigation_lists_both_resources(
         ]
     page.locator('nav a[href="#createContact"]').click()
     assert page.locator("article#createContact h2").is_visible()
-    assert page.locator("#the-contact-model tbody tr").count() == 5
+    assert page.locator("#the-contact-model tbody tr").count() == 7
     assert loaded.errors == []
