@@ -9,6 +9,7 @@ from typing import Any
 from openapi_spec_validator import validate as validate_openapi
 
 from protocol_kit.spec import Operation as SpecOperation
+from protocol_kit.spec import Parameter as SpecParameter
 from protocol_kit.spec import Spec, SpecError
 
 from .model import (
@@ -94,8 +95,7 @@ class _Builder:
         tags = self._resource_tags()
         grouped: dict[str, list[Operation]] = {name: [] for name in tags}
         for spec_op in self._spec_operations():
-            tag = self._operation_tag(spec_op, tags)
-            grouped[tag].append(self._operation(spec_op))
+            grouped[self._operation_tag(spec_op, tags)].append(self._operation(spec_op))
         resources = []
         for tag_name, (tag, pointer) in tags.items():
             operations = grouped[tag_name]
@@ -203,7 +203,7 @@ class _Builder:
             pointer=op.pointer,
         )
 
-    def _parameter(self, param: Any) -> Parameter:
+    def _parameter(self, param: SpecParameter) -> Parameter:
         node = self.spec.resolve(self.spec.pointer(param.pointer))
         pointer = param.pointer
         if param.location not in ("path", "query"):
@@ -246,11 +246,11 @@ class _Builder:
         self._check_one_of_branches(schema, schema_pointer, required_one_of)
         required = set(schema.get("required", []))
         attributes = tuple(
-            self._property(name, prop, f"{schema_pointer}/properties/{name}", name in required)
+            _with_one_of(
+                self._property(name, prop, f"{schema_pointer}/properties/{name}", name in required),
+                name in required_one_of,
+            )
             for name, prop in schema.get("properties", {}).items()
-        )
-        attributes = tuple(
-            _with_one_of(a, a.name in required_one_of) for a in attributes
         )
         return RequestBody(
             required=bool(body.get("required", False)),
@@ -269,10 +269,10 @@ class _Builder:
         branches = schema.get("oneOf")
         if branches is None:
             return
-        names = [b.get("required", [None])[0] if len(b.get("required", [])) == 1 else None
-                 for b in branches]
+        names = sorted(str(b.get("required")) for b in branches)
+        expected = sorted(str([name]) for name in required_one_of)
         extra = {k for b in branches for k in b} - {"required", "properties"}
-        if not required_one_of or extra or sorted(map(str, names)) != sorted(required_one_of):
+        if not required_one_of or extra or names != expected:
             raise GeneratorError(
                 f"{pointer}/oneOf",
                 "oneOf on a body is supported only as one `required: [name]` branch per name "

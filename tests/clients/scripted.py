@@ -68,7 +68,10 @@ class ScriptedServer:
                     reply = server.replies.pop(0) if server.replies else Reply(200, default)
                 if reply.delay:
                     time.sleep(reply.delay)
-                payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+                if isinstance(reply.body, bytes):  # sent as it is, e.g. a body that is not JSON
+                    payload = reply.body
+                else:
+                    payload = b"" if reply.body is None else json.dumps(reply.body).encode()
                 try:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():

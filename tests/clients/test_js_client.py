@@ -172,6 +172,15 @@ for (let i = 0; i < 6; i++) out.errors.push(await failure(client.conversations.c
         assert error["documentation_url"] == f"https://protocol.chat/docs/errors/{kind}"
 
 
+def test_a_success_that_is_not_json_is_an_error(scripted: ScriptedServer, node: Runtime) -> None:
+    scripted.script(Reply(200, b"<html>proxy login</html>"))
+    out = node.run(_program(
+        "out.e = await failure(new ApiClient('t', { baseUrl: env.BASE_URL }).conversations.get('x'))"
+    ), {"BASE_URL": scripted.url})
+    assert (out["e"]["name"], out["e"]["status"]) == ("ApiError", 200)
+    assert "not JSON" in out["e"]["message"]
+
+
 def test_connection_errors_and_timeouts(
     scripted: ScriptedServer, dead_url: str, node: Runtime
 ) -> None:

@@ -205,6 +205,16 @@ for ($i = 0; $i < 6; $i++) {
         assert error["documentation_url"] == f"https://protocol.chat/docs/errors/{kind}"
 
 
+def test_a_success_that_is_not_json_is_an_error(scripted: ScriptedServer, php: Runtime) -> None:
+    scripted.script(Reply(200, b"<html>proxy login</html>"))
+    out = php.run(_program(
+        "$out['e'] = failure(fn () => (new ApiClient('t', ['base_url' => $env['BASE_URL']]))"
+        "->conversations->get('x'));"
+    ), {"BASE_URL": scripted.url})
+    assert (out["e"]["name"], out["e"]["status"]) == ("ApiException", 200)
+    assert "not JSON" in out["e"]["message"]
+
+
 def test_connection_errors_and_timeouts(
     scripted: ScriptedServer, dead_url: str, php: Runtime
 ) -> None:

@@ -152,6 +152,13 @@ def test_every_status_has_its_error_class(
     assert len(scripted.requests) == 1
 
 
+def test_a_success_that_is_not_json_is_an_error(scripted: ScriptedServer) -> None:
+    scripted.script(Reply(200, b"<html>proxy login</html>"))
+    with pytest.raises(ApiError) as raised:
+        ApiClient(TOKEN, base_url=scripted.url).conversations.get("xgQQXg3hrtjh7AvZ")
+    assert raised.value.status == 200 and "not JSON" in raised.value.message
+
+
 def test_connection_errors_and_timeouts(scripted: ScriptedServer, dead_url: str) -> None:
     with pytest.raises(ApiConnectionError) as refused:
         ApiClient(TOKEN, base_url=dead_url, max_retries=0).conversations.get("xgQQXg3hrtjh7AvZ")

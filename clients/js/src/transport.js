@@ -2,7 +2,7 @@
 // Do not edit: change the spec or templates/ and run `protocol-kit generate`.
 // HTTP transport shared by every resource: configuration, retries, error mapping.
 
-import { ApiConnectionError, ApiTimeoutError, errorClass } from './errors.js'
+import { ApiConnectionError, ApiError, ApiTimeoutError, errorClass } from './errors.js'
 import { VERSION } from './version.js'
 
 export const DEFAULT_BASE_URL = 'https://api.protocol.chat'
@@ -65,6 +65,15 @@ function errorFromResponse (response, text) {
   })
 }
 
+function parseBody (response, text) {
+  if (!text) return undefined
+  try {
+    return JSON.parse(text)
+  } catch (cause) {
+    throw new ApiError(`the ${response.status} response is not JSON: ${cause.message}`, { status: response.status, cause })
+  }
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export class Transport {
@@ -96,7 +105,7 @@ export class Transport {
     const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }
     for (let attempt = 0; ; attempt++) {
       const { response, text, failure } = await this.#send(url, init)
-      if (response?.ok) return text ? JSON.parse(text) : undefined
+      if (response?.ok) return parseBody(response, text)
       const error = failure ?? errorFromResponse(response, text)
       const retryable = failure !== undefined || isRetryable(response.status)
       const delay = retry && retryable && attempt < this.maxRetries

@@ -71,7 +71,11 @@ final class Transport
         for ($attempt = 0; ; $attempt++) {
             [$status, $headers, $text, $failure] = $this->send($method, $url, $payload);
             if ($failure === null && $status >= 200 && $status < 300) {
-                return $text === '' ? null : json_decode($text, true, 512, JSON_THROW_ON_ERROR);
+                try {
+                    return $text === '' ? null : json_decode($text, true, 512, JSON_THROW_ON_ERROR);
+                } catch (\JsonException $e) {
+                    throw new ApiException("the {$status} response is not JSON: {$e->getMessage()}", $status, null, null, $e);
+                }
             }
             $error = $failure ?? self::errorFromResponse($status, $text);
             $retryable = $failure !== null || $status === 429 || $status >= 500;

@@ -117,7 +117,12 @@ def _delay(attempt: int, response: httpx.Response | None) -> float | None:
 def _parse(response: httpx.Response) -> Any:
     if response.status_code == 204 or not response.content:
         return None
-    return response.json()
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ApiError(
+            f"the {response.status_code} response is not JSON: {exc}", status=response.status_code
+        ) from exc
 
 
 class SyncTransport:
