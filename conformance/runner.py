@@ -124,11 +124,11 @@ def _preflight(session: Session) -> None:
 def _run_group(session: Session, name: str, check: Callable[[Session], None],
                rule_ids: list[str]) -> None:
     ledger = session.ledger
+    session.blocked = None
     try:
         check(session)
     except Blocked as blocked:
-        for rule_id in rule_ids:
-            ledger.skip(rule_id, f"blocked: {blocked}")
+        session.blocked = session.blocked or str(blocked)
     except Exception as exc:  # a server answer the kit did not foresee must not end the run
         where = traceback.extract_tb(exc.__traceback__)[-1]
         message = (f"the {name} checks stopped on an unexpected answer "
@@ -138,3 +138,7 @@ def _run_group(session: Session, name: str, check: Callable[[Session], None],
                       actual=f"{type(exc).__name__}: {exc}")
         for rule_id in pending[1:]:
             ledger.skip(rule_id, f"blocked: {message}")
+    for rule_id in rule_ids:
+        if ledger.results[rule_id].checks == 0:
+            ledger.skip(rule_id, f"blocked: {session.blocked}" if session.blocked
+                        else "no check of this rule applied")

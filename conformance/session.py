@@ -6,6 +6,7 @@ import json
 import random
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -37,9 +38,19 @@ class Session:
     main: Account
     other: Account | None = None
     rng: random.Random = field(init=False)
+    blocked: str | None = None  # why the current group could not run some of its checks
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+
+    def part(self, check: Callable[..., Any], *args: Any) -> Any:
+        """Run one independent part of a group: if its data cannot be made, the group's other
+        parts still run (the reason is kept for the rules nobody judged)."""
+        try:
+            return check(*args)
+        except Blocked as blocked:
+            self.blocked = self.blocked or str(blocked)
+            return None
 
     # ---- ids -----------------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ class Ledger:
 
     def skip(self, rule_id: str, reason: str) -> None:
         result = self.results[rule_id]
-        if result.status == SKIPPED:
+        if result.status == SKIPPED and result.reason == "not run":
             result.reason = reason
 
     def is_failed(self, rule_id: str) -> bool:

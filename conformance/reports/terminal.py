@@ -44,8 +44,11 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
     skipped = [r for r in outcome.results if r.status == SKIPPED]
     if skipped:
         print("\nSkipped:", file=out)
+        by_reason: dict[str, list[str]] = {}
         for result in skipped:
-            print(f"  - {result.rule.id}: {result.reason}", file=out)
+            by_reason.setdefault(result.reason, []).append(result.rule.id)
+        for reason, ids in by_reason.items():
+            print(f"  - {', '.join(ids)}\n      {_clip(reason, 300)}", file=out)
     accepted = [r for r in outcome.results if r.status == FAILED and r.baselined]
     if accepted:
         print("\nFailing but accepted by the baseline: "

@@ -48,27 +48,46 @@ def _credentials(token: str) -> list[tuple[str, str, str]]:
 
 
 def check(s: Session) -> None:
-    group_id = s.new_id()
-    made_ex = s.create({"group_id": group_id})
-    made = s.require_created(None, made_ex, "could not create a conversation")
-    item = s.contract.item(made["id"])
-    requests: list[tuple[str, str, Any]] = [
+    # Every operation, on an id nobody has: authentication comes before the id lookup, so
+    # these need no data and answer 401 on any conforming server.
+    s.part(_refuse_everywhere, s, s.new_id(), s.new_id())
+    s.part(_check_side_effects, s)
+
+
+def _requests(s: Session, conversation_id: str, group_id: str) -> list[tuple[str, str, Any]]:
+    item = s.contract.item(conversation_id)
+    return [
         ("GET", s.contract.collection_path, None),
         ("POST", s.contract.collection_path, {"group_id": group_id}),
         ("GET", item, None),
         ("PUT", item, {"is_muted": True, "archived_at": 1_700_000_000}),
         ("DELETE", item, None),
     ]
+
+
+def _refuse_everywhere(s: Session, conversation_id: str, group_id: str) -> None:
     for rule_id, authorization, what in _credentials(s.main.token):
-        for method, path, body in requests:
+        for method, path, body in _requests(s, conversation_id, group_id):
+            exchange = s.send(method, path, authorization=authorization, body=body)
+            if method == "POST":
+                s.remember(exchange)
+            rule = "AUTH-BEFORE-ID" if rule_id == "AUTH-MISSING" and path != \
+                s.contract.collection_path else rule_id
+            _expect_401(s, rule, exchange, f"{method} {path} with {what}")
+
+
+def _check_side_effects(s: Session) -> None:
+    """Refused writes on a real conversation change nothing; refused creates store nothing."""
+    group_id = s.new_id()
+    made = s.require_created(None, s.create({"group_id": group_id}), "could not create a conversation")
+    for rule_id, authorization, what in _credentials(s.main.token):
+        for method, path, body in _requests(s, made["id"], group_id)[1:]:
+            if method == "GET":
+                continue
             exchange = s.send(method, path, authorization=authorization, body=body)
             if method == "POST":
                 s.remember(exchange)
             _expect_401(s, rule_id, exchange, f"{method} {path} with {what}")
-    for method, body in (("GET", None), ("PUT", {"is_muted": True}), ("DELETE", None)):
-        exchange = s.send(method, s.contract.item(s.new_id()), authorization="", body=body)
-        _expect_401(s, "AUTH-BEFORE-ID", exchange, f"{method} of an unknown id without a token")
-
     read = s.get(made["id"])
     s.expect("AUTH-NO-SIDE-EFFECTS", read.status == 200 and read.json == made,
              "after refused PUTs and DELETEs the conversation must be unchanged",
