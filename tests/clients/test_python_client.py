@@ -259,8 +259,9 @@ def test_webhook_signature_helper() -> None:
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
 def test_generated_code_is_ruff_and_mypy_clean() -> None:
     package = CLIENTS / "python"
-    ruff = subprocess.run(["ruff", "check", "."], check=False, cwd=package, capture_output=True, text=True)
-    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
+        ruff = subprocess.run(command, check=False, cwd=package, capture_output=True, text=True)
+        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     mypy = subprocess.run([sys.executable, "-m", "mypy", "protocol_api"], check=False, cwd=package,
                           capture_output=True, text=True)
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr

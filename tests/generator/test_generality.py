@@ -112,9 +112,10 @@ print(json.dumps({"ids": ids, "created": created.to_dict(), "typed": isinstance(
     assert out == {"ids": [c["id"] for c in CONTACTS], "created": CONTACTS[2], "typed": True,
                    "both": True}
     _check_requests(contacts_server)
-    lint = subprocess.run(["ruff", "check", "--no-cache", "."], cwd=generated / "clients/python",
-                          capture_output=True, text=True, check=False)
-    assert lint.returncode == 0, lint.stdout
+    for command in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--check", "."]):
+        lint = subprocess.run(command, cwd=generated / "clients/python", capture_output=True,
+                              text=True, check=False)
+        assert lint.returncode == 0, lint.stdout
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

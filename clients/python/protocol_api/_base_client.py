@@ -158,8 +158,12 @@ class SyncTransport:
             failure: ApiError
             try:
                 response = self._client.request(
-                    method, self.base_url + path, params=params, json=json,
-                    headers=self._headers, timeout=self._timeout,
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    json=json,
+                    headers=self._headers,
+                    timeout=self._timeout,
                 )
             except httpx.TimeoutException as exc:
                 failure = ApiTimeoutError(f"no response within {self._timeout}s: {exc}")
@@ -214,8 +218,12 @@ class AsyncTransport:
             failure: ApiError
             try:
                 response = await self._client.request(
-                    method, self.base_url + path, params=params, json=json,
-                    headers=self._headers, timeout=self._timeout,
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    json=json,
+                    headers=self._headers,
+                    timeout=self._timeout,
                 )
             except httpx.TimeoutException as exc:
                 failure = ApiTimeoutError(f"no response within {self._timeout}s: {exc}")

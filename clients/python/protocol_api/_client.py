@@ -41,7 +41,10 @@ class ApiClient:
         http_client: httpx.Client | None = None,
     ) -> None:
         self._transport = SyncTransport(
-            token, base_url=base_url, timeout=timeout, max_retries=max_retries,
+            token,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
             http_client=http_client,
         )
         self.conversations = Conversations(self._transport)
@@ -84,7 +87,10 @@ class AsyncApiClient:
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self._transport = AsyncTransport(
-            token, base_url=base_url, timeout=timeout, max_retries=max_retries,
+            token,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
             http_client=http_client,
         )
         self.conversations = AsyncConversations(self._transport)

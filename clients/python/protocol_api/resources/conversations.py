@@ -58,15 +58,17 @@ class Conversations:
                 fetch the previous page. Cannot be combined with `starting_after`.
         """
         return self._list_page(
-            drop_none({
-                "limit": limit,
-                "muted": muted,
-                "archived": archived,
-                "pinned": pinned,
-                "group_id": group_id,
-                "starting_after": starting_after,
-                "ending_before": ending_before,
-            }),
+            drop_none(
+                {
+                    "limit": limit,
+                    "muted": muted,
+                    "archived": archived,
+                    "pinned": pinned,
+                    "group_id": group_id,
+                    "starting_after": starting_after,
+                    "ending_before": ending_before,
+                },
+            ),
         )
 
     def _list_page(
@@ -74,7 +76,10 @@ class Conversations:
         params: dict[str, Any],
     ) -> Page[Conversation]:
         data = self._transport.request(
-            "GET", "/v1/conversations", params=params, retry=True
+            "GET",
+            "/v1/conversations",
+            params=params,
+            retry=True,
         )
         return Page(
             [Conversation.from_dict(item) for item in data["data"]],
@@ -106,10 +111,12 @@ class Conversations:
         data = self._transport.request(
             "POST",
             "/v1/conversations",
-            json=drop_not_given({
-                "contact_id": contact_id,
-                "group_id": group_id,
-            }),
+            json=drop_not_given(
+                {
+                    "contact_id": contact_id,
+                    "group_id": group_id,
+                },
+            ),
             retry=False,
         )
         return Conversation.from_dict(data)
@@ -159,12 +166,14 @@ class Conversations:
         data = self._transport.request(
             "PUT",
             f"/v1/conversations/{_segment(id)}",
-            json=drop_not_given({
-                "pinned_message_id": pinned_message_id,
-                "is_pinned": is_pinned,
-                "is_muted": is_muted,
-                "archived_at": archived_at,
-            }),
+            json=drop_not_given(
+                {
+                    "pinned_message_id": pinned_message_id,
+                    "is_pinned": is_pinned,
+                    "is_muted": is_muted,
+                    "archived_at": archived_at,
+                },
+            ),
             retry=True,
         )
         return Conversation.from_dict(data)
@@ -226,15 +235,17 @@ class AsyncConversations:
                 fetch the previous page. Cannot be combined with `starting_after`.
         """
         return await self._list_page(
-            drop_none({
-                "limit": limit,
-                "muted": muted,
-                "archived": archived,
-                "pinned": pinned,
-                "group_id": group_id,
-                "starting_after": starting_after,
-                "ending_before": ending_before,
-            }),
+            drop_none(
+                {
+                    "limit": limit,
+                    "muted": muted,
+                    "archived": archived,
+                    "pinned": pinned,
+                    "group_id": group_id,
+                    "starting_after": starting_after,
+                    "ending_before": ending_before,
+                },
+            ),
         )
 
     async def _list_page(
@@ -242,7 +253,10 @@ class AsyncConversations:
         params: dict[str, Any],
     ) -> AsyncPage[Conversation]:
         data = await self._transport.request(
-            "GET", "/v1/conversations", params=params, retry=True
+            "GET",
+            "/v1/conversations",
+            params=params,
+            retry=True,
         )
         return AsyncPage(
             [Conversation.from_dict(item) for item in data["data"]],
@@ -274,10 +288,12 @@ class AsyncConversations:
         data = await self._transport.request(
             "POST",
             "/v1/conversations",
-            json=drop_not_given({
-                "contact_id": contact_id,
-                "group_id": group_id,
-            }),
+            json=drop_not_given(
+                {
+                    "contact_id": contact_id,
+                    "group_id": group_id,
+                },
+            ),
             retry=False,
         )
         return Conversation.from_dict(data)
@@ -327,12 +343,14 @@ class AsyncConversations:
         data = await self._transport.request(
             "PUT",
             f"/v1/conversations/{_segment(id)}",
-            json=drop_not_given({
-                "pinned_message_id": pinned_message_id,
-                "is_pinned": is_pinned,
-                "is_muted": is_muted,
-                "archived_at": archived_at,
-            }),
+            json=drop_not_given(
+                {
+                    "pinned_message_id": pinned_message_id,
+                    "is_pinned": is_pinned,
+                    "is_muted": is_muted,
+                    "archived_at": archived_at,
+                },
+            ),
             retry=True,
         )
         return Conversation.from_dict(data)
