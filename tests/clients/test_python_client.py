@@ -243,6 +243,25 @@ def test_async_client_has_the_same_surface(api_url: str) -> None:
     assert len(asyncio.run(flow())) == 12
 
 
+def test_async_client_retries_and_times_out(scripted: ScriptedServer) -> None:
+    async def flow() -> None:
+        scripted.script(Reply(503, error_body("api_error", "down"), {"Retry-After": "0"}))
+        async with AsyncApiClient(TOKEN, base_url=scripted.url) as client:
+            assert (await client.conversations.get("xgQQXg3hrtjh7AvZ")).to_dict() == CONVERSATION
+            assert len(scripted.requests) == 2
+            scripted.script(Reply(503, error_body("api_error", "down"), {"Retry-After": "0"}))
+            with pytest.raises(InternalServerError):
+                await client.conversations.create(contact_id=CONTACT)
+            assert len(scripted.requests) == 1
+        scripted.script(Reply(200, CONVERSATION, delay=1.5))
+        async with AsyncApiClient(TOKEN, base_url=scripted.url, timeout=0.2,
+                                  max_retries=0) as client:
+            with pytest.raises(ApiTimeoutError):
+                await client.conversations.get("xgQQXg3hrtjh7AvZ")
+
+    asyncio.run(flow())
+
+
 def test_webhook_signature_helper() -> None:
     body = b'{"id":"a056V7R7NmNRjl70","type":"conversation.updated","payload":{}}'
     secret = "whsec-test"
