@@ -12,7 +12,8 @@ from .render import diff, render_all, write
 
 _DESCRIPTION = """\
 Generate the client libraries (clients/python: protocol_api, clients/js: @example/protocol-api,
-clients/php: protocol/sdk) from the OpenAPI document. The spec is loaded and validated, turned
+clients/php: protocol/sdk) and the docs (docs/<resource>.mdx in the docs site's layout,
+docs/<resource>.md, and the static HTML reference docs/index.html) from the OpenAPI document. The spec is loaded and validated, turned
 into one intermediate model, and rendered through the Jinja2 templates in templates/<target>/.
 Output is deterministic: the same spec and templates give the same bytes. Generated files that
 the templates no longer produce are deleted.
@@ -46,7 +47,7 @@ def register(subparsers: Any) -> None:
         metavar="DIR",
         type=Path,
         default=Path("."),
-        help="the root the clients/ folder is written under (default: the current directory, "
+        help="the root the clients/ and docs/ folders are written under (default: the current directory, "
         "i.e. the repository root)",
     )
     parser.add_argument(
