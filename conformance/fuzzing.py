@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import copy
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from conformance.contract import Contract
+from conformance.fuzzing_hooks import ID_PATTERN_ENV
 from conformance.transport import Exchange, Transport
 from conformance.verdicts import FAILED, PASSED, SKIPPED, Finding, Rule, RuleResult
 
@@ -54,9 +55,11 @@ def run_schemathesis(contract: Contract, options: Any, progress: Any) -> tuple[l
         ]
         progress("note", GROUP, {"message": f"schemathesis {PHASES}, {options.max_examples} "
                                  f"examples per operation, seed {options.seed}"})
+        environment = {**os.environ, "SCHEMATHESIS_HOOKS": "conformance.fuzzing_hooks",
+                       ID_PATTERN_ENV: str(contract.id_schema.get("pattern", r"^[A-Za-z0-9]{16}$"))}
         try:
             finished = subprocess.run(command, cwd=work, capture_output=True, text=True,
-                                      timeout=_TIMEOUT_S, check=False)
+                                      timeout=_TIMEOUT_S, check=False, env=environment)
         except subprocess.TimeoutExpired:
             return [_broken(f"schemathesis did not finish within {_TIMEOUT_S} s")], []
         for line in finished.stdout.splitlines():
@@ -77,30 +80,24 @@ def run_schemathesis(contract: Contract, options: Any, progress: Any) -> tuple[l
 
 
 def _write_spec(contract: Contract, work: Path) -> Path:
-    """The spec as given, minus the examples of path parameters: those name conversations of
+    """The spec as given, minus the examples outside request bodies. Those name conversations of
     the documentation (xgQQXg3hrtjh7AvZ …) that may really exist in the account under test, and
-    the run must only touch what it created. Everything else is schemathesis' to read."""
-    document = copy.deepcopy(contract.spec.document)
-    for operation in contract.spec.operations():
-        for parameter in operation.parameters:
-            if parameter.location == "path":
-                node = contract.spec.resolve(_node(document, parameter.pointer))
-                node.pop("examples", None)
-                node.pop("example", None)
-                schema = contract.spec.resolve(node.get("schema", {}))
-                if isinstance(schema, dict) and "examples" in schema:
-                    node["schema"] = {k: v for k, v in schema.items() if k != "examples"}
+    schemathesis reuses example values anywhere (path ids included), but the run must only touch
+    what it created. Request-body examples stay: the examples phase sends them, and a create
+    only adds a conversation, which the clean-up then deletes."""
+    document = _without_examples(contract.spec.document)
     path = work / "spec.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
 
 
-def _node(document: dict[str, Any], pointer: str) -> Any:
-    node: Any = document
-    for part in pointer.lstrip("#/").split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    return node
+def _without_examples(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_without_examples(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {key: value if key in ("requestBody", "requestBodies") else _without_examples(value)
+            for key, value in node.items() if key not in ("example", "examples")}
 
 
 def _write_config(options: Any, work: Path) -> Path:

@@ -60,6 +60,7 @@ class FakeServer:
         self.faults: set[str] = set(faults or ())
         self.rows: list[dict[str, Any]] = []
         self.deleted: list[dict[str, Any]] = []
+        self.log: list[str] = []  # every request, for the determinism self-test
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.httpd.daemon_threads = True
@@ -88,6 +89,7 @@ class FakeServer:
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes,
                body_too_large: bool) -> tuple[int, Any, dict[str, str]]:
         f = self.faults
+        self.log.append(f"{method} {target} {body[:200]!r}")
         parts = urlsplit(target)
         path = parts.path
         match = ITEM.match(path)

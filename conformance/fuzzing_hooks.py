@@ -1,0 +1,57 @@
+"""schemathesis hooks for the property-based phase: touch only conversations the run created.
+
+schemathesis reuses ids it sees in responses (a list shows the account's existing conversations)
+as path parameters of later requests, and would update or delete data the run did not create.
+Such an id is swapped for the conversation the run created last (what a create-then-use chain
+means anyway, so checks like ensure_resource_availability still hold), or, before any create,
+for a well-formed id that names nothing. Loaded through SCHEMATHESIS_HOOKS by
+conformance.fuzzing; the id pattern comes from the spec.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from typing import Any
+
+import schemathesis
+
+ID_PATTERN_ENV = "PROTOCOL_KIT_ID_PATTERN"
+_ID = re.compile(os.environ.get(ID_PATTERN_ENV, r"^[A-Za-z0-9]{16}$"))
+_created: dict[str, None] = {}  # insertion-ordered: the last one is the newest
+_foreign: set[str] = set()  # ids seen in answers that the run did not create
+
+
+def _stand_in(value: str) -> str:
+    """A well-formed id derived from ``value`` that names nothing, deterministically."""
+    digest = hashlib.sha256(f"protocol-kit:{value}".encode()).hexdigest()
+    return (digest * 2)[: len(value)]
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    parameters = case.path_parameters or {}
+    for name, value in list(parameters.items()):
+        if isinstance(value, str) and value in _foreign:
+            parameters[name] = next(reversed(_created)) if _created else _stand_in(value)
+
+
+@schemathesis.hook
+def after_call(context: Any, case: Any, response: Any) -> None:
+    if not 200 <= response.status_code < 300:
+        return
+    try:
+        body = json.loads(response.content)
+    except (ValueError, TypeError):
+        return
+    if not isinstance(body, dict):
+        return
+    if case.method.upper() == "POST" and isinstance(body.get("id"), str):
+        _created[body["id"]] = None
+    items = body.get("data") if isinstance(body.get("data"), list) else [body]
+    for item in items:
+        seen = item.get("id") if isinstance(item, dict) else None
+        if isinstance(seen, str) and _ID.search(seen) and seen not in _created:
+            _foreign.add(seen)
