@@ -1,0 +1,202 @@
+"""Conformance run: `protocol-kit verify` vs plain `schemathesis run --checks all`, same example budget."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from reference_server.runner import free_port
+
+from . import report
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKENS = ("bench-conformance-token-a", "bench-conformance-token-b")
+SEED = 20261125
+
+
+@contextmanager
+def serving(db: Path, log: Path) -> Iterator[str]:
+    """`protocol-kit serve` on a fresh file database; its access log (one line per request) in ``log``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = [
+        sys.executable,
+        "-c",
+        "from protocol_kit.cli import main; raise SystemExit(main())",
+        "serve",
+        "--db",
+        str(db),
+        "--port",
+        str(port),
+        "--token",
+        TOKENS[0],
+        "--token",
+        TOKENS[1],
+    ]
+    with log.open("w") as sink:
+        proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(
+                        f"{url}/v1/conversations", timeout=2
+                    )  # a 401: ready, not counted below
+                    break
+                except httpx.TransportError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("serve did not start") from None
+                    time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def _requests_logged(log: Path) -> int:
+    return sum(
+        1
+        for line in log.read_text(errors="replace").splitlines()
+        if line.startswith(
+            ("GET ", "POST ", "PUT ", "DELETE ", "PATCH ", "HEAD ", "OPTIONS ", "TRACE ")
+        )
+    )
+
+
+def _command(tool: str, url: str, examples: int) -> list[str]:
+    if tool == "verify":
+        return [
+            sys.executable,
+            "-c",
+            "from protocol_kit.cli import main; raise SystemExit(main())",
+            "verify",
+            url,
+            "--token",
+            TOKENS[0],
+            "--other-token",
+            TOKENS[1],
+            "--max-examples",
+            str(examples),
+            "--seed",
+            str(SEED),
+        ]
+    return [
+        "schemathesis",
+        "run",
+        "openapi/conversations.yaml",
+        "--url",
+        url,
+        "--header",
+        f"Authorization: Bearer {TOKENS[0]}",
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--max-examples",
+        str(examples),
+        "--seed",
+        str(SEED),
+        "--no-color",
+    ]
+
+
+def timed_run(tool: str, examples: int, tmp: Path) -> tuple[float, int, int]:
+    """Wall seconds, requests the server logged, and the exit code of one run on a fresh server."""
+    log = tmp / f"{tool}-{time.monotonic_ns()}.log"
+    with serving(tmp / f"{tool}-{time.monotonic_ns()}.db", log) as url:
+        before = _requests_logged(log)
+        started = time.perf_counter()
+        done = subprocess.run(
+            _command(tool, url, examples),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=3600,
+        )
+        seconds = time.perf_counter() - started
+        time.sleep(0.2)  # let the last access-log lines reach the file
+    if done.returncode != 0:
+        print(done.stdout[-3000:], done.stderr[-2000:], file=sys.stderr)
+    return seconds, _requests_logged(log) - before, done.returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.conformance", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run for CI: 3 examples, one repetition"
+    )
+    parser.add_argument(
+        "--examples",
+        type=int,
+        help="examples per operation (default 50, verify's default; quick 3)",
+    )
+    parser.add_argument(
+        "--repetitions", type=int, help="alternating repetitions (default 3; quick 1)"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="markdown file to update (default docs/benchmarks.md; quick: none)",
+    )
+    args = parser.parse_args(argv)
+    examples = args.examples or (3 if args.quick else 50)
+    repetitions = args.repetitions or (1 if args.quick else 3)
+    output = args.output or (None if args.quick else report.DOCS)
+
+    results: dict[str, list[tuple[float, int, int]]] = {"verify": [], "schemathesis": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(repetitions):
+            order = ["verify", "schemathesis"] if rep % 2 == 0 else ["schemathesis", "verify"]
+            for tool in order:
+                results[tool].append(timed_run(tool, examples, Path(tmp)))
+                seconds, sent, code = results[tool][-1]
+                print(
+                    f"rep {rep + 1} {tool:12} {seconds:7.1f} s  {sent:7d} requests  exit {code}",
+                    flush=True,
+                )
+
+    lines = [
+        "| tool | wall s, median (min–max) | requests, median | exit codes |",
+        "|---|---:|---:|---|",
+    ]
+    for tool, runs in results.items():
+        lines.append(
+            f"| {'`protocol-kit verify`' if tool == 'verify' else 'plain `schemathesis run --checks all`'} | "
+            f"{report.median_spread([r[0] for r in runs], 1)} | "
+            f"{statistics.median(r[1] for r in runs):.0f} | {', '.join(str(r[2]) for r in runs)} |"
+        )
+    ratio = statistics.median(
+        v[0] / s[0] for v, s in zip(results["verify"], results["schemathesis"], strict=True)
+    )
+    body = "\n\n".join(
+        [
+            "## Conformance run",
+            (
+                f"Machine: {report.machine()}. Command: `{report.command()}`. Both against a fresh "
+                f"`protocol-kit serve` (file database) per run, `--max-examples {examples}`, seed {SEED}; "
+                "schemathesis with every phase, from the repository root (so `schemathesis.toml` applies); "
+                "verify with both tokens (behavioural suite, then its schemathesis phase). Requests are "
+                f"counted from the server's access log. {repetitions} alternating repetitions."
+            ),
+            "\n".join(lines),
+            f"Wall-time ratio verify / schemathesis (median of per-repetition ratios): **{ratio:.2f}×**.",
+        ]
+    )
+    print(body)
+    if output is not None:
+        report.write_section("conformance", body, output)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,168 @@
+"""The long fuzz: plain schemathesis, every check and phase, 1,000 examples per operation, against `protocol-kit serve`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from reference_server.runner import free_port
+
+from . import report
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-fuzz-token"
+PHASES = "examples,coverage,fuzzing,stateful"
+SEED = 20261125
+
+
+@contextmanager
+def serving(db: Path) -> Iterator[str]:
+    """`protocol-kit serve` as shipped, on a file database."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = [
+        sys.executable,
+        "-c",
+        "from protocol_kit.cli import main; raise SystemExit(main())",
+        "serve",
+        "--db",
+        str(db),
+        "--port",
+        str(port),
+        "--token",
+        TOKEN,
+    ]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(
+                    f"{url}/v1/conversations",
+                    headers={"Authorization": f"Bearer {TOKEN}"},
+                    timeout=2,
+                )
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("serve did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def run_schemathesis(
+    url: str, examples: int, seed: int, report_dir: Path
+) -> tuple[int, str, float]:
+    """Exit code, stdout and wall seconds of one run; run from the repo root so schemathesis.toml applies."""
+    args = [
+        "schemathesis",
+        "run",
+        "openapi/conversations.yaml",
+        "--url",
+        url,
+        "--header",
+        f"Authorization: Bearer {TOKEN}",
+        "--checks",
+        "all",
+        "--phases",
+        PHASES,
+        "--max-examples",
+        str(examples),
+        "--seed",
+        str(seed),
+        "--no-color",
+        "--report",
+        "ndjson",
+        "--report-dir",
+        str(report_dir),
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout + done.stderr, time.perf_counter() - started
+
+
+def _summary(output: str) -> list[str]:
+    """The lines of schemathesis' closing summary worth keeping: phases, test cases, failures."""
+    keep = re.compile(
+        r"(✅|❌|⏭|🚫|test cases|failures?|errors?|Seed|passed|failed)", re.IGNORECASE
+    )
+    return [line.strip() for line in output.splitlines() if keep.search(line) and len(line) < 200][
+        -25:
+    ]
+
+
+def _requests(report_dir: Path) -> int | None:
+    """How many HTTP requests schemathesis sent, from its NDJSON event stream."""
+    files = list(report_dir.glob("*.ndjson"))
+    if not files:
+        return None
+    sent = 0
+    for line in files[0].read_text(encoding="utf-8").splitlines():
+        sent += line.count('"request":')
+    return sent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.fuzz", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run for CI: 5 examples per operation"
+    )
+    parser.add_argument(
+        "--examples", type=int, help="max examples per operation (default 1000; quick 5)"
+    )
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="markdown file to update (default docs/benchmarks.md; quick: none)",
+    )
+    args = parser.parse_args(argv)
+    if shutil.which("schemathesis") is None:
+        print("bench.fuzz: schemathesis is not installed", file=sys.stderr)
+        return 2
+    examples = args.examples or (5 if args.quick else 1000)
+    output = args.output or (None if args.quick else report.DOCS)
+
+    with tempfile.TemporaryDirectory() as tmp, serving(Path(tmp) / "fuzz.db") as url:
+        code, out, seconds = run_schemathesis(url, examples, args.seed, Path(tmp) / "report")
+        sent = _requests(Path(tmp) / "report")
+    print(out[-5000:])
+    verdict = (
+        "**found nothing**" if code == 0 else f"**FAILED (exit {code})** — see the summary below"
+    )
+    body = "\n\n".join(
+        [
+            "## Long fuzz (schemathesis)",
+            (
+                f"Machine: {report.machine()}. Command: `{report.command()}` = `schemathesis run "
+                f"openapi/conversations.yaml --checks all --phases {PHASES} --max-examples {examples} "
+                f"--seed {args.seed}` against `protocol-kit serve` (file database), from the repository "
+                f"root so `schemathesis.toml` applies. {report.tool_version(['schemathesis', '--version'])}."
+            ),
+            f"Result: {verdict}; wall time {seconds:.0f} s"
+            + (f"; about {sent:,} requests recorded in the NDJSON report." if sent else "."),
+            "```\n" + "\n".join(_summary(out)) + "\n```",
+        ]
+    )
+    if output is not None:
+        report.write_section("fuzz", body, output)
+    print(json.dumps({"exit": code, "seconds": round(seconds, 1), "requests": sent}))
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
