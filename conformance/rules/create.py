@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -40,6 +41,9 @@ RULES = [
     Rule("CREATE-CREATED-AT", GROUP,
          f"created_at is now, in integer Unix seconds (±{CLOCK_TOLERANCE_S} s of the kit's clock)",
          f"{_C}: Create — created_at = now; Timestamps"),
+    Rule("CREATE-ID-RANDOM", GROUP,
+         "Conversation ids are random: no shared long prefixes or suffixes, not in creation order",
+         f"{_C}: Ids — the server generates conversation ids randomly"),
     Rule("CREATE-FORM", GROUP,
          "Form-encoded creates (the seed page's cURL) work and give the same result as JSON; "
          "the literal `null` is null",
@@ -86,6 +90,7 @@ def _check_accepted(s: Session) -> None:
 
     _check_form(s, json_made, contact_id)
     _check_null_is_absent(s)
+    _check_random_ids(s)
 
 
 def _check_defaults(s: Session, made: dict[str, Any], target: str, exchange: Any) -> None:
@@ -135,6 +140,31 @@ def _check_null_is_absent(s: Session) -> None:
                  f"a create with {target} and {other}: null must succeed",
                  expected=f"201 with {target}={body[target]} and {other}=null",
                  actual=exchange.summary(), exchange=exchange)
+
+
+# Two random ids share this many leading or trailing characters with odds of 62^-6 per pair.
+_SHARED_RUN = 6
+_RANDOM_SAMPLE = 20
+
+
+def _check_random_ids(s: Session) -> None:
+    group_id = s.new_id()
+    ids = []
+    for _ in range(_RANDOM_SAMPLE):
+        made = s.conversation(s.create({"group_id": group_id}))
+        if made is not None:
+            ids.append(made["id"])
+    for first, second in zip(ids, ids[1:]):
+        prefix = len(os.path.commonprefix([first, second]))
+        suffix = len(os.path.commonprefix([first[::-1], second[::-1]]))
+        s.expect("CREATE-ID-RANDOM", max(prefix, suffix) < _SHARED_RUN,
+                 "consecutive creates must not get ids that share a long prefix or suffix",
+                 expected=f"fewer than {_SHARED_RUN} shared leading/trailing characters",
+                 actual=f"{first} then {second}")
+    if len(ids) == _RANDOM_SAMPLE:
+        s.expect("CREATE-ID-RANDOM", ids != sorted(ids) and ids != sorted(ids, reverse=True),
+                 f"{_RANDOM_SAMPLE} consecutive ids must not come out in sorted order",
+                 expected="no order", actual=ids)
 
 
 def _newest_id(s: Session) -> str | None:

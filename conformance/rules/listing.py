@@ -247,6 +247,9 @@ def _check_dataset(s: Session) -> None:
     _check_filters(s, lister, data, main, side, high)
     _check_cursors(s, lister, data, main, side, bulk)
 
+    read = s.send("GET", s.contract.item(main_ids[0]), params={"foo": "bar"})
+    s.expect("LIST-UNKNOWN-PARAMETER", read.status == 200, "unknown query parameters on a "
+             "retrieve must be ignored", expected="200", actual=read.summary(), exchange=read)
     baseline = lister.fetch("LIST-UNKNOWN-PARAMETER", group_id=main, limit=high)
     for extra in ({"foo": "bar"}, {"order": "asc", "offset": "3"}):
         got = lister.fetch("LIST-UNKNOWN-PARAMETER", group_id=main, limit=high, **extra)

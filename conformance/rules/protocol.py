@@ -27,6 +27,9 @@ RULES = [
     Rule("PROTO-UNSUPPORTED-MEDIA-TYPE", GROUP,
          "A body that is neither application/json nor form-encoded answers 415 and changes nothing",
          f"{_C}: Request bodies — any other content type → 415"),
+    Rule("PROTO-MEDIA-TYPE-PARAMETERS", GROUP,
+         "Media types are matched without their parameters: `application/json; charset=utf-8` "
+         "is JSON", f"{_C}: Request bodies — application/json"),
     Rule("PROTO-PAYLOAD-TOO-LARGE", GROUP,
          "A body over 1 MiB answers 413 and changes nothing; a body of exactly 1 MiB is accepted",
          f"{_C}: Request bodies — body over 1 MiB → 413"),
@@ -67,7 +70,8 @@ def _check_bodies(s: Session) -> None:
 def _check_routing(s: Session, conversation_id: str) -> None:
     base = s.contract.collection_path
     for path in ("/v1/nope", base.rstrip("s"), base + "/" + conversation_id + "/messages",
-                 "/v2" + base[3:] if base.startswith("/v1") else "/v0" + base, "/"):
+                 "/v2" + base[3:] if base.startswith("/v1") else "/v0" + base, "/", base + "/",
+                 base + "/" + conversation_id + "/"):
         exchange = s.send("GET", path)
         s.expect_status("PROTO-UNKNOWN-PATH", exchange, 404, f"GET {path} must answer 404")
     exchange = s.send("POST", "/v1/nope", body={"group_id": s.new_id()})
@@ -126,6 +130,14 @@ def _check_media_types(s: Session, made: dict) -> None:
                         f"an update sent as {media_type} must answer 415")
     _nothing_created(s, "PROTO-UNSUPPORTED-MEDIA-TYPE", newest, "a create refused with 415")
     _unchanged(s, "PROTO-UNSUPPORTED-MEDIA-TYPE", made, "an update refused with 415")
+    for media_type in ("application/json; charset=utf-8", "application/x-www-form-urlencoded; "
+                       "charset=utf-8"):
+        form = media_type.startswith("application/x-www-form-urlencoded")
+        body = f"group_id={s.new_id()}".encode() if form else f'{{"group_id": "{s.new_id()}"}}'.encode()
+        exchange = s.send("POST", s.contract.collection_path, raw=body, media_type=media_type)
+        s.remember(exchange)
+        s.expect_status("PROTO-MEDIA-TYPE-PARAMETERS", exchange, 201,
+                        f"a valid create sent as {media_type} must answer 201")
 
 
 def _padded(prefix: bytes, size: int) -> bytes:
@@ -195,6 +207,12 @@ def _audit(s: Session, exchanges: list[Exchange]) -> None:
         for problem in _media_problems(exchange):
             s.expect("PROTO-JSON-RESPONSES", False, f"{what}: {problem}",
                      expected="application/json body", actual=exchange.summary(), exchange=exchange)
+        if exchange.status == 401:
+            challenge = exchange.response_headers.get("www-authenticate", "")
+            s.expect("PROTO-ERROR-SHAPE", challenge.split(" ")[0].lower() == "bearer",
+                     f"{what}: every 401 carries WWW-Authenticate: Bearer",
+                     expected="WWW-Authenticate: Bearer …", actual=challenge or "(no header)",
+                     exchange=exchange)
         if exchange.status >= 400 and exchange.method != "HEAD":
             problems = _error_problems(s, exchange)
             s.expect("PROTO-ERROR-SHAPE", not problems, f"{what}: {'; '.join(problems)}",

@@ -99,6 +99,8 @@ class FakeServer:
             allowed = ("GET", "PUT", "DELETE")
         else:
             allowed = ()
+        if "trailing-slash-redirect" in f and path.endswith("/") and len(path) > 1:
+            return 307, None, {"Location": path.rstrip("/")}
         if "auth-before-routing" in f:
             self._account(headers)
         if not allowed:
@@ -171,6 +173,8 @@ class FakeServer:
     def _body(self, method: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
         f = self.faults
         media = headers.get("content-type", "").split(";")[0].strip().lower()
+        if "media-type-exact" in f and headers.get("content-type", "") != media:
+            media = "(with parameters)"
         if not body and method == "PUT":
             return {}
         if "media-type-ignored" in f and media not in ("application/x-www-form-urlencoded",):
@@ -217,7 +221,8 @@ class FakeServer:
         now = time.time()
         row: dict[str, Any] = {name: None for name in FIELDS}
         row.update(
-            id="".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16)),
+            id=f"conv{len(self.rows) + len(self.deleted):012d}" if "sequential-ids" in f else
+            "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16)),
             contact_id=data.get("contact_id"), group_id=data.get("group_id"), is_pinned=False,
             is_muted=False, created_at=int(now * 1000) if "created-at-ms" in f else int(now),
             account=account,

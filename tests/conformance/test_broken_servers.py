@@ -53,6 +53,7 @@ BROKEN = {
     "null-counts-as-given": "CREATE-NULL-IS-ABSENT",
     "create-id-lenient": "CREATE-ID-FORMAT",
     "created-at-ms": "CREATE-CREATED-AT",
+    "sequential-ids": "CREATE-ID-RANDOM",
     "archived-default-now": "CREATE-DEFAULTS",
     "bool-coerce": "UPDATE-TYPES",
     "update-read-only-ignored": "UPDATE-READ-ONLY",
@@ -67,6 +68,7 @@ BROKEN = {
     "form-unsupported": "CREATE-FORM",
     "form-untyped": "UPDATE-FORM",
     "media-type-ignored": "PROTO-UNSUPPORTED-MEDIA-TYPE",
+    "media-type-exact": "PROTO-MEDIA-TYPE-PARAMETERS",
     "no-size-limit": "PROTO-PAYLOAD-TOO-LARGE",
     "size-limit-decimal": "PROTO-PAYLOAD-TOO-LARGE",
     # auth
@@ -90,6 +92,7 @@ BROKEN = {
     "options-allowed": "PROTO-METHOD-NOT-ALLOWED",
     "no-allow-header": "PROTO-ALLOW-HEADER",
     "auth-before-routing": "PROTO-ROUTING-BEFORE-AUTH",
+    "trailing-slash-redirect": "PROTO-UNKNOWN-PATH",
     # shapes
     "extra-field": "PROTO-RESPONSE-SHAPE",
     "missing-field": "PROTO-RESPONSE-SHAPE",
