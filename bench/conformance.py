@@ -130,6 +130,97 @@ def timed_run(tool: str, examples: int, tmp: Path) -> tuple[float, int, int]:
     return seconds, _requests_logged(log) - before, done.returncode
 
 
+def battery(examples: int, limit: int | None) -> tuple[dict[str, tuple[bool, bool]], bool, bool]:
+    """Each single-deviation server of the self-tests: caught by verify's rules? by plain schemathesis?
+
+    Also whether each tool passes the fault-free fake server (else its catches would mean nothing).
+    verify runs in-process with every behavioural group (its schemathesis phase is the same
+    engine as the other column); schemathesis runs as the CLI with ``examples`` per operation.
+    """
+    from conformance.contract import Contract
+    from conformance.rules import GROUPS
+    from conformance.runner import Options, run
+    from conformance.verdicts import FAILED
+    from protocol_kit.spec import Spec
+    from tests.conformance.conftest import TOKENS as FAKE_TOKENS
+    from tests.conformance.fake_server import FakeServer
+    from tests.conformance.test_broken_servers import BROKEN
+
+    contract = Contract(Spec.load())
+    groups = [g.name for g in GROUPS]
+
+    def verify_catches(server: FakeServer) -> bool:
+        outcome = run(
+            contract, Options(server.url, *FAKE_TOKENS, seed=7, groups=groups), lambda *e: None
+        )
+        return any(r.status == FAILED for r in outcome.results)
+
+    def schemathesis_catches(server: FakeServer) -> bool:
+        args = [
+            "schemathesis",
+            "run",
+            "openapi/conversations.yaml",
+            "--url",
+            server.url,
+            "--header",
+            f"Authorization: Bearer {FAKE_TOKENS[0]}",
+            "--checks",
+            "all",
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
+            "--max-examples",
+            str(examples),
+            "--seed",
+            str(SEED),
+            "--no-color",
+        ]
+        done = subprocess.run(
+            args, cwd=ROOT, capture_output=True, text=True, check=False, timeout=900
+        )
+        return done.returncode != 0
+
+    caught: dict[str, tuple[bool, bool]] = {}
+    with FakeServer(list(FAKE_TOKENS)) as server:
+        server.reset(set())
+        clean_verify = not verify_catches(server)
+        server.reset(set())
+        clean_schemathesis = not schemathesis_catches(server)
+        for fault in sorted(BROKEN)[:limit]:
+            server.reset({fault})
+            by_verify = verify_catches(server)
+            server.reset({fault})
+            caught[fault] = (by_verify, schemathesis_catches(server))
+            print(
+                f"battery {fault:28} verify {'caught' if by_verify else '-':6} "
+                f"schemathesis {'caught' if caught[fault][1] else '-'}",
+                flush=True,
+            )
+    return caught, clean_verify, clean_schemathesis
+
+
+def _battery_text(
+    caught: dict[str, tuple[bool, bool]], clean: tuple[bool, bool], examples: int
+) -> str:
+    total = len(caught)
+    by_verify = sum(v for v, _ in caught.values())
+    by_schemathesis = sum(s for _, s in caught.values())
+    only_schemathesis = sorted(f for f, (v, s) in caught.items() if s and not v)
+    missed = sorted(f for f, (v, s) in caught.items() if not s)
+    return (
+        f"Deviations caught, on the self-tests' battery of {total} single-deviation fake servers "
+        f"(`tests/conformance/fake_server.py`): **verify's behavioural suite {by_verify}/{total}**, "
+        f"**plain schemathesis {by_schemathesis}/{total}** (`--checks all`, every phase, "
+        f"`--max-examples {examples}`). On the fault-free fake server: verify "
+        f"{'passes' if clean[0] else 'FAILS'}, schemathesis {'passes' if clean[1] else 'FAILS'}. "
+        + (
+            f"Caught only by schemathesis: {', '.join(only_schemathesis)}. "
+            if only_schemathesis
+            else ""
+        )
+        + (f"Missed by schemathesis: {', '.join(missed)}." if missed else "")
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.conformance", description=__doc__)
     parser.add_argument(
@@ -147,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         "--output",
         type=Path,
         help="markdown file to update (default docs/benchmarks.md; quick: none)",
+    )
+    parser.add_argument(
+        "--no-battery", action="store_true", help="skip the deviations-caught battery"
     )
     args = parser.parse_args(argv)
     examples = args.examples or (3 if args.quick else 50)
@@ -178,20 +272,26 @@ def main(argv: list[str] | None = None) -> int:
     ratio = statistics.median(
         v[0] / s[0] for v, s in zip(results["verify"], results["schemathesis"], strict=True)
     )
-    body = "\n\n".join(
-        [
-            "## Conformance run",
-            (
-                f"Machine: {report.machine()}. Command: `{report.command()}`. Both against a fresh "
-                f"`protocol-kit serve` (file database) per run, `--max-examples {examples}`, seed {SEED}; "
-                "schemathesis with every phase, from the repository root (so `schemathesis.toml` applies); "
-                "verify with both tokens (behavioural suite, then its schemathesis phase). Requests are "
-                f"counted from the server's access log. {repetitions} alternating repetitions."
-            ),
-            "\n".join(lines),
-            f"Wall-time ratio verify / schemathesis (median of per-repetition ratios): **{ratio:.2f}×**.",
-        ]
-    )
+    sections = [
+        "## Conformance run",
+        (
+            f"Machine: {report.machine()}. Command: `{report.command()}`. Both against a fresh "
+            f"`protocol-kit serve` (file database) per run, `--max-examples {examples}`, seed {SEED}; "
+            "schemathesis with every phase, from the repository root (so `schemathesis.toml` applies); "
+            "verify with both tokens (behavioural suite, then its schemathesis phase). Requests are "
+            f"counted from the server's access log. {repetitions} alternating repetitions."
+        ),
+        "\n".join(lines),
+        f"Wall-time ratio verify / schemathesis (median of per-repetition ratios): **{ratio:.2f}×**.",
+    ]
+    if not args.no_battery:
+        # Quick: two faults, just to keep the code path alive.
+        battery_examples = 3 if args.quick else 20
+        caught, clean_verify, clean_schemathesis = battery(
+            battery_examples, 2 if args.quick else None
+        )
+        sections.append(_battery_text(caught, (clean_verify, clean_schemathesis), battery_examples))
+    body = "\n\n".join(sections)
     print(body)
     if output is not None:
         report.write_section("conformance", body, output)

@@ -200,7 +200,7 @@ def measure(
 ) -> Results:
     """Every cell `repetitions` times; contenders alternate, in a rotating order, cell by cell."""
     results = Results()
-    for contender in contenders:  # warm-up: first requests pay for imports and caches
+    for contender in contenders if repetitions > 1 else []:  # warm-up: imports, caches
         wrk(contender, "get", 4, 1)
     for rep in range(repetitions):
         for operation in operations:

@@ -1,0 +1,154 @@
+"""Generator: `protocol-kit generate` (three clients and the docs) vs openapi-python-client and openapi-generator-cli."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import report
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "openapi" / "conversations.yaml"
+# The peers live in their own virtualenv: their pinned dependencies stay out of the project's.
+VENV = Path(__file__).resolve().parent / ".gen-venv"
+SETUP = (
+    f"python -m venv {VENV.relative_to(ROOT)} && {VENV.relative_to(ROOT)}/bin/pip install "
+    "openapi-python-client==0.29.1 openapi-generator-cli==7.26.0"
+)
+
+
+def _contenders(quick: bool) -> dict[str, list[str]]:
+    """Command templates; `{out}` is a fresh directory per run."""
+    contenders = {
+        "protocol-kit generate (Python, JS, PHP clients + docs)": [
+            sys.executable,
+            "-c",
+            "from protocol_kit.cli import main; raise SystemExit(main())",
+            "generate",
+            "--spec",
+            str(SPEC),
+            "--out",
+            "{out}",
+        ],
+    }
+    if quick:
+        return contenders
+    if (VENV / "bin" / "openapi-python-client").exists():
+        contenders["openapi-python-client (Python client)"] = [
+            str(VENV / "bin" / "openapi-python-client"),
+            "generate",
+            "--path",
+            str(SPEC),
+            "--output-path",
+            "{out}/client",
+            "--overwrite",
+        ]
+    if (VENV / "bin" / "openapi-generator-cli").exists():
+        contenders["openapi-generator-cli -g python (Python client)"] = [
+            str(VENV / "bin" / "openapi-generator-cli"),
+            "generate",
+            "-i",
+            str(SPEC),
+            "-g",
+            "python",
+            "-o",
+            "{out}/client",
+        ]
+    return contenders
+
+
+def _run(command: list[str], out: Path) -> tuple[float, int]:
+    """Wall seconds and the number of files written."""
+    out.mkdir(parents=True)
+    args = [part.replace("{out}", str(out)) for part in command]
+    started = time.perf_counter()
+    done = subprocess.run(args, cwd=out, capture_output=True, text=True, check=False, timeout=600)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{args[0]} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        )
+    return seconds, sum(1 for p in out.rglob("*") if p.is_file())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.generator", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run for CI: protocol-kit only, once"
+    )
+    parser.add_argument(
+        "--repetitions", type=int, help="alternating repetitions (default 5; quick 1)"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="markdown file to update (default docs/benchmarks.md; quick: none)",
+    )
+    args = parser.parse_args(argv)
+    repetitions = args.repetitions or (1 if args.quick else 5)
+    output = args.output or (None if args.quick else report.DOCS)
+    contenders = _contenders(args.quick)
+    if not args.quick and len(contenders) < 3:
+        print(f"bench.generator: peers missing; install them with: {SETUP}", file=sys.stderr)
+
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    files: dict[str, int] = {}
+    names = list(contenders)
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(repetitions):
+            shift = rep % len(names)
+            for name in names[shift:] + names[:shift]:
+                seconds, count = _run(contenders[name], Path(tmp) / f"{rep}-{names.index(name)}")
+                times[name].append(seconds)
+                files[name] = count
+                print(f"rep {rep + 1} {name:55} {seconds:6.2f} s  {count} files", flush=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ours = names[0]
+    lines = [
+        "| generator | wall s, median (min–max) | files written | vs protocol-kit |",
+        "|---|---:|---:|---:|",
+    ]
+    for name in names:
+        ratio = statistics.median(t / o for t, o in zip(times[name], times[ours], strict=True))
+        lines.append(
+            f"| {name} | {report.median_spread(times[name], 2)} | {files[name]} | {ratio:.2f}× |"
+        )
+    peer = "openapi-python-client (Python client)"
+    verdict = ""
+    if peer in times:
+        ratio = statistics.median(o / p for o, p in zip(times[ours], times[peer], strict=True))
+        verdict = (
+            f"Target — faster than openapi-python-client while producing three clients and the docs: "
+            f"protocol-kit takes **{ratio:.2f}×** its time, **{'met' if ratio < 1 else 'MISSED'}**."
+        )
+    body = "\n\n".join(
+        part
+        for part in [
+            "## Generator",
+            (
+                f"Machine: {report.machine()}. Command: `{report.command()}`. Each run is a fresh "
+                "process writing into an empty directory (JVM and Python start-up included, as a user "
+                f"would see it); {repetitions} repetitions in rotating order. The peers come from PyPI "
+                f"into `bench/.gen-venv` (`{SETUP}`); openapi-python-client runs its default "
+                "post-hooks (ruff)."
+            ),
+            "\n".join(lines),
+            verdict,
+        ]
+        if part
+    )
+    print(body)
+    if output is not None:
+        report.write_section("generator", body, output)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
