@@ -161,6 +161,9 @@ def _check_random_ids(s: Session) -> None:
                  "consecutive creates must not get ids that share a long prefix or suffix",
                  expected=f"fewer than {_SHARED_RUN} shared leading/trailing characters",
                  actual=f"{first} then {second}")
+    s.expect("CREATE-ID-RANDOM", len(set(ids)) == len(ids),
+             "every create must make a new conversation with a new id",
+             expected=f"{len(ids)} distinct ids", actual=f"{len(set(ids))} distinct ids")
     if len(ids) == _RANDOM_SAMPLE:
         s.expect("CREATE-ID-RANDOM", ids != sorted(ids) and ids != sorted(ids, reverse=True),
                  f"{_RANDOM_SAMPLE} consecutive ids must not come out in sorted order",
