@@ -54,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     from reference_server.app import create_app
     from reference_server.auth import new_token
+    from reference_server.http11 import uvicorn_options
 
     tokens = list(args.token)
     tokens += [t.strip() for t in os.environ.get("PROTOCOL_TOKENS", "").split(",") if t.strip()]
@@ -72,5 +73,13 @@ def run(args: argparse.Namespace) -> int:
         f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''})",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning", lifespan="off")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        access_log=False,  # reference_server's own access log never shows tokens or queries
+        log_level="warning",
+        lifespan="off",
+        **uvicorn_options(),
+    )
     return 0

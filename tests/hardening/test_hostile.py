@@ -249,12 +249,6 @@ def test_body_cut_short_by_the_client_is_no_server_error(server: _Server) -> Non
     assert not server.errors.records, [r.getMessage() for r in server.errors.records]
 
 
-@pytest.mark.xfail(
-    reason="protocol_kit/serve.py (the lead's) does not yet pass reference_server.http11."
-    "uvicorn_options() to uvicorn.run, so `protocol-kit serve` still answers unparsable HTTP "
-    "with uvicorn's plain-text 400; the in-process server (runner.py) already does",
-    strict=False,
-)
 def test_protocol_kit_serve_answers_unparsable_http_in_the_error_shape(serve: ServeProcess) -> None:
     serve.start()
     for raw in (
