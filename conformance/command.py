@@ -14,7 +14,8 @@ from pathlib import Path
 from conformance import baseline
 from conformance.contract import Contract
 from conformance.reports import terminal
-from conformance.runner import GROUP_NAMES, CouldNotRun, Options, Outcome, run as run_checks
+from conformance.runner import GROUP_NAMES, CouldNotRun, Options, Outcome
+from conformance.runner import run as run_checks
 from protocol_kit.spec import Spec, SpecError
 
 EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2
@@ -151,8 +152,8 @@ def _server(args: argparse.Namespace, spec: Spec) -> Iterator[tuple[str, str, st
     # uvicorn logs schemathesis' deliberately malformed probes as warnings: noise here.
     logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
     tokens = [secrets.token_urlsafe(24), secrets.token_urlsafe(24)]
-    with tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp:
-        with running_server(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec) as base_url:
-            print(f"started the bundled reference server at {base_url} "
-                  "(temporary database, two generated tokens)", flush=True)
-            yield base_url, tokens[0], tokens[1]
+    with (tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp,
+          running_server(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec) as base_url):
+        print(f"started the bundled reference server at {base_url} "
+              "(temporary database, two generated tokens)", flush=True)
+        yield base_url, tokens[0], tokens[1]

@@ -50,7 +50,8 @@ def after_call(context: Any, case: Any, response: Any) -> None:
         return
     if case.method.upper() == "POST" and isinstance(body.get("id"), str):
         _created[body["id"]] = None
-    items = body.get("data") if isinstance(body.get("data"), list) else [body]
+    data = body.get("data")
+    items = data if isinstance(data, list) else [body]
     for item in items:
         seen = item.get("id") if isinstance(item, dict) else None
         if isinstance(seen, str) and _ID.search(seen) and seen not in _created:

@@ -112,7 +112,7 @@ def _preflight(session: Session) -> None:
     for account in (session.main, session.other):
         if account is None:
             continue
-        exchange = session.list(account=account, limit=1)
+        exchange = session.listing(account, limit=1)
         if exchange.error:
             raise CouldNotRun(f"cannot reach {session.transport.base_url}: {exchange.error}")
         if exchange.status in (401, 403):
@@ -129,7 +129,7 @@ def _run_group(session: Session, name: str, check: Callable[[Session], None],
         check(session)
     except Blocked as blocked:
         session.blocked = session.blocked or str(blocked)
-    except Exception as exc:  # a server answer the kit did not foresee must not end the run
+    except Exception as exc:  # noqa: BLE001 - an answer the kit did not foresee must not end the run
         where = traceback.extract_tb(exc.__traceback__)[-1]
         message = (f"the {name} checks stopped on an unexpected answer "
                    f"({type(exc).__name__}: {exc} at {where.name}:{where.lineno})")

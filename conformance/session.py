@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from conformance.contract import Contract
-from conformance.transport import NOT_JSON, Exchange, Transport
+from conformance.transport import Exchange, Transport
 from conformance.verdicts import Blocked, Ledger
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
@@ -109,7 +109,7 @@ class Session:
         return self.send("PUT", self.contract.item(conversation_id), account=account, body=body,
                          media_type=media_type)
 
-    def list(self, account: Account | None = None, **params: Any) -> Exchange:
+    def listing(self, account: Account | None = None, /, **params: Any) -> Exchange:
         return self.send("GET", self.contract.collection_path, account=account,
                          params={k: _query_value(v) for k, v in params.items()})
 

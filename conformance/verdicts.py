@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from conformance.transport import Exchange
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"

@@ -20,8 +20,9 @@ details{margin:.25rem 0}
 
 
 def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
-    parts = [f"<!doctype html><html lang=en><meta charset=utf-8>"
-             f"<title>protocol-kit verify: {escape(outcome.base_url)}</title><style>{_STYLE}</style>",
+    head = (f"<!doctype html><html lang=en><meta charset=utf-8><title>protocol-kit verify: "
+            f"{escape(outcome.base_url)}</title><style>{_STYLE}</style>")
+    parts = [head,
              f"<h1>protocol-kit verify — {escape(outcome.base_url)}</h1>",
              _verdict(outcome), _summary(outcome)]
     failed = [r for r in outcome.results if r.status == FAILED]

@@ -35,7 +35,7 @@ class Progress:
 
 def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -> None:
     out = stream
-    print("", file=out)
+    print(file=out)
     print(f"{'group':<14}{'passed':>8}{'failed':>8}{'skipped':>9}", file=out)
     for group in outcome.groups:
         c = outcome.counts(group)
@@ -69,7 +69,7 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
             print(f"  … and {result.omitted} more like these", file=out)
     for note in outcome.notes:
         print(f"\nnote: {note}", file=out)
-    print("", file=out)
+    print(file=out)
     failed = len(outcome.failed)
     verdict = (f"NOT CONFORMANT: {failed} rule(s) failed" if failed
                else "CONFORMANT: no rule failed")

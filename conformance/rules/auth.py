@@ -92,7 +92,7 @@ def _check_side_effects(s: Session) -> None:
     s.expect("AUTH-NO-SIDE-EFFECTS", read.status == 200 and read.json == made,
              "after refused PUTs and DELETEs the conversation must be unchanged",
              expected=made, actual=read.summary(), exchange=read)
-    listed = s.list(group_id=group_id)
+    listed = s.listing(group_id=group_id)
     page = s.page(listed)
     s.expect("AUTH-NO-SIDE-EFFECTS", page is not None and [c["id"] for c in page[0]] == [made["id"]],
              "refused creates must not have stored anything", expected=[made["id"]],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from typing import Any
@@ -58,7 +59,7 @@ def check(s: Session) -> None:
         newest = _newest_id(s)
     s.part(_check_rejections, s, s.contract.create_targets)
     if newest is not None:
-        after_ex = s.list(limit=1)
+        after_ex = s.listing(limit=1)
         page = s.page(after_ex)
         s.expect("CREATE-REJECTED-NOT-STORED",
                  page is not None and [c["id"] for c in page[0]] == [newest],
@@ -154,7 +155,7 @@ def _check_random_ids(s: Session) -> None:
         made = s.conversation(s.create({"group_id": group_id}))
         if made is not None:
             ids.append(made["id"])
-    for first, second in zip(ids, ids[1:]):
+    for first, second in itertools.pairwise(ids):
         prefix = len(os.path.commonprefix([first, second]))
         suffix = len(os.path.commonprefix([first[::-1], second[::-1]]))
         s.expect("CREATE-ID-RANDOM", max(prefix, suffix) < _SHARED_RUN,
@@ -171,7 +172,7 @@ def _check_random_ids(s: Session) -> None:
 
 
 def _newest_id(s: Session) -> str | None:
-    page = s.page(s.list(limit=1))
+    page = s.page(s.listing(limit=1))
     return page[0][0]["id"] if page and page[0] else None
 
 

@@ -53,7 +53,7 @@ def check(s: Session) -> None:
              expected="200", actual=read.summary(), exchange=read)
 
     for name in ("starting_after", "ending_before"):
-        exchange = s.list(account=other, **{name: mine["id"]})
+        exchange = s.listing(other, **{name: mine["id"]})
         s.expect_status("ISOLATION-CURSOR", exchange, 400,
                         f"{name}=<another account's conversation> must answer 400")
 
@@ -62,13 +62,13 @@ def check(s: Session) -> None:
     s.expect("ISOLATION-CREATE", theirs_ex.status == 201 and theirs is not None,
              "the other account must be able to create in a group id the first one uses",
              expected="201", actual=theirs_ex.summary(), exchange=theirs_ex)
-    for account, own, foreign in ((s.main, mine["id"], theirs and theirs["id"]),
-                                  (other, theirs and theirs["id"], mine["id"])):
+    theirs_id = theirs["id"] if theirs is not None else None
+    for account, own, foreign in ((s.main, mine["id"], theirs_id), (other, theirs_id, mine["id"])):
         _check_group_list(s, account, group_id, own, foreign)
     if theirs is not None:
         s.expect_status("ISOLATION-GET", s.get(theirs["id"]), 404,
                         "the first account must not see the second one's conversation")
-        exchange = s.list(starting_after=theirs["id"])
+        exchange = s.listing(starting_after=theirs["id"])
         s.expect_status("ISOLATION-CURSOR", exchange, 400,
                         "the second account's id must not be a cursor for the first")
     _check_full_list(s, other, {mine["id"]})
@@ -76,7 +76,7 @@ def check(s: Session) -> None:
 
 def _check_group_list(s: Session, account: Account, group_id: str, own: str | None,
                       foreign: str | None) -> None:
-    exchange = s.list(account=account, group_id=group_id)
+    exchange = s.listing(account, group_id=group_id)
     page = s.page(exchange)
     ids = [c["id"] for c in page[0]] if page else None
     rule = "ISOLATION-LIST" if own is not None else "ISOLATION-CREATE"
@@ -96,7 +96,7 @@ def _check_full_list(s: Session, account: Account, foreign: set[str]) -> None:
         params = {"limit": s.contract.limit_bounds[1]}
         if cursor:
             params["starting_after"] = cursor
-        exchange = s.list(account=account, **params)
+        exchange = s.listing(account, **params)
         page = s.page(exchange)
         if page is None:
             return

@@ -124,7 +124,7 @@ def _check_updates(s: Session, conversation: dict[str, Any], group_id: str) -> N
         s.expect("LIFECYCLE-UPDATE-PERSISTS", read.status == 200 and read.json == expected,
                  f"after PUT {{{name!r}: …}} GET must answer the updated object",
                  expected=expected, actual=read.summary(), exchange=read)
-        listed = s.list(group_id=group_id)
+        listed = s.listing(group_id=group_id)
         page = s.page(listed)
         s.expect("LIFECYCLE-UPDATE-PERSISTS", page is not None and page[0] == [expected],
                  f"after PUT {{{name!r}: …}} the list filtered by its group must show the update",
@@ -141,7 +141,7 @@ def _check_delete(s: Session, conversation_id: str) -> None:
         exchange = s.send(method, s.contract.item(conversation_id), body=body)
         s.expect_status("LIFECYCLE-DELETED-404", exchange, 404,
                         f"{method} of a deleted conversation must answer 404")
-    listed = s.list(limit=s.contract.limit_bounds[1])
+    listed = s.listing(limit=s.contract.limit_bounds[1])
     page = s.page(listed)
     if page is not None:
         ids = [c["id"] for c in page[0]]

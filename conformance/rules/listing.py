@@ -115,7 +115,7 @@ class _Lister:
         self.s, self.data = s, data
 
     def fetch(self, rule_id: str, **params: Any) -> tuple[list[str], bool] | None:
-        exchange = self.s.list(**params)
+        exchange = self.s.listing(**params)
         page = self.s.page(exchange)
         self.s.expect(rule_id, page is not None,
                       f"GET ?{_query(**params)} must answer 200 with a list page",
@@ -200,18 +200,20 @@ def _check_refusals(s: Session) -> None:
     """Queries that are wrong whatever the account holds."""
     low, high, _ = s.contract.limit_bounds
     for bad in (low - 1, high + 1, -1, "abc", "1.5", "5x"):
-        exchange = s.list(limit=bad)
+        exchange = s.listing(limit=bad)
         s.expect_status("LIST-LIMIT-BOUNDS", exchange, 400, f"limit={bad} must answer 400")
     for name in _FILTERS:
         for value in ("yes", "1", "maybe"):
-            exchange = s.list(**{name: value})
+            query: dict[str, Any] = {name: value}
+            exchange = s.listing(**query)
             s.expect_status("LIST-FILTER-VALUES", exchange, 400, f"{name}={value} must answer 400")
     for value in ("abc", "a" * (s.contract.id_length + 1)):
-        exchange = s.list(group_id=value)
+        exchange = s.listing(group_id=value)
         s.expect_status("LIST-FILTER-VALUES", exchange, 400, f"group_id={value} must answer 400")
     for cursor in (s.new_id(), "abc"):
         for name in ("starting_after", "ending_before"):
-            exchange = s.list(**{name: cursor})
+            query = {name: cursor}
+            exchange = s.listing(**query)
             s.expect_status("LIST-CURSOR-UNKNOWN", exchange, 400,
                             f"{name}={cursor} (not one of the account's conversations) must "
                             "answer 400")
@@ -260,17 +262,18 @@ def _check_dataset(s: Session) -> None:
 
 def _check_filters(s: Session, lister: _Lister, data: _Dataset, main: str, side: str,
                    high: int) -> None:
-    for name in _FILTERS:
+    for name, matches in _FILTERS.items():
         rule_id = f"LIST-FILTER-{name.upper()}"
         for value in (True, False):
             lister.compare(rule_id, {"group_id": main, name: value, "limit": high},
                            (data.newest_first(group_id=main, **{name: value}), False))
             # Without group_id the kit's conversations are the account's newest: the page starts
             # with the kit's matching ones, and every item on it must match.
-            exchange = s.list(**{name: value, "limit": high})
+            query = {name: value, "limit": high}
+            exchange = s.listing(**query)
             page = s.page(exchange)
             expected = data.newest_first(**{name: value})[:high]
-            ok = page is not None and all(_FILTERS[name](c) == value for c in page[0]) and \
+            ok = page is not None and all(matches(c) == value for c in page[0]) and \
                 [c["id"] for c in page[0]][:len(expected)] == expected
             s.expect(rule_id, ok, f"GET ?{name}={str(value).lower()} without group_id must list "
                      "only matching conversations, the kit's first", expected=lister._label(expected),
@@ -287,7 +290,7 @@ def _check_filters(s: Session, lister: _Lister, data: _Dataset, main: str, side:
                     {"archived": True, "muted": False}):
         lister.compare("LIST-FILTER-COMBINED", {"group_id": main, **filters, "limit": high},
                        (data.newest_first(group_id=main, **filters), False))
-        exchange = s.list(**filters, limit=high)
+        exchange = s.listing(**{**filters, "limit": high})
         page = s.page(exchange)
         ok = page is not None and all(
             all(_FILTERS[k](c) == v for k, v in filters.items()) for c in page[0])
@@ -375,7 +378,8 @@ def _check_cursors(s: Session, lister: _Lister, data: _Dataset, main: str, side:
     _walk_backward(lister, data, 2, oldest, group_id=main, pinned=True)
     _walk_backward(lister, data, 3, oldest, group_id=main, archived=True, muted=False)
 
-    ends = [({"group_id": main, "starting_after": oldest}, ([], False)),
+    ends: list[tuple[dict[str, Any], tuple[list[str], bool]]] = [
+            ({"group_id": main, "starting_after": oldest}, ([], False)),
             ({"group_id": main, "ending_before": newest}, ([], False)),
             ({"group_id": bulk, "starting_after": data.newest_first(group_id=bulk)[-1]}, ([], False))]
     for params, expected in ends:
@@ -393,7 +397,7 @@ def _check_cursors(s: Session, lister: _Lister, data: _Dataset, main: str, side:
             lister.compare("LIST-CURSOR-FILTERED-OUT", {**filters, "limit": limit,
                            "ending_before": cursor}, data.page(limit, before=cursor, **filters))
 
-    exchange = s.list(group_id=main, starting_after=main_ids[2], ending_before=main_ids[5])
+    exchange = s.listing(group_id=main, starting_after=main_ids[2], ending_before=main_ids[5])
     s.expect_status("LIST-CURSOR-BOTH", exchange, 400,
                     "starting_after and ending_before together must answer 400")
     gone_ex = s.create({"group_id": s.new_id()})
@@ -406,7 +410,8 @@ def _check_cursors(s: Session, lister: _Lister, data: _Dataset, main: str, side:
         if cursor == newest:
             continue
         for name in ("starting_after", "ending_before"):
-            exchange = s.list(**{name: cursor})
+            query = {name: cursor}
+            exchange = s.listing(**query)
             s.expect_status("LIST-CURSOR-UNKNOWN", exchange, 400,
                             f"{name}={cursor} (not one of the account's conversations) must "
                             "answer 400")

@@ -98,7 +98,7 @@ def _check_routing(s: Session, conversation_id: str) -> None:
 
 
 def _newest(s: Session) -> str | None:
-    page = s.page(s.list(limit=1))
+    page = s.page(s.listing(limit=1))
     return page[0][0]["id"] if page and page[0] else None
 
 
@@ -131,8 +131,8 @@ def _check_media_types(s: Session, made: dict) -> None:
                         f"an update sent as {media_type} must answer 415")
     _nothing_created(s, "PROTO-UNSUPPORTED-MEDIA-TYPE", newest, "a create refused with 415")
     _unchanged(s, "PROTO-UNSUPPORTED-MEDIA-TYPE", made, "an update refused with 415")
-    for media_type in ("application/json; charset=utf-8", "application/x-www-form-urlencoded; "
-                       "charset=utf-8"):
+    for media_type in ("application/json; charset=utf-8",
+                       "application/x-www-form-urlencoded; charset=utf-8"):
         form = media_type.startswith("application/x-www-form-urlencoded")
         body = f"group_id={s.new_id()}".encode() if form else f'{{"group_id": "{s.new_id()}"}}'.encode()
         exchange = s.send("POST", s.contract.collection_path, raw=body, media_type=media_type)
@@ -173,8 +173,8 @@ def _check_sizes(s: Session, made: dict) -> None:
 def _check_messages(s: Session) -> None:
     high = s.contract.limit_bounds[1]
     cases = [
-        (s.list(limit=high + 1), "limit", f"limit={high + 1}"),
-        (s.list(muted="yes"), "muted", "muted=yes"),
+        (s.listing(limit=high + 1), "limit", f"limit={high + 1}"),
+        (s.listing(muted="yes"), "muted", "muted=yes"),
         (s.create({"group_id": s.new_id(), "nickname": "x"}), "nickname",
          "a create with the unknown attribute `nickname`"),
     ]

@@ -14,7 +14,7 @@ import string
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 COLLECTION = "/v1/conversations"
@@ -70,7 +70,7 @@ class FakeServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
-    def __enter__(self) -> FakeServer:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

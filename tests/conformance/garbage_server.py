@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 PAGE = b"<!doctype html><html><body><h1>It works!</h1><p>Welcome to nginx.</p></body></html>"
 
@@ -45,7 +45,7 @@ class GarbageServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
-    def __enter__(self) -> GarbageServer:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

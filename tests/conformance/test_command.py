@@ -53,8 +53,8 @@ def test_rejected_token_exits_2(fake_server: FakeServer) -> None:
 
 
 @pytest.mark.parametrize("args", [["http://127.0.0.1:1"], ["--only", "nonsense"],
-                                  ["--skip", "lifecycle,create,update,list,auth,isolation,"
-                                   "protocol,schemathesis"],
+                                  ["--skip", ("lifecycle,create,update,list,auth,isolation,"
+                                             "protocol,schemathesis")],
                                   ["--baseline-update"]])
 def test_bad_arguments_exit_2(args: list[str]) -> None:
     result = verify(*args)
