@@ -16,6 +16,7 @@ from conformance.transport import Exchange, Transport
 from conformance.verdicts import Blocked, Ledger
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
+_GIVE_UP_AFTER = 5
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
@@ -39,6 +40,7 @@ class Session:
     other: Account | None = None
     rng: random.Random = field(init=False)
     blocked: str | None = None  # why the current group could not run some of its checks
+    _silent: int = 0  # transport errors in a row: a server that stopped answering ends the run
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -81,9 +83,14 @@ class Session:
         if content is not None and media_type:
             all_headers["Content-Type"] = media_type
         all_headers.update(headers or {})
-        return self.transport.send(method, path, headers=all_headers, params=params,
-                                   content=content, record=record, token_label=account.label,
-                                   chunked=chunked)
+        if self._silent >= _GIVE_UP_AFTER:
+            raise Blocked(f"the server stopped answering ({_GIVE_UP_AFTER} requests in a row "
+                          "got no response)")
+        exchange = self.transport.send(method, path, headers=all_headers, params=params,
+                                       content=content, record=record, token_label=account.label,
+                                       chunked=chunked)
+        self._silent = self._silent + 1 if exchange.error else 0
+        return exchange
 
     def create(self, body: dict[str, Any], *, account: Account | None = None,
                media_type: str = JSON) -> Exchange:
@@ -118,10 +125,14 @@ class Session:
         for account in (self.main, self.other):
             if account is None:
                 continue
-            for conversation_id in account.created:
-                self.send("DELETE", self.contract.item(conversation_id), account=account,
-                          record=False)
-            account.created.clear()
+            try:
+                for conversation_id in account.created:
+                    self.send("DELETE", self.contract.item(conversation_id), account=account,
+                              record=False)
+            except Blocked:
+                return  # the server is gone: nothing more can be cleaned
+            finally:
+                account.created.clear()
 
     # ---- verdicts ------------------------------------------------------------------------
 
