@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from conformance.session import Session
+from conformance.session import JSON, Session
 from conformance.transport import Exchange
 from conformance.verdicts import Rule
 
@@ -25,6 +25,10 @@ RULES = [
          f"{_C} — 401 with a WWW-Authenticate: Bearer header"),
     Rule("AUTH-NO-SIDE-EFFECTS", GROUP, "A request refused with 401 changes nothing",
          f"{_C}; Errors"),
+    Rule("AUTH-BEFORE-VALIDATION", GROUP,
+         "Authentication comes before body checks: without a token a malformed, unsupported or "
+         "oversized body answers 401", "contract issue #2 §2 Pinned contract: Order of checks — "
+         "routing, then authentication, then 400/413/415"),
     Rule("AUTH-BEFORE-ID", GROUP,
          "Authentication comes before the id lookup: unknown ids without a token answer 401",
          "contract issue #2 §2 Pinned contract: Order of checks — routing, then authentication"),
@@ -52,6 +56,23 @@ def check(s: Session) -> None:
     # these need no data and answer 401 on any conforming server.
     s.part(_refuse_everywhere, s, s.new_id(), s.new_id())
     s.part(_check_side_effects, s)
+    s.part(_refuse_before_validation, s, s.new_id())
+
+
+def _refuse_before_validation(s: Session, conversation_id: str) -> None:
+    oversized = b'{"is_muted": true' + b" " * (1024 * 1024 + 1) + b"}"
+    bodies = [(b'{"contact_id": ', JSON, "malformed JSON"),
+              (b'{"nickname": "x"}', JSON, "an unknown attribute"),
+              (b'{"is_muted": true}', "text/plain", "an unsupported media type"),
+              (oversized, JSON, "a body over 1 MiB")]
+    for path, method in ((s.contract.collection_path, "POST"),
+                         (s.contract.item(conversation_id), "PUT")):
+        for raw, media_type, what in bodies:
+            exchange = s.send(method, path, authorization="", raw=raw, media_type=media_type)
+            if method == "POST":
+                s.remember(exchange)
+            _expect_401(s, "AUTH-BEFORE-VALIDATION", exchange,
+                        f"{method} {path} without a token and with {what}")
 
 
 def _requests(s: Session, conversation_id: str, group_id: str) -> list[tuple[str, str, Any]]:

@@ -117,6 +117,8 @@ class FakeServer:
         conversation_id = match.group(1) if match else None
         if "auth-after-lookup" in f and conversation_id and not self._find(None, conversation_id):
             raise Reject(404, f"No conversation with id `{conversation_id}`.")
+        if "validate-before-auth" in f and method in ("POST", "PUT"):
+            self._body(method, headers, body)
         account = None if ("auth-skip-delete" in f and method == "DELETE") else self._account(headers)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         if "unknown-query-400" in f and set(query) - {"limit", "muted", "archived", "pinned",

@@ -78,6 +78,7 @@ BROKEN = {
     "auth-any-scheme": "AUTH-MALFORMED",
     "auth-skip-delete": "AUTH-MISSING",
     "auth-after-lookup": "AUTH-BEFORE-ID",
+    "validate-before-auth": "AUTH-BEFORE-VALIDATION",
     # isolation
     "isolation-off": "ISOLATION-GET",
     "isolation-list": "ISOLATION-LIST",
