@@ -76,9 +76,12 @@ def check(s: Session) -> None:
 
 def _check_group_list(s: Session, account: Account, group_id: str, own: str | None,
                       foreign: str | None) -> None:
-    exchange = s.listing(account, group_id=group_id)
+    exchange = s.listing(account, group_id=group_id, limit=1)
     page = s.page(exchange)
     ids = [c["id"] for c in page[0]] if page else None
+    if own is not None and page is not None:
+        s.expect("ISOLATION-LIST", page[1] is False, "has_more must not count another account's "
+                 "conversations", expected=False, actual=page[1], exchange=exchange)
     rule = "ISOLATION-LIST" if own is not None else "ISOLATION-CREATE"
     s.expect(rule, ids == ([own] if own else []),
              f"the {account.label} account's list of a shared group must hold only its own "

@@ -163,7 +163,9 @@ def _build(s: Session) -> tuple[_Dataset, str, str, str]:
         make({"group_id": bulk})
     combos = list(itertools.product([False, True], repeat=3)) * 3
     s.rng.shuffle(combos)
-    zero_used = False
+    # archived_at = 0 and a far-future stamp are archived too: truthiness or "archived by now"
+    # bugs must show; the rest are ordinary past dates.
+    stamps = [0, 4_102_444_800]
     for n, (muted, pinned, archived) in enumerate(combos):
         if n % 5 == 2:
             make({"group_id": side})
@@ -176,9 +178,8 @@ def _build(s: Session) -> tuple[_Dataset, str, str, str]:
         if pinned:
             change["is_pinned"] = True
         if archived:
-            # archived_at = 0 is archived too: a truthiness bug must show.
-            change["archived_at"] = 0 if not zero_used else 1_500_000_000 + s.rng.randrange(10**8)
-            zero_used = True
+            change["archived_at"] = stamps.pop(0) if stamps else \
+                1_500_000_000 + s.rng.randrange(10**8)
         if n % 3 == 0:
             # A pinned message does not make the conversation pinned.
             change["pinned_message_id"] = s.new_id()

@@ -95,6 +95,8 @@ def _check_rejections(s: Session, conversation_id: str, current: dict[str, Any])
          "with a valid change and an unknown attribute"),
         ("UPDATE-READ-ONLY", {"is_pinned": not current["is_pinned"], "created_at": 1},
          "with a valid change and a read-only attribute"),
+        ("UPDATE-READ-ONLY", {"id": current["id"]}, "of id to its own value"),
+        ("UPDATE-READ-ONLY", {"created_at": current["created_at"]}, "of created_at to its own value"),
     ]
     wrong: dict[str, list[Any]] = {
         "is_muted": ["true", 1, None, "yes"],

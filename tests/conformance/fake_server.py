@@ -243,6 +243,8 @@ class FakeServer:
             if name not in UPDATABLE:
                 if "update-read-only-ignored" in f and name in FIELDS:
                     continue
+                if "read-only-same-value-ok" in f and row.get(name) == value:
+                    continue
                 if "update-partial-apply" in f:
                     row.update(changes)
                 raise Reject(400, f"`{name}` cannot be updated.")
@@ -327,7 +329,8 @@ class FakeServer:
         def matches(row: dict[str, Any]) -> bool:
             states = {"muted": row["is_muted"],
                       "archived": bool(row["archived_at"]) if "archived-truthy" in f
-                      else row["archived_at"] is not None,
+                      else (row["archived_at"] is not None and row["archived_at"] <= time.time())
+                      if "archived-by-now" in f else row["archived_at"] is not None,
                       "pinned": row["pinned_message_id"] is not None if "pinned-by-message" in f
                       else row["is_pinned"]}
             checks = [states[k] == v for k, v in filters.items()]
@@ -370,6 +373,9 @@ class FakeServer:
             rows = [r for r in ordered if matches(r)]
             page, more = rows[:limit], rows[limit:]
         has_more = bool(more)
+        if "has-more-all-accounts" in f and cursor is None:
+            everyone = [r for r in reversed(self.rows) if matches(r)]
+            has_more = len(everyone) > len(page)
         if "has-more-page-full" in f:
             has_more = len(page) == limit
         body: dict[str, Any] = {"has_more": has_more, "data": [_public(r) for r in page]}

@@ -19,6 +19,7 @@ BROKEN = {
     "false-means-absent": "LIST-FILTER-MUTED",
     "archived-truthy": "LIST-FILTER-ARCHIVED",
     "pinned-by-message": "LIST-FILTER-PINNED",
+    "archived-by-now": "LIST-FILTER-ARCHIVED",
     "filters-or": "LIST-FILTER-COMBINED",
     "group-ignored": "LIST-FILTER-GROUP",
     "filters-need-group": "LIST-FILTER-PINNED",
@@ -58,6 +59,7 @@ BROKEN = {
     "bool-coerce": "UPDATE-TYPES",
     "update-read-only-ignored": "UPDATE-READ-ONLY",
     "update-partial-apply": "UPDATE-UNKNOWN-ATTRIBUTE",
+    "read-only-same-value-ok": "UPDATE-READ-ONLY",
     "timestamp-negative-allowed": "UPDATE-TYPES",
     "timestamp-max-int32": "UPDATE-TIMESTAMP-RANGE",
     "float-timestamp-rejected": "UPDATE-INTEGRAL-FLOAT",
@@ -83,6 +85,7 @@ BROKEN = {
     "isolation-off": "ISOLATION-GET",
     "isolation-list": "ISOLATION-LIST",
     "cursor-any-account": "ISOLATION-CURSOR",
+    "has-more-all-accounts": "ISOLATION-LIST",
     # status codes
     "create-200": "LIFECYCLE-CREATE-201",
     "delete-200": "LIFECYCLE-DELETE-204",
