@@ -86,10 +86,6 @@ class Contract:
             return list(schema["x-required-one-of"])
         return [branch["required"][0] for branch in schema.get("oneOf", [])]
 
-    @cached_property
-    def body_media_types(self) -> list[str]:
-        return list(self.op("createConversation").body_media_types)
-
     def _query_schema(self, name: str) -> dict[str, Any]:
         for param in self.op("listConversations").parameters:
             if param.name == name and param.location == "query":
@@ -118,11 +114,6 @@ class Contract:
     def _timestamp_schema(self) -> dict[str, Any]:
         props = self.spec.resolve({"$ref": self.conversation_pointer})["properties"]
         return self.spec.resolve(props["created_at"])
-
-    @cached_property
-    def error_types(self) -> list[str]:
-        schema = self.spec.resolve({"$ref": self.error_pointer})
-        return list(schema["properties"]["type"]["enum"])
 
     @cached_property
     def methods_by_path(self) -> dict[str, set[str]]:

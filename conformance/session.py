@@ -87,7 +87,7 @@ class Session:
             raise Blocked(f"the server stopped answering ({_GIVE_UP_AFTER} requests in a row "
                           "got no response)")
         exchange = self.transport.send(method, path, headers=all_headers, params=params,
-                                       content=content, record=record, token_label=account.label,
+                                       content=content, record=record,
                                        chunked=chunked)
         self._silent = self._silent + 1 if exchange.error else 0
         return exchange
@@ -145,10 +145,6 @@ class Session:
         return self.expect(rule_id, exchange.status == status, message, expected=str(status),
                            actual=exchange.summary(), exchange=exchange)
 
-    def require(self, rule_id: str, ok: bool, message: str, **details: Any) -> None:
-        """Like ``expect``, but stop the check function when it fails."""
-        if not self.expect(rule_id, ok, message, **details):
-            raise Blocked(f"{rule_id} failed: {message}")
 
     def setup(self, ok: bool, message: str, exchange: Exchange | None = None) -> None:
         """Stop the check function when the data it needs could not be made; its rules are

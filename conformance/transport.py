@@ -26,7 +26,6 @@ class Exchange:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: bytes = b""
     error: str | None = None
-    token_label: str = "token"
 
     @property
     def json(self) -> Any:
@@ -124,7 +123,6 @@ class Transport:
         params: dict[str, str] | list[tuple[str, str]] | None = None,
         content: bytes | None = None,
         record: bool = True,
-        token_label: str = "token",
         chunked: bool = False,
     ) -> Exchange:
         url = self.base_url + path
@@ -138,7 +136,6 @@ class Transport:
             url=str(request.url),
             request_headers={k: v for k, v in request.headers.items()},
             request_body=content or b"",
-            token_label=token_label,
         )
         try:
             response = self._client.send(request)

@@ -70,6 +70,3 @@ class Ledger:
         result = self.results[rule_id]
         if result.status == SKIPPED and result.reason == "not run":
             result.reason = reason
-
-    def is_failed(self, rule_id: str) -> bool:
-        return self.results[rule_id].status == FAILED

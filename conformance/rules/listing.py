@@ -74,11 +74,6 @@ class _Dataset:
     def newest_first(self, **filters: Any) -> list[str]:
         return [c["id"] for c in reversed(self.items) if _matches(c, filters)]
 
-    def position(self, conversation_id: str) -> int:
-        """Index in the newest-first order of everything the kit created."""
-        ids = [c["id"] for c in reversed(self.items)]
-        return ids.index(conversation_id)
-
     def page(self, limit: int, *, after: str | None = None, before: str | None = None,
              **filters: Any) -> tuple[list[str], bool]:
         """The page a conforming server answers, computed from the model."""
