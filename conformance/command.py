@@ -32,10 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
             "list, auth, isolation, protocol) runs first, then a property-based phase with "
             "schemathesis. Without BASE_URL the bundled reference server is started on a free "
             "port with a temporary database and two generated tokens, verified and stopped. "
-            "The run creates its own data under fresh random group ids, looks only at that, and "
-            "deletes it at the end, so it is safe against accounts that already hold "
-            "conversations. Exit status: 0 conformant, 1 at least one failure, 2 could not run."),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            "The run creates its own data under fresh random group ids, judges only that, and "
+            "deletes it at the end (schemathesis is kept to the conversations it creates too), "
+            "so it is safe against accounts that already hold conversations. Exit status: 0 conformant, 1 at least one failure, 2 could not run."),
     )
     parser.add_argument("base_url", nargs="?", metavar="BASE_URL",
                         help="server to verify, e.g. http://127.0.0.1:8000 (default: start the "
@@ -54,10 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--seed", type=int, help="seed for every random choice (data shapes, "
                         "schemathesis generation); default: random, printed at start")
     parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, metavar="N",
-                        help="schemathesis examples per operation and phase")
+                        help="schemathesis examples per operation and phase (default: "
+                        f"{DEFAULT_MAX_EXAMPLES}; the default run stays under a minute)")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="concurrent schemathesis workers (the behavioural suite runs "
-                             "sequentially: its list checks need a quiet account)")
+                        help="concurrent schemathesis workers (default: 1; the behavioural "
+                             "suite always runs sequentially: its list checks need a quiet "
+                             "account)")
     parser.add_argument("--only", metavar="GROUPS", help="comma-separated groups to run, from: "
                         + ", ".join(GROUP_NAMES))
     parser.add_argument("--skip", metavar="GROUPS", help="comma-separated groups not to run")
