@@ -39,9 +39,13 @@ def docs(api: ApiModel) -> dict[str, str]:
     return render_all(api, (DOCS,))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session; skips where Chromium or Playwright is missing."""
+    """One headless Chromium per module; skips where Chromium or Playwright is missing.
+
+    Module scope, not session: Playwright's sync API keeps an asyncio loop running in this
+    thread while it is open, which would break later tests that call ``asyncio.run``.
+    """
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="the playwright package is not installed (pip install -e '.[test]')"
     )
