@@ -37,6 +37,9 @@ RULES = [
     Rule("UPDATE-MALFORMED-BODY", GROUP,
          "A body that is not a JSON object answers 400 and changes nothing",
          f"{_C}: Request bodies — malformed body → 400"),
+    Rule("UPDATE-RANDOM-SEQUENCE", GROUP,
+         "A seeded sequence of random partial updates (JSON and form) is answered and stored "
+         "exactly as the model predicts", f"{_C}: Update — partial; Request bodies"),
     Rule("UPDATE-FORM", GROUP,
          "Form-encoded updates work: true/false are booleans, digits are timestamps, null is null; "
          "other values answer 400", f"{_C}: Request bodies — application/x-www-form-urlencoded"),
@@ -50,7 +53,29 @@ def check(s: Session) -> None:
     current = _check_empty(s, conversation_id, current)
     _check_rejections(s, conversation_id, current)
     current = _check_values(s, conversation_id, current)
-    _check_form(s, conversation_id, current)
+    current = _check_form(s, conversation_id, current)
+    _check_random_sequence(s, conversation_id, current)
+
+
+_RANDOM_UPDATES = 25
+
+
+def _check_random_sequence(s: Session, conversation_id: str, current: dict[str, Any]) -> None:
+    lo, hi = s.contract.timestamp_bounds
+    choices: dict[str, list[Any]] = {
+        "pinned_message_id": [None, s.new_id(), s.new_id()],
+        "is_pinned": [True, False],
+        "is_muted": [True, False],
+        "archived_at": [None, lo, hi, 1_600_000_000 + s.rng.randrange(10**6)],
+    }
+    names = [n for n in s.contract.updatable_fields if n in choices]
+    for _ in range(_RANDOM_UPDATES):
+        change = {n: s.rng.choice(choices[n]) for n in s.rng.sample(names, s.rng.randint(1, len(names)))}
+        media_type = s.rng.choice([JSON, FORM])
+        what = f"{change} as {media_type}"
+        expected = {**current, **change}
+        current = _accepted(s, "UPDATE-RANDOM-SEQUENCE",
+                            s.put(conversation_id, change, media_type=media_type), expected, what)
 
 
 def _unchanged(s: Session, rule_id: str, conversation_id: str, before: dict[str, Any],
@@ -141,7 +166,7 @@ def _check_values(s: Session, conversation_id: str, current: dict[str, Any]) -> 
     return current
 
 
-def _check_form(s: Session, conversation_id: str, current: dict[str, Any]) -> None:
+def _check_form(s: Session, conversation_id: str, current: dict[str, Any]) -> dict[str, Any]:
     stamp = 1_650_000_000 + s.rng.randrange(1000)
     message = s.new_id()
     steps: list[tuple[dict[str, Any], dict[str, Any]]] = [
@@ -163,3 +188,4 @@ def _check_form(s: Session, conversation_id: str, current: dict[str, Any]) -> No
         exchange = s.put(conversation_id, sent, media_type=FORM)
         s.expect_status("UPDATE-FORM", exchange, 400, f"an update {what} must answer 400")
         _unchanged(s, "UPDATE-FORM", conversation_id, current, what)
+    return current
