@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from reference_server.http11 import uvicorn_options
+
 CONVERSATION = {
     "id": "xgQQXg3hrtjh7AvZ",
     "contact_id": "WAz8eIbvDR60rouK",
@@ -59,6 +61,7 @@ def main() -> None:
         access_log=False,
         log_level="warning",
         lifespan="off",
+        **uvicorn_options(),
     )
 
 
