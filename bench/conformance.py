@@ -285,10 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         f"Wall-time ratio verify / schemathesis (median of per-repetition ratios): **{ratio:.2f}×**.",
     ]
     if not args.no_battery:
-        # Quick: two faults, just to keep the code path alive.
+        # Quick: one fault, just to keep the code path alive.
         battery_examples = 3 if args.quick else 20
         caught, clean_verify, clean_schemathesis = battery(
-            battery_examples, 2 if args.quick else None
+            battery_examples, 1 if args.quick else None
         )
         sections.append(_battery_text(caught, (clean_verify, clean_schemathesis), battery_examples))
     body = "\n\n".join(sections)

@@ -40,7 +40,11 @@ def _run_quick(name: str, output: Path) -> str:
         ("scale", ["## Scale", "| 10,000 |", "deep page", "Target"]),
         ("fuzz", ["## Long fuzz (schemathesis)", "Result: **found nothing**"]),
         ("client", ["## Client overhead", "| get |", "| list |"]),
-        ("conformance", ["## Conformance run", "`protocol-kit verify`", "| 0 |"]),
+        ("generator", ["## Generator", "| protocol-kit generate"]),
+        (
+            "conformance",
+            ["## Conformance run", "`protocol-kit verify`", "| 0 |", "Deviations caught"],
+        ),
     ],
 )
 def test_quick_bench_writes_its_section(name: str, expected: list[str], tmp_path: Path) -> None:
