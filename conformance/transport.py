@@ -74,15 +74,20 @@ class Exchange:
         parts = ["curl", "-i", "-X", self.method, shlex.quote(self.url)]
         for name, value in self.request_headers.items():
             if name.lower() in ("content-length", "host", "accept-encoding", "connection",
-                                "user-agent", "accept", "transfer-encoding"):
+                                "user-agent", "accept"):
                 continue
             parts += ["-H", shlex.quote(f"{name}: {_redact(name, value, show_secrets)}")]
         body = self.request_body
-        if body and len(body) > _CURL_BODY_LIMIT and body.strip(b" ") != body:
+        core = body.rstrip(b" }")
+        pad = len(body) - len(core)
+        if len(body) > _CURL_BODY_LIMIT and body == core + b" " * (pad - 1) + b"}":
             # The kit's large bodies are JSON padded with spaces: rebuild them instead of pasting.
-            core, pad = body.rstrip(b" }"), len(body) - len(body.rstrip(b" }"))
             script = f"print({core.decode()!r} + ' ' * {pad - 1} + '}}', end='')"
             parts += ["--data-binary", f'"$(python3 -c {shlex.quote(script)})"']
+        elif len(body) > _CURL_BODY_LIMIT:
+            excerpt = body[:_CURL_BODY_LIMIT].decode("utf-8", "replace")
+            note = f"# … body cut at {_CURL_BODY_LIMIT} of {len(body)} bytes"
+            parts += ["--data-binary", shlex.quote(excerpt), note]
         elif body:
             parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]
         return " ".join(parts)
