@@ -8,7 +8,7 @@ import secrets
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from conformance import baseline
@@ -153,8 +153,12 @@ def _server(args: argparse.Namespace, spec: Spec) -> Iterator[tuple[str, str, st
     # uvicorn logs schemathesis' deliberately malformed probes as warnings: noise here.
     logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
     tokens = [secrets.token_urlsafe(24), secrets.token_urlsafe(24)]
-    with (tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp,
-          running_server(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec) as base_url):
+    with tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp, ExitStack() as stack:
+        try:
+            base_url = stack.enter_context(
+                running_server(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec))
+        except (RuntimeError, OSError) as exc:
+            raise CouldNotRun(f"the bundled reference server did not start: {exc}") from exc
         print(f"started the bundled reference server at {base_url} "
               "(temporary database, two generated tokens)", flush=True)
         yield base_url, tokens[0], tokens[1]
