@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -57,16 +58,11 @@ def run_schemathesis(contract: Contract, options: Any, progress: Any) -> tuple[l
                                  f"examples per operation, seed {options.seed}"})
         environment = {**os.environ, "SCHEMATHESIS_HOOKS": "conformance.fuzzing_hooks",
                        ID_PATTERN_ENV: str(contract.id_schema.get("pattern", r"^[A-Za-z0-9]{16}$"))}
-        try:
-            finished = subprocess.run(command, cwd=work, capture_output=True, text=True,
-                                      timeout=_TIMEOUT_S, check=False, env=environment)
-        except subprocess.TimeoutExpired:
+        output = _stream(command, work, environment, progress)
+        if output is None:
             return [_broken(f"schemathesis did not finish within {_TIMEOUT_S} s")], []
-        for line in finished.stdout.splitlines():
-            if any(p in line for p in ("Examples (", "Coverage (", "Fuzzing (", "Stateful (")):
-                progress("note", GROUP, {"message": line.strip()})
         if not events.exists():
-            tail = (finished.stderr or finished.stdout).strip().splitlines()[-5:]
+            tail = output[-5:]
             return [_broken("schemathesis could not run: " + " | ".join(tail))], []
         results, created, notes = _read_events(events, options)
     _clean_up(contract, options, created)
@@ -89,6 +85,32 @@ def _write_spec(contract: Contract, work: Path) -> Path:
     path = work / "spec.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
+
+
+def _stream(command: list[str], work: Path, environment: dict[str, str],
+            progress: Any) -> list[str] | None:
+    """Run schemathesis, relaying each finished phase as it happens; its output lines, or None
+    when it overran the time limit."""
+    lines: list[str] = []
+    with subprocess.Popen(command, cwd=work, env=environment, text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT) as process:
+        overran = threading.Event()
+
+        def stop() -> None:
+            overran.set()
+            process.kill()
+
+        timer = threading.Timer(_TIMEOUT_S, stop)
+        timer.start()
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line.rstrip())
+                if any(f"{phase.title()} (" in line for phase in PHASES.split(",")):
+                    progress("note", GROUP, {"message": line.strip()})
+        finally:
+            timer.cancel()
+    return None if overran.is_set() else lines
 
 
 def _without_examples(node: Any) -> Any:
