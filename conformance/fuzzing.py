@@ -10,13 +10,16 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from conformance.contract import Contract
 from conformance.fuzzing_hooks import ID_PATTERN_ENV
 from conformance.transport import Exchange, Transport
 from conformance.verdicts import FAILED, PASSED, SKIPPED, Finding, Rule, RuleResult
+
+if TYPE_CHECKING:  # the runner calls this module; its types are only needed for checking
+    from conformance.runner import Options, Progress
 
 GROUP = "schemathesis"
 PHASES = "examples,coverage,fuzzing,stateful"
@@ -37,7 +40,8 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400"]
 """
 
 
-def run_schemathesis(contract: Contract, options: Any, progress: Any) -> tuple[list[RuleResult], list[str]]:
+def run_schemathesis(contract: Contract, options: Options,
+                     progress: Progress) -> tuple[list[RuleResult], list[str]]:
     """Run schemathesis against ``options.base_url``; one result per (check, operation)."""
     with tempfile.TemporaryDirectory(prefix="protocol-kit-schemathesis-") as tmp:
         work = Path(tmp)
@@ -54,7 +58,7 @@ def run_schemathesis(contract: Contract, options: Any, progress: Any) -> tuple[l
             # report rebuild requests (tokens are redacted again when printed).
             "--output-sanitize", "false", "--no-color",
         ]
-        progress("note", GROUP, {"message": f"schemathesis {PHASES}, {options.max_examples} "
+        progress("note", GROUP, {"message": f"phases {PHASES}, {options.max_examples} "
                                  f"examples per operation, seed {options.seed}"})
         environment = {**os.environ, "SCHEMATHESIS_HOOKS": "conformance.fuzzing_hooks",
                        ID_PATTERN_ENV: str(contract.id_schema.get("pattern", r"^[A-Za-z0-9]{16}$"))}
@@ -64,7 +68,7 @@ def run_schemathesis(contract: Contract, options: Any, progress: Any) -> tuple[l
         if not events.exists():
             tail = output[-5:]
             return [_broken("schemathesis could not run: " + " | ".join(tail))], []
-        results, created, notes = _read_events(events, options)
+        results, created, notes = _read_events(events)
     _clean_up(contract, options, created)
     if options.other_token is None:
         results.append(RuleResult(
@@ -88,7 +92,7 @@ def _write_spec(contract: Contract, work: Path) -> Path:
 
 
 def _stream(command: list[str], work: Path, environment: dict[str, str],
-            progress: Any) -> list[str] | None:
+            progress: Progress) -> list[str] | None:
     """Run schemathesis, relaying each finished phase as it happens; its output lines, or None
     when it overran the time limit."""
     lines: list[str] = []
@@ -122,7 +126,7 @@ def _without_examples(node: Any) -> Any:
             for key, value in node.items() if key not in ("example", "examples")}
 
 
-def _write_config(options: Any, work: Path) -> Path:
+def _write_config(options: Options, work: Path) -> Path:
     lines = [DEVIATIONS]
     if options.other_token:
         # Two identities so that object_level_authorization can run (Web Fuzzing Commons file).
@@ -143,7 +147,7 @@ def _broken(message: str) -> RuleResult:
     return RuleResult(rule, status=FAILED, reason="", findings=[Finding(message, "a completed run", message)])
 
 
-def _read_events(events: Path, options: Any) -> tuple[list[RuleResult], list[str], list[str]]:
+def _read_events(events: Path) -> tuple[list[RuleResult], list[str], list[str]]:
     results: dict[str, RuleResult] = {}
     created: list[str] = []
     notes: list[str] = []
@@ -232,7 +236,7 @@ def _note_created(interaction: dict[str, Any], created: list[str]) -> None:
         created.append(body["id"])
 
 
-def _clean_up(contract: Contract, options: Any, created: list[str]) -> None:
+def _clean_up(contract: Contract, options: Options, created: list[str]) -> None:
     """Delete what schemathesis created; it may belong to either account, so ask with both."""
     if not created:
         return
