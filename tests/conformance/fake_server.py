@@ -198,7 +198,7 @@ class FakeServer:
                 raise Reject(400, f"The form body is malformed: {exc}.") from exc
             if "form-untyped" in f:
                 return dict(pairs)
-            return {k: _form_value(k, v) for k, v in pairs}
+            return {k: _form_value(v) for k, v in pairs}
         raise Reject(415, f"Content-Type {media or '(none)'} is not supported; send JSON or form data.")
 
     def _create(self, account: str | None, data: dict[str, Any]) -> dict[str, Any]:
@@ -388,14 +388,14 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in FIELDS}
 
 
-def _form_value(name: str, value: str) -> Any:
-    """Form values are text: true/false are booleans, digits are timestamps (where the attribute
-    is one: a 16-digit id stays an id), the literal null is null."""
+def _form_value(value: str) -> Any:
+    """Form values are text: true/false are booleans, decimal digits are timestamps (wherever
+    they stand: the contract's letter), the literal null is null."""
     if value in ("true", "false"):
         return value == "true"
     if value == "null":
         return None
-    if value.isdigit() and value.isascii() and name.endswith("_at"):
+    if value.isdigit() and value.isascii():
         return int(value)
     return value
 
