@@ -55,7 +55,8 @@ def test_rejected_token_exits_2(fake_server: FakeServer) -> None:
 @pytest.mark.parametrize("args", [["http://127.0.0.1:1"], ["--only", "nonsense"],
                                   ["--skip", ("lifecycle,create,update,list,auth,isolation,"
                                              "protocol,schemathesis")],
-                                  ["--baseline-update"]])
+                                  ["--baseline-update"], ["--spec", "/nonexistent/spec.yaml"],
+                                  ["--max-examples", "0"]])
 def test_bad_arguments_exit_2(args: list[str]) -> None:
     result = verify(*args)
     assert result.returncode == 2, result.stdout + result.stderr
