@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.contract import Contract
 from conformance.rules import GROUPS
-from conformance.session import Account, Session
+from conformance.session import Account, Session, crash_message
 from conformance.transport import Transport
 from conformance.verdicts import FAILED, PASSED, SKIPPED, Blocked, Ledger, RuleResult
 
@@ -124,20 +123,20 @@ def _preflight(session: Session) -> None:
 def _run_group(session: Session, name: str, check: Callable[[Session], None],
                rule_ids: list[str]) -> None:
     ledger = session.ledger
-    session.blocked = None
+    session.blocked, session.crashes = None, []
     try:
         check(session)
     except Blocked as blocked:
         session.blocked = session.blocked or str(blocked)
     except Exception as exc:  # noqa: BLE001 - an answer the kit did not foresee must not end the run
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        message = (f"the {name} checks stopped on an unexpected answer "
-                   f"({type(exc).__name__}: {exc} at {where.name}:{where.lineno})")
+        session.crashes.append(crash_message(exc))
+    for message in session.crashes:
+        # A check that crashed on the server's answer has not passed: fail the first rule
+        # nobody judged yet (or the group's first), and say what happened.
         pending = [r for r in rule_ids if ledger.results[r].checks == 0] or rule_ids
-        ledger.record(pending[0], False, message=message, expected="a conforming answer",
-                      actual=f"{type(exc).__name__}: {exc}")
-        for rule_id in pending[1:]:
-            ledger.skip(rule_id, f"blocked: {message}")
+        ledger.record(pending[0], False, message=f"{name}: {message}",
+                      expected="an answer the checks can read", actual=message)
+        session.blocked = session.blocked or message
     for rule_id in rule_ids:
         if ledger.results[rule_id].checks == 0:
             ledger.skip(rule_id, f"blocked: {session.blocked}" if session.blocked

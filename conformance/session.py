@@ -6,6 +6,7 @@ import json
 import random
 import secrets
 import string
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ class Session:
     other: Account | None = None
     rng: random.Random = field(init=False)
     blocked: str | None = None  # why the current group could not run some of its checks
+    crashes: list[str] = field(default_factory=list)  # answers the current group's code choked on
     _silent: int = 0  # transport errors in a row: a server that stopped answering ends the run
 
     def __post_init__(self) -> None:
@@ -52,7 +54,9 @@ class Session:
             return check(*args)
         except Blocked as blocked:
             self.blocked = self.blocked or str(blocked)
-            return None
+        except Exception as exc:  # noqa: BLE001 - an answer nobody foresaw must not stop the rest
+            self.crashes.append(crash_message(exc))
+        return None
 
     # ---- ids -----------------------------------------------------------------------------
 
@@ -184,6 +188,13 @@ class Session:
         if not all(isinstance(c, dict) and isinstance(c.get("id"), str) for c in data):
             return None
         return [dict(c) for c in data], has_more
+
+
+def crash_message(exc: Exception) -> str:
+    """What a check ran into, for a reader: the exception and where in the kit it happened."""
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    return (f"the checks stopped on an unexpected answer ({type(exc).__name__}: {exc} "
+            f"at {where.name}:{where.lineno})")
 
 
 def _encode(body: Any, media_type: str) -> bytes:

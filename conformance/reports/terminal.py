@@ -23,7 +23,7 @@ class Progress:
             self._write(f"▶ {group}{rules} …")
         elif event == "done":
             c = detail["counts"]
-            mark = "✗" if c[FAILED] else "✓"
+            mark = "✗" if c[FAILED] else "✓" if c[PASSED] else "·"  # · nothing could be judged
             self._write(f"{mark} {group}: {c[PASSED]} passed, {c[FAILED]} failed, "
                         f"{c[SKIPPED]} skipped ({detail['seconds']:.1f} s)")
         elif event == "note":
