@@ -187,6 +187,13 @@ def _build(s: Session) -> tuple[_Dataset, str, str, str]:
             # Only the status: what the update answered is judged by the update rules, and
             # whether it was stored shows in every list below.
             s.setup(exchange.status == 200, "could not update the list dataset", exchange)
+    # Touch the oldest main conversations (update there and back, then retrieve): order is by
+    # creation, so neither may move them up the list.
+    oldest = [c for c in items if c["group_id"] == main][:2]
+    for flip in (not oldest[0]["is_muted"], oldest[0]["is_muted"]):
+        exchange = s.put(oldest[0]["id"], {"is_muted": flip})
+        s.setup(exchange.status == 200, "could not update the list dataset", exchange)
+    s.get(oldest[1]["id"])
     return _Dataset(items), bulk, main, side
 
 

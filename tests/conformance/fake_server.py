@@ -269,6 +269,7 @@ class FakeServer:
             row.update(pinned_message_id=None, is_pinned=False, is_muted=False, archived_at=None)
         if "update-sets-last-active" in f and changes:
             row["last_active_at"] = int(time.time())
+        row["touched"] = len(self.rows) + len(self.deleted) + time.monotonic()
         if "update-not-persisted" in f:
             return {**_public(row), **changes}
         row.update(changes)
@@ -321,6 +322,8 @@ class FakeServer:
         scope = [r for r in self.rows if r["account"] == account or "isolation-list" in f]
         if "oldest-first" in f:
             ordered = scope
+        elif "order-by-last-update" in f:
+            ordered = sorted(scope, key=lambda r: r.get("touched", self.rows.index(r)), reverse=True)
         elif "order-by-id-in-second" in f:
             ordered = sorted(scope, key=lambda r: (r["created_at"], r["id"]), reverse=True)
         else:

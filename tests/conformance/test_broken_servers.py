@@ -27,6 +27,7 @@ BROKEN = {
     # pagination and order
     "oldest-first": "LIST-ORDER",
     "order-by-id-in-second": "LIST-ORDER",
+    "order-by-last-update": "LIST-ORDER",
     "default-limit-20": "LIST-DEFAULT-LIMIT",
     "limit-clamp-50": "LIST-LIMIT",
     "limit-bounds-loose": "LIST-LIMIT-BOUNDS",
