@@ -27,8 +27,8 @@ SEED = 20261125
 
 
 @contextmanager
-def serving(db: Path) -> Iterator[str]:
-    """`protocol-kit serve` as shipped, on a file database."""
+def serving(db: Path, log: Path) -> Iterator[str]:
+    """`protocol-kit serve` as shipped, on a file database; its output (access log) to ``log``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     args = [
@@ -43,7 +43,9 @@ def serving(db: Path) -> Iterator[str]:
         "--token",
         TOKEN,
     ]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # A file, not a pipe: nobody reads a pipe during the run, and a full one blocks the server.
+    sink = log.open("w")
+    proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -62,6 +64,14 @@ def serving(db: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        sink.close()
+
+
+def _server_errors(log: Path) -> tuple[int, int]:
+    """5xx answers in the server's access log, and tracebacks it printed."""
+    lines = log.read_text(errors="replace").splitlines()
+    fivexx = sum(1 for line in lines if re.match(r"^[A-Z]+ \S+ 5\d\d ", line))
+    return fivexx, sum(1 for line in lines if line.startswith("Traceback"))
 
 
 def run_schemathesis(
@@ -137,9 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     examples = args.examples or (5 if args.quick else 1000)
     output = args.output or (None if args.quick else report.DOCS)
 
-    with tempfile.TemporaryDirectory() as tmp, serving(Path(tmp) / "fuzz.db") as url:
-        code, out, seconds = run_schemathesis(url, examples, args.seed, Path(tmp) / "report")
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "serve.log"
+        with serving(Path(tmp) / "fuzz.db", log) as url:
+            code, out, seconds = run_schemathesis(url, examples, args.seed, Path(tmp) / "report")
         sent = _requests(Path(tmp) / "report")
+        fivexx, tracebacks = _server_errors(log)
     print(out[-5000:])
     verdict = (
         "**found nothing**" if code == 0 else f"**FAILED (exit {code})** — see the summary below"
@@ -154,14 +167,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"root so `schemathesis.toml` applies. {report.tool_version(['schemathesis', '--version'])}."
             ),
             f"Result: {verdict}; wall time {seconds:.0f} s"
-            + (f"; about {sent:,} requests recorded in the NDJSON report." if sent else "."),
+            + (f"; about {sent:,} requests recorded in the NDJSON report" if sent else "")
+            + f"; the server's log shows {fivexx} 5xx answers and {tracebacks} tracebacks.",
             "```\n" + "\n".join(_summary(out)) + "\n```",
         ]
     )
     if output is not None:
         report.write_section("fuzz", body, output)
-    print(json.dumps({"exit": code, "seconds": round(seconds, 1), "requests": sent}))
-    return code
+    print(json.dumps({"exit": code, "seconds": round(seconds, 1), "requests": sent, "5xx": fivexx}))
+    return code or int(fivexx > 0 or tracebacks > 0)
 
 
 if __name__ == "__main__":
