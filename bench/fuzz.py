@@ -108,7 +108,7 @@ def run_schemathesis(
 def _summary(output: str) -> list[str]:
     """The lines of schemathesis' closing summary worth keeping: phases, test cases, failures."""
     keep = re.compile(
-        r"(✅|❌|⏭|🚫|test cases|failures?|errors?|Seed|passed|failed)", re.IGNORECASE
+        r"(✅|❌|⏭|🚫|test cases|scenarios|failures?|errors?|Seed|passed|failed)", re.IGNORECASE
     )
     return [line.strip() for line in output.splitlines() if keep.search(line) and len(line) < 200][
         -25:
