@@ -224,7 +224,9 @@ def _battery_text(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.conformance", description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="a smoke run for CI: 3 examples, one repetition"
+        "--quick",
+        action="store_true",
+        help="a smoke run for CI: 1 example, one repetition, a one-fault battery",
     )
     parser.add_argument(
         "--examples",
@@ -243,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-battery", action="store_true", help="skip the deviations-caught battery"
     )
     args = parser.parse_args(argv)
-    examples = args.examples or (3 if args.quick else 50)
+    examples = args.examples or (1 if args.quick else 50)
     repetitions = args.repetitions or (1 if args.quick else 3)
     output = args.output or (None if args.quick else report.DOCS)
 
