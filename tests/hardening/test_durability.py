@@ -14,7 +14,7 @@ import httpx
 from .conftest import ServeProcess
 
 _WORKERS = 8
-_KILL_AFTER = (0.4, 0.9, 1.6)  # seconds into the load: several different kill points
+_KILL_AFTER = (0.1, 0.6, 1.3)  # seconds into the load: several different kill points
 _CONTACT = "WAz8eIbvDR60rouK"
 
 
@@ -127,6 +127,11 @@ def test_every_acknowledged_write_survives_kill_9(serve: ServeProcess) -> None:
         ]
         for thread in threads:
             thread.start()
+        # Kill mid-load: once the load is flowing (a busy machine starts slowly), then after
+        # this round's own delay, so each round dies at a different point.
+        deadline = time.monotonic() + 20
+        while sum(w.requests for w in round_workers) < _WORKERS * 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
         time.sleep(kill_after)
         serve.kill9()
         stop.set()
