@@ -37,10 +37,10 @@ class Call:
     body: dict[str, Any]
 
 
-Handler = Callable[[ConversationStore, Call], Response]
+Handler = Callable[[ConversationStore, Call], Awaitable[Response]]
 
 
-def _list(store: ConversationStore, call: Call) -> Response:
+async def _list(store: ConversationStore, call: Call) -> Response:
     if "starting_after" in call.query and "ending_before" in call.query:
         raise ApiError(400, "Use either `starting_after` or `ending_before`, not both.")
     try:
@@ -53,21 +53,21 @@ def _list(store: ConversationStore, call: Call) -> Response:
     return JSONResponse({"has_more": has_more, "data": page})
 
 
-def _create(store: ConversationStore, call: Call) -> Response:
-    return JSONResponse(store.create(call.account, call.body), 201)
+async def _create(store: ConversationStore, call: Call) -> Response:
+    return JSONResponse(await store.create(call.account, call.body), 201)
 
 
-def _get(store: ConversationStore, call: Call) -> Response:
+async def _get(store: ConversationStore, call: Call) -> Response:
     return JSONResponse(_found(store.get(call.account, call.path["id"]), call.path["id"]))
 
 
-def _update(store: ConversationStore, call: Call) -> Response:
-    updated = store.update(call.account, call.path["id"], call.body)
+async def _update(store: ConversationStore, call: Call) -> Response:
+    updated = await store.update(call.account, call.path["id"], call.body)
     return JSONResponse(_found(updated, call.path["id"]))
 
 
-def _delete(store: ConversationStore, call: Call) -> Response:
-    if not store.delete(call.account, call.path["id"]):
+async def _delete(store: ConversationStore, call: Call) -> Response:
+    if not await store.delete(call.account, call.path["id"]):
         raise _not_found(call.path["id"])
     return Response(status_code=204)
 
@@ -149,7 +149,7 @@ def _endpoint(
         body: dict[str, Any] = {}
         if operation.operation.request_body is not None:
             body = operation.parse_body(request.headers.get("content-type"), await _read(request))
-        return handler(store, Call(account, dict(request.path_params), query, body))
+        return await handler(store, Call(account, dict(request.path_params), query, body))
 
     return endpoint
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import queue
 import secrets
 import sqlite3
 import string
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 FIELDS = (
     "id",
@@ -26,6 +28,9 @@ FIELDS = (
 _BOOLEAN_FIELDS = frozenset({"is_pinned", "is_muted"})
 _ID_ALPHABET = string.ascii_letters + string.digits
 _SCHEMA_VERSION = 1
+# Bounds one transaction, so a flood of writes still commits (and answers) in steady steps.
+_MAX_BATCH = 256
+_T = TypeVar("_T")
 
 # `seq` is the creation order: newest first means `seq DESC`, even within one second.
 _SCHEMA = """
@@ -65,88 +70,150 @@ class ListQuery:
 
 
 class ConversationStore:
-    """Conversations in one SQLite database; every public method is one committed transaction."""
+    """Conversations in one SQLite database.
+
+    Reads run on the caller's thread. Writes are awaited: a single writer thread commits every
+    write that is waiting at once in one transaction (group commit), so concurrent writes share
+    one fsync, and each write's future is settled only after its commit is on disk.
+    """
 
     def __init__(self, path: str = ":memory:") -> None:
-        # One connection guarded by a lock: the handlers are short, and SQLite serialises
-        # writers anyway; check_same_thread is off because uvicorn may call from a threadpool.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a 201/200/204 is only sent after the commit is on disk.
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db = _connect(path)
         self._migrate()
+        if path == ":memory:":
+            # An in-memory database exists only inside its one connection: share it.
+            self._reader, self._read_lock = self._db, threading.Lock()
+            self._write_lock = self._read_lock
+        else:
+            # WAL lets a second connection read the last commit while the writer fsyncs.
+            self._reader, self._read_lock = _connect(path), threading.Lock()
+            self._write_lock = threading.Lock()
+        self._pending: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._commit_loop, name="sqlite-writer", daemon=True)
+        self._writer.start()
 
     def close(self) -> None:
-        with self._lock:
+        """Commit what is queued, stop the writer, close the connections."""
+        self._pending.put(None)
+        self._writer.join()
+        with self._read_lock:
+            if self._reader is not self._db:
+                self._reader.close()
+        with self._write_lock:
             self._db.close()
 
     def _migrate(self) -> None:
-        with self._lock:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > _SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"database schema version {version} is newer than this server ({_SCHEMA_VERSION})"
-                )
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > _SCHEMA_VERSION:
+            raise RuntimeError(
+                f"database schema version {version} is newer than this server ({_SCHEMA_VERSION})"
+            )
+        self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
 
-    def create(self, account: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    async def create(self, account: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
         row: dict[str, Any] = {name: None for name in FIELDS}
         row.update(is_pinned=False, is_muted=False, created_at=int(time.time()))
         row.update(attributes)
-        with self._lock:
+
+        def insert(db: sqlite3.Connection) -> dict[str, Any]:
             while True:
                 row["id"] = _new_id()
                 try:
-                    self._insert(account, row)
+                    _insert(db, account, row)
                 except sqlite3.IntegrityError:
                     continue  # a random id collided with a stored one: draw another
                 return row
 
+        return await self._write(insert)
+
+    async def update(
+        self, account: str, conversation_id: str, changes: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        def update(db: sqlite3.Connection) -> dict[str, Any] | None:
+            if changes:
+                assignments = ", ".join(f"{name} = ?" for name in changes)
+                values = [_to_column(name, value) for name, value in changes.items()]
+                db.execute(
+                    f"UPDATE conversations SET {assignments} WHERE account = ? AND id = ?",
+                    (*values, account, conversation_id),
+                )
+            return _select(db, account, conversation_id)
+
+        return await self._write(update)
+
+    async def delete(self, account: str, conversation_id: str) -> bool:
+        def delete(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
+                "DELETE FROM conversations WHERE account = ? AND id = ?", (account, conversation_id)
+            )
+            return cursor.rowcount > 0
+
+        return await self._write(delete)
+
     def load(self, account: str, conversations: Iterable[Mapping[str, Any]]) -> None:
         """Insert conversations with fixed ids (oldest first), skipping ids already stored."""
-        with self._lock:
+        with self._write_lock:
+            self._db.execute("BEGIN IMMEDIATE")
             for conversation in conversations:
                 exists = self._db.execute(
                     "SELECT 1 FROM conversations WHERE id = ?", (conversation["id"],)
                 ).fetchone()
                 if not exists:
-                    self._insert(account, {name: conversation.get(name) for name in FIELDS})
+                    _insert(self._db, account, {name: conversation.get(name) for name in FIELDS})
+            self._db.execute("COMMIT")
+
+    async def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[_T] = loop.create_future()
+        self._pending.put(_Write(work, done, loop))
+        # Shielded: a client that hangs up must not leave its write half-reported; it commits anyway.
+        return await asyncio.shield(done)
+
+    def _commit_loop(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._pending.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < _MAX_BATCH:
+                try:
+                    item = self._pending.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Write]) -> None:
+        outcomes: list[tuple[_Write, Any, BaseException | None]] = []
+        with self._write_lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                for write in batch:
+                    # A savepoint per write: one failing write is undone alone.
+                    self._db.execute("SAVEPOINT write")
+                    try:
+                        outcomes.append((write, write.work(self._db), None))
+                        self._db.execute("RELEASE write")
+                    except Exception as exc:  # noqa: BLE001 - relayed to that write's caller (a 500)
+                        self._db.execute("ROLLBACK TO write")
+                        self._db.execute("RELEASE write")
+                        outcomes.append((write, None, exc))
+                self._db.execute("COMMIT")
+            except Exception as exc:  # noqa: BLE001 - the commit failed: no write in the batch happened
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                outcomes = [(write, None, exc) for write in batch]
+        for write, result, error in outcomes:
+            write.loop.call_soon_threadsafe(_settle, write.done, result, error)
 
     def get(self, account: str, conversation_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            cursor = self._db.execute(
-                f"SELECT {_COLUMNS} FROM conversations WHERE account = ? AND id = ?",
-                (account, conversation_id),
-            )
-            found = cursor.fetchone()
-        return _to_conversation(found) if found else None
-
-    def update(
-        self, account: str, conversation_id: str, changes: Mapping[str, Any]
-    ) -> dict[str, Any] | None:
-        with self._lock:
-            if changes:
-                assignments = ", ".join(f"{name} = ?" for name in changes)
-                values = [_to_column(name, value) for name, value in changes.items()]
-                self._db.execute(
-                    f"UPDATE conversations SET {assignments} WHERE account = ? AND id = ?",
-                    (*values, account, conversation_id),
-                )
-            found = self._db.execute(
-                f"SELECT {_COLUMNS} FROM conversations WHERE account = ? AND id = ?",
-                (account, conversation_id),
-            ).fetchone()
-        return _to_conversation(found) if found else None
-
-    def delete(self, account: str, conversation_id: str) -> bool:
-        with self._lock:
-            cursor = self._db.execute(
-                "DELETE FROM conversations WHERE account = ? AND id = ?", (account, conversation_id)
-            )
-        return cursor.rowcount > 0
+        with self._read_lock:
+            return _select(self._reader, account, conversation_id)
 
     def list(self, account: str, query: ListQuery) -> tuple[list[dict[str, Any]], bool]:
         """One page in newest-first order, and whether more lie beyond it in the direction of travel."""
@@ -163,9 +230,9 @@ class ConversationStore:
             params.append(query.group_id)
         backwards = query.ending_before is not None
         cursor_id = query.ending_before if backwards else query.starting_after
-        with self._lock:
+        with self._read_lock:
             if cursor_id is not None:
-                found = self._db.execute(
+                found = self._reader.execute(
                     "SELECT seq FROM conversations WHERE account = ? AND id = ?",
                     (account, cursor_id),
                 ).fetchone()
@@ -174,7 +241,7 @@ class ConversationStore:
                 conditions.append("seq > ?" if backwards else "seq < ?")
                 params.append(found[0])
             order = "ASC" if backwards else "DESC"
-            rows = self._db.execute(
+            rows = self._reader.execute(
                 f"SELECT {_COLUMNS} FROM conversations WHERE {' AND '.join(conditions)} "
                 f"ORDER BY seq {order} LIMIT ?",
                 (*params, query.limit + 1),
@@ -186,15 +253,51 @@ class ConversationStore:
         return page, has_more
 
     def count(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM conversations").fetchone()[0])
+        with self._read_lock:
+            return int(self._reader.execute("SELECT COUNT(*) FROM conversations").fetchone()[0])
 
-    def _insert(self, account: str, row: Mapping[str, Any]) -> None:
-        placeholders = ", ".join("?" for _ in FIELDS)
-        self._db.execute(
-            f"INSERT INTO conversations (account, {_COLUMNS}) VALUES (?, {placeholders})",
-            (account, *(_to_column(name, row[name]) for name in FIELDS)),
-        )
+
+def _connect(path: str) -> sqlite3.Connection:
+    # check_same_thread off: the writer thread and the event loop each use their own
+    # connection, but the in-memory database shares one, under a lock.
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    # FULL: a 201/200/204 is only sent after the commit is on disk.
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
+def _insert(db: sqlite3.Connection, account: str, row: Mapping[str, Any]) -> None:
+    placeholders = ", ".join("?" for _ in FIELDS)
+    db.execute(
+        f"INSERT INTO conversations (account, {_COLUMNS}) VALUES (?, {placeholders})",
+        (account, *(_to_column(name, row[name]) for name in FIELDS)),
+    )
+
+
+def _select(db: sqlite3.Connection, account: str, conversation_id: str) -> dict[str, Any] | None:
+    found = db.execute(
+        f"SELECT {_COLUMNS} FROM conversations WHERE account = ? AND id = ?",
+        (account, conversation_id),
+    ).fetchone()
+    return _to_conversation(found) if found else None
+
+
+@dataclass(frozen=True)
+class _Write:
+    work: Callable[[sqlite3.Connection], Any]
+    done: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+
+
+def _settle(done: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if done.cancelled():
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result)
 
 
 def _new_id() -> str:
