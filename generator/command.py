@@ -16,7 +16,9 @@ clients/php: protocol/sdk) and the docs (docs/<resource>.mdx in the docs site's 
 docs/<resource>.md, and the static HTML reference docs/index.html) from the OpenAPI document.
 The spec is loaded and validated, turned into one intermediate model, and rendered through the Jinja2 templates in templates/<target>/.
 Output is deterministic: the same spec and templates give the same bytes. Generated files that
-the templates no longer produce are deleted.
+the templates no longer produce are deleted. To save time on later runs, the compiled templates and
+the spec's validation verdict are cached in $XDG_CACHE_HOME/protocol-kit (default
+~/.cache/protocol-kit); it is safe to delete, and a cache that can't be written is skipped.
 """
 _EPILOG = """\
 exit status: 0 on success (with --check: everything is current); 1 when --check finds files

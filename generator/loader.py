@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from importlib import metadata
 from pathlib import Path
 from typing import Any
-
-from openapi_spec_validator import validate as validate_openapi
 
 from protocol_kit.spec import Operation as SpecOperation
 from protocol_kit.spec import Parameter as SpecParameter
 from protocol_kit.spec import Spec, SpecError
 
+from .cache import cache_dir
 from .model import (
     ApiModel,
     ErrorClass,
@@ -72,11 +73,62 @@ def load_model(spec_path: str | Path | None = None) -> ApiModel:
         spec = Spec.load(spec_path)
     except SpecError as exc:
         raise GeneratorError("#", str(exc)) from exc
+    _validate(spec.document)
+    return build_model(spec)
+
+
+# Importing openapi-spec-validator and running it were most of a run once the templates were
+# cached. Its verdict depends only on the document and the validator's code, so a document that
+# passed is remembered (by a digest of the parsed document and the validator stack's versions).
+_VALIDATOR_DISTRIBUTIONS = (
+    "openapi-spec-validator", "openapi-schema-validator", "jsonschema", "jsonschema-path",
+    "referencing",
+)
+
+
+def _validate(document: dict[str, Any]) -> None:
+    """Validate ``document`` as OpenAPI, unless this exact document already passed."""
+    marker = _validated_marker(document)
+    if marker is not None and marker.is_file():
+        return
+    from openapi_spec_validator import validate as validate_openapi  # slow import: only when used
+
     try:
-        validate_openapi(spec.document)
+        validate_openapi(document)
     except Exception as exc:  # the validator raises several unrelated exception types
         raise GeneratorError("#", f"not a valid OpenAPI document: {exc}") from exc
-    return build_model(spec)
+    if marker is not None:
+        try:
+            marker.touch()
+        except OSError:  # an unwritable cache: validate again next time
+            pass
+
+
+def _validated_marker(document: dict[str, Any]) -> Path | None:
+    """The cache file saying ``document`` is valid; None if its verdict must not be cached."""
+    if not _local_refs_only(document):
+        return None  # the verdict would depend on what the other documents say today
+    try:
+        versions = [metadata.version(name) for name in _VALIDATOR_DISTRIBUTIONS]
+    except metadata.PackageNotFoundError:
+        return None
+    directory = cache_dir("valid")
+    if directory is None:
+        return None
+    # repr() tells apart everything YAML can give (1, 1.0, "1", True, dates), in document order.
+    digest = hashlib.sha256(repr((versions, document)).encode()).hexdigest()
+    return directory / digest
+
+
+def _local_refs_only(node: Any) -> bool:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if ref is not None and not (isinstance(ref, str) and ref.startswith("#")):
+            return False
+        return all(_local_refs_only(value) for value in node.values())
+    if isinstance(node, list):
+        return all(_local_refs_only(value) for value in node)
+    return True
 
 
 def build_model(spec: Spec) -> ApiModel:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 
+from .cache import cache_dir
 from .langs import FILTERS
 from .model import ApiModel
 from .targets import PHP_NAMESPACE, TARGETS, Target
@@ -28,17 +31,25 @@ def templates_root() -> Path:
     return Path(str(resources.files("protocol_kit.templates")))
 
 
+# Options that change how a template compiles (so they also key the bytecode cache).
+_COMPILE_OPTIONS: dict[str, Any] = {
+    "keep_trailing_newline": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "autoescape": False,
+}
+
+
 def environment(api: ApiModel) -> jinja2.Environment:
     """The Jinja environment every template (clients, snippets, docs) renders in."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_root())),
         undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
+        **_COMPILE_OPTIONS,
     )
     env.filters.update(FILTERS)
+    # Compiling the templates from source was most of a run's time; cached bytecode skips it.
+    env.bytecode_cache = _bytecode_cache(env)
     env.globals.update(
         api=api,
         targets={t.name: t for t in TARGETS},
@@ -47,6 +58,36 @@ def environment(api: ApiModel) -> jinja2.Environment:
         header=lambda prefix: _comment(prefix, header_text(api)),
     )
     return env
+
+
+class _ForgivingBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's file cache, but a cache that cannot be read or written is just a miss.
+
+    The cache only saves time, so it must never fail a generate. A hit needs the same Jinja and
+    Python (Jinja's magic header) and the same template source (Jinja's checksum of it), so an
+    edited template is recompiled.
+    """
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 (a corrupt entry: pickle and marshal raise many types)
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # read-only, full or vanished cache directory
+            pass
+
+
+def _bytecode_cache(env: jinja2.Environment) -> jinja2.BytecodeCache | None:
+    """A bytecode cache for ``env``, or None (compile every time) if there is no cache directory."""
+    # Jinja keys entries by template name and source only, but the compile options and the set
+    # of filters shape the code too: give each combination its own subdirectory.
+    settings = repr((sorted(_COMPILE_OPTIONS.items()), sorted(env.filters), sorted(env.tests)))
+    directory = cache_dir("jinja", hashlib.sha256(settings.encode()).hexdigest()[:16])
+    return _ForgivingBytecodeCache(str(directory)) if directory is not None else None
 
 
 def header_text(api: ApiModel) -> str:

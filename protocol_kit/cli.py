@@ -3,33 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from conformance import command as verify_command
-from generator import command as generate_command
-
 from . import __version__
-from . import lint as lint_command
-from . import serve as serve_command
+
+# Each subcommand's module, in `--help` order. They are imported only when needed: between them
+# they pull in uvicorn, httpx, schemathesis' dependencies and openapi-spec-validator, and
+# importing all of them cost `generate` a large share of its run time.
+SUBCOMMANDS = {
+    "lint": "protocol_kit.lint",
+    "serve": "protocol_kit.serve",
+    "generate": "generator.command",
+    "verify": "conformance.command",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given ``argv`` naming a subcommand, only that subcommand's module is imported."""
     parser = argparse.ArgumentParser(
         prog="protocol-kit",
         description="Contract toolkit for the Protocol Conversations API.",
     )
     parser.add_argument("--version", action="version", version=f"protocol-kit {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    lint_command.register(subparsers)
-    serve_command.register(subparsers)
-    generate_command.register(subparsers)
-    verify_command.register(subparsers)
+    # The top-level parser's only options (-h, --version) take no value, so the first word not
+    # starting with "-" is the subcommand. Help, errors and --version see every subcommand.
+    words = [a for a in (argv or ()) if not a.startswith("-")]
+    wanted = [words[0]] if words and words[0] in SUBCOMMANDS else list(SUBCOMMANDS)
+    for name in wanted:
+        importlib.import_module(SUBCOMMANDS[name]).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
