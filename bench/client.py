@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 
 from . import report
-from .scale import TOKEN, Loaded, load, serving
+from .scale import TOKEN, Loaded, load
+from .serving import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 # The generated client is not installed by the project; it is imported from its source tree.
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         loaded = load(Path(tmp) / "client.db", 1000)
-        with serving(loaded) as url:
+        with serve(loaded.path, [TOKEN]) as url:
             calls, closers = _calls(loaded, url)
             for call in calls.values():  # warm-up: connections, imports
                 _per_call_us(call, 10)

@@ -8,58 +8,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
-from reference_server.runner import free_port
-
 from . import report
+from .serving import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKENS = ("bench-conformance-token-a", "bench-conformance-token-b")
 SEED = 20261125
-
-
-@contextmanager
-def serving(db: Path, log: Path) -> Iterator[str]:
-    """`protocol-kit serve` on a fresh file database; its access log (one line per request) in ``log``."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [
-        sys.executable,
-        "-c",
-        "from protocol_kit.cli import main; raise SystemExit(main())",
-        "serve",
-        "--db",
-        str(db),
-        "--port",
-        str(port),
-        "--token",
-        TOKENS[0],
-        "--token",
-        TOKENS[1],
-    ]
-    with log.open("w") as sink:
-        proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(
-                        f"{url}/v1/conversations", timeout=2
-                    )  # a 401: ready, not counted below
-                    break
-                except httpx.TransportError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("serve did not start") from None
-                    time.sleep(0.1)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 def _requests_logged(log: Path) -> int:
@@ -112,7 +68,7 @@ def _command(tool: str, url: str, examples: int) -> list[str]:
 def timed_run(tool: str, examples: int, tmp: Path) -> tuple[float, int, int]:
     """Wall seconds, requests the server logged, and the exit code of one run on a fresh server."""
     log = tmp / f"{tool}-{time.monotonic_ns()}.log"
-    with serving(tmp / f"{tool}-{time.monotonic_ns()}.db", log) as url:
+    with serve(tmp / f"{tool}-{time.monotonic_ns()}.db", TOKENS, log) as url:
         before = _requests_logged(log)
         started = time.perf_counter()
         done = subprocess.run(

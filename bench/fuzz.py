@@ -10,61 +10,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
-from reference_server.runner import free_port
-
 from . import report
+from .serving import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-fuzz-token"
 PHASES = "examples,coverage,fuzzing,stateful"
 SEED = 20261125
-
-
-@contextmanager
-def serving(db: Path, log: Path) -> Iterator[str]:
-    """`protocol-kit serve` as shipped, on a file database; its output (access log) to ``log``."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [
-        sys.executable,
-        "-c",
-        "from protocol_kit.cli import main; raise SystemExit(main())",
-        "serve",
-        "--db",
-        str(db),
-        "--port",
-        str(port),
-        "--token",
-        TOKEN,
-    ]
-    # A file, not a pipe: nobody reads a pipe during the run, and a full one blocks the server.
-    sink = log.open("w")
-    proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(
-                    f"{url}/v1/conversations",
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                    timeout=2,
-                )
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("serve did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        sink.close()
 
 
 def _server_errors(log: Path) -> tuple[int, int]:
@@ -149,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "serve.log"
-        with serving(Path(tmp) / "fuzz.db", log) as url:
+        with serve(Path(tmp) / "fuzz.db", [TOKEN], log) as url:
             code, out, seconds = run_schemathesis(url, examples, args.seed, Path(tmp) / "report")
         sent = _requests(Path(tmp) / "report")
         fivexx, tracebacks = _server_errors(log)

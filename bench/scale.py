@@ -7,22 +7,19 @@ import random
 import sqlite3
 import statistics
 import string
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from reference_server.auth import account_of
-from reference_server.runner import free_port
 from reference_server.storage import FIELDS, ConversationStore, ListQuery
 
 from . import report
+from .serving import serve
 
 TOKEN = "bench-scale-token"
 _ALPHABET = string.ascii_letters + string.digits
@@ -79,43 +76,6 @@ def load(path: Path, size: int, seed: int = 1) -> Loaded:
     return Loaded(
         size, path, path.stat().st_size, newest_first[-11], rng.sample(ids, min(size, 500))
     )
-
-
-@contextmanager
-def serving(loaded: Loaded) -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [
-        sys.executable,
-        "-c",
-        "from protocol_kit.cli import main; raise SystemExit(main())",
-        "serve",
-        "--db",
-        str(loaded.path),
-        "--port",
-        str(port),
-        "--token",
-        TOKEN,
-    ]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(
-                    f"{url}/v1/conversations",
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                    timeout=2,
-                )
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("serve did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @dataclass
@@ -239,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         clients = []
         for loaded in loads:
-            url = stack.enter_context(serving(loaded))
+            url = stack.enter_context(serve(loaded.path, [TOKEN]))
             clients.append(
                 stack.enter_context(
                     httpx.Client(

@@ -6,12 +6,10 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ import httpx
 from reference_server.runner import free_port
 
 from . import report
+from .serving import serve, stopping, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "conversations.yaml"
@@ -56,54 +55,18 @@ class Results:
         self.runs.setdefault((contender, operation, connections), []).append(run)
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: contender exited with {proc.returncode}")
-        try:
-            httpx.get(
-                f"{url}/v1/conversations", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=2
-            )
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url}: contender did not start")
-
-
 @contextmanager
 def _process(args: list[str], url: str) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    try:
-        _wait_ready(url, proc)
+    with stopping(proc):
+        wait_ready(url, proc, TOKEN)
         yield proc
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @contextmanager
 def reference(db: Path) -> Iterator[Contender]:
     """`protocol-kit serve` as shipped (file database, WAL, synchronous=FULL), seeded with 100 rows."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [
-        sys.executable,
-        "-c",
-        "from protocol_kit.cli import main; raise SystemExit(main())",
-        "serve",
-        "--db",
-        str(db),
-        "--port",
-        str(port),
-        "--token",
-        TOKEN,
-    ]
-    with _process(args, url):
+    with serve(db, [TOKEN]) as url:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
             ids = [
                 client.post("/v1/conversations", json={"contact_id": CONTACT}).json()["id"]
@@ -286,10 +249,11 @@ Where the reference server loses, and what would change it:
 
 - **create, update**: every 2xx waits for an fsync of SQLite's write-ahead log
   (`synchronous=FULL`: the durability that `tests/hardening/test_durability.py` checks with
-  `kill -9`); on this disk that is most of a write's time, and one connection writes at a time.
-  The floor and Prism store nothing. Fix without weakening durability: group commit (writes that
-  arrive together share one transaction and one fsync, each answered after it).
-  `synchronous=NORMAL` would be faster but loses acknowledged writes on power loss.
+  `kill -9`); on this disk that is most of a write's time. The floor and Prism store nothing.
+  Writes are group-committed (one writer thread commits every write waiting at once in one
+  transaction and one fsync, each answered after it), which lifts concurrent writes, but a single
+  client still pays one fsync per request. `synchronous=NORMAL` would close the gap but lose
+  acknowledged writes on power loss, so it is not taken.
 - **get, list**: everything runs on uvicorn's pure-Python h11 parser (httptools is not a
   dependency), plus per request: bearer check, spec-driven validation, one SQLite query, the
   access-log line, JSON of the rows. Prism's *list* returns two items whatever the `limit`; compare
