@@ -251,9 +251,11 @@ Where the reference server loses, and what would change it:
   (`synchronous=FULL`: the durability that `tests/hardening/test_durability.py` checks with
   `kill -9`); on this disk that is most of a write's time. The floor and Prism store nothing.
   Writes are group-committed (one writer thread commits every write waiting at once in one
-  transaction and one fsync, each answered after it), which lifts concurrent writes, but a single
-  client still pays one fsync per request. `synchronous=NORMAL` would close the gap but lose
-  acknowledged writes on power loss, so it is not taken.
+  transaction and one fsync, each answered after it), so concurrent writes share an fsync and
+  reads never wait behind one. On this machine's disk an fsync is cheap: the same server on a
+  tmpfs database creates only 1.1–1.5× faster, so what remains is CPU (Python and h11 per
+  request, on the one core wrk leaves). `synchronous=NORMAL` would not close that gap and would
+  lose acknowledged writes on power loss, so it is not taken.
 - **get, list**: everything runs on uvicorn's pure-Python h11 parser (httptools is not a
   dependency), plus per request: bearer check, spec-driven validation, one SQLite query, the
   access-log line, JSON of the rows. Prism's *list* returns two items whatever the `limit`; compare
