@@ -167,8 +167,9 @@ class ConversationStore:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[_T] = loop.create_future()
         self._pending.put(_Write(work, done, loop))
-        # Shielded: a client that hangs up must not leave its write half-reported; it commits anyway.
-        return await asyncio.shield(done)
+        # A cancelled wait (the client hung up) cancels only the answer: the write is queued and
+        # commits anyway, and `_settle` skips the cancelled future.
+        return await done
 
     def _commit_loop(self) -> None:
         stopping = False
