@@ -16,10 +16,10 @@ import pytest
 from generator.loader import load_model
 from generator.snippets import code_samples
 
+from ..seed import check_seed_results, seed_operations
 from .conftest import CLIENTS, OTHER_TOKEN, TOKEN
 from .runtimes import Runtime, node_runtime
 from .scripted import CONVERSATION, Reply, ScriptedServer, error_body
-from .seed import check_seed_results, seed_operations
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 

@@ -35,9 +35,9 @@ from protocol_api import (
     verify_signature,
 )
 
+from ..seed import check_seed_results, seed_operations
 from .conftest import CLIENTS, OTHER_TOKEN, TOKEN
 from .scripted import CONVERSATION, Reply, ScriptedServer, error_body
-from .seed import check_seed_results, seed_operations
 
 GROUP = "8Kw2bQqN1mTz7XcV"
 CONTACT = "WAz8eIbvDR60rouK"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from generator import load_model
 from generator.snippets import code_samples
 
-from ..clients.seed import seed_operations
+from ..seed import seed_operations
 
 
 def _unindented(code: str) -> str:

@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from reference_server.storage import FIELDS
+
 from .conftest import ServeProcess
 
 _WORKERS = 8
@@ -84,25 +86,10 @@ def _drive(url: str, token: str, worker: _Worker, stop: threading.Event) -> None
 def _stored(db_path: str) -> dict[str, dict[str, Any]]:
     with sqlite3.connect(db_path) as db:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        rows = db.execute(
-            "SELECT id, contact_id, group_id, pinned_message_id, is_pinned, is_muted,"
-            " last_active_at, last_opened_at, created_at, archived_at FROM conversations"
-        ).fetchall()
-    names = (
-        "id",
-        "contact_id",
-        "group_id",
-        "pinned_message_id",
-        "is_pinned",
-        "is_muted",
-        "last_active_at",
-        "last_opened_at",
-        "created_at",
-        "archived_at",
-    )
+        rows = db.execute(f"SELECT {', '.join(FIELDS)} FROM conversations").fetchall()
     stored = {}
     for row in rows:
-        item = dict(zip(names, row, strict=True))
+        item = dict(zip(FIELDS, row, strict=True))
         item["is_pinned"], item["is_muted"] = bool(item["is_pinned"]), bool(item["is_muted"])
         stored[item["id"]] = item
     return stored

@@ -1,4 +1,4 @@
-"""The seed page's SDK samples per operation, in page order, with the Response JSON each shows."""
+"""The seed page's samples per operation (cURL and the SDKs), in page order, with the Response JSON each shows."""
 
 from __future__ import annotations
 
