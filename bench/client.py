@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The generated client is not installed by the project; it is imported from its source tree.
 sys.path.insert(0, str(ROOT / "clients" / "python"))
 
-from protocol_api import ApiClient
+from protocol_api import ApiClient  # noqa: E402 (importable only after the path insert)
 
 
 def _calls(loaded: Loaded, url: str) -> tuple[dict[str, Callable[[], object]], list[object]]:

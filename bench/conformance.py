@@ -93,10 +93,10 @@ def battery(examples: int, limit: int | None) -> tuple[dict[str, tuple[bool, boo
     verify runs in-process with every behavioural group (its schemathesis phase is the same
     engine as the other column); schemathesis runs as the CLI with ``examples`` per operation.
     """
-    from conformance.contract import Contract
-    from conformance.rules import GROUPS
-    from conformance.runner import Options, run
-    from conformance.verdicts import FAILED
+    from protocol_kit.conformance.contract import Contract
+    from protocol_kit.conformance.rules import GROUPS
+    from protocol_kit.conformance.runner import Options, run
+    from protocol_kit.conformance.verdicts import FAILED
     from protocol_kit.spec import Spec
     from tests.conformance.conftest import TOKENS as FAKE_TOKENS
     from tests.conformance.fake_server import FakeServer

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from reference_server.http11 import uvicorn_options
+from protocol_kit.server.http11 import uvicorn_options
 
 CONVERSATION = {
     "id": "xgQQXg3hrtjh7AvZ",

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from reference_server.auth import account_of
-from reference_server.storage import FIELDS, ConversationStore, ListQuery
+from protocol_kit.server.auth import account_of
+from protocol_kit.server.storage import FIELDS, ConversationStore, ListQuery
 
 from . import report
 from .serving import serve

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from reference_server.runner import free_port
+from protocol_kit.server.runner import free_port
 
 from . import report
 from .serving import serve, stopping, wait_ready

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from reference_server.runner import free_port
+from protocol_kit.server.runner import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def serve(db: Path, tokens: Sequence[str], log: Path | None = None) -> Iterator[
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = [sys.executable, "-m", "protocol_kit.cli", "serve", "--db", str(db), "--port", str(port)]
+    args = [sys.executable, "-m", "protocol_kit", "serve", "--db", str(db), "--port", str(port)]
     for token in tokens:
         args += ["--token", token]
     with ExitStack() as stack:

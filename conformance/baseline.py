@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conformance.verdicts import FAILED, RuleResult
+from protocol_kit.conformance.verdicts import FAILED, RuleResult
 
-_HEADER = ("# protocol-kit verify baseline: failures accepted for now, one rule id a line.\n"
-           "# Regenerate with `protocol-kit verify … --baseline PATH --baseline-update`.\n")
+_HEADER = (
+    "# protocol-kit verify baseline: failures accepted for now, one rule id a line.\n"
+    "# Regenerate with `protocol-kit verify … --baseline PATH --baseline-update`.\n"
+)
 
 
 def load(path: Path) -> set[str]:

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from conformance import baseline
-from conformance.contract import Contract
-from conformance.reports import terminal
-from conformance.runner import GROUP_NAMES, CouldNotRun, Options, Outcome
-from conformance.runner import run as run_checks
+from protocol_kit.conformance import baseline
+from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.reports import terminal
+from protocol_kit.conformance.runner import GROUP_NAMES, CouldNotRun, Options, Outcome
+from protocol_kit.conformance.runner import run as run_checks
 from protocol_kit.spec import Spec, SpecError
 
 EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2
@@ -34,43 +34,91 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
             "port with a temporary database and two generated tokens, verified and stopped. "
             "The run creates its own data under fresh random group ids, judges only that, and "
             "deletes it at the end (schemathesis is kept to the conversations it creates too), "
-            "so it is safe against accounts that already hold conversations. Exit status: 0 conformant, 1 at least one failure, 2 could not run."),
+            "so it is safe against accounts that already hold conversations. Exit status: 0 conformant, 1 at least one failure, 2 could not run."
+        ),
     )
-    parser.add_argument("base_url", nargs="?", metavar="BASE_URL",
-                        help="server to verify, e.g. http://127.0.0.1:8000 (default: start the "
-                             "bundled reference server)")
-    parser.add_argument("--token", help="bearer token of the account to test with (required "
-                        "with BASE_URL; generated for the embedded server)")
-    parser.add_argument("--other-token", help="bearer token of a second account, for the "
-                        "isolation checks and schemathesis' object-level authorization check; "
-                        "without it those are reported as skipped")
-    parser.add_argument("--junit-xml", type=Path, metavar="PATH",
-                        help="write JUnit XML: one testcase per rule and per schemathesis "
-                             "operation/check")
-    parser.add_argument("--report", type=Path, metavar="PATH.html",
-                        help="write a self-contained HTML report with failure transcripts")
+    parser.add_argument(
+        "base_url",
+        nargs="?",
+        metavar="BASE_URL",
+        help="server to verify, e.g. http://127.0.0.1:8000 (default: start the "
+        "bundled reference server)",
+    )
+    parser.add_argument(
+        "--token",
+        help="bearer token of the account to test with (required "
+        "with BASE_URL; generated for the embedded server)",
+    )
+    parser.add_argument(
+        "--other-token",
+        help="bearer token of a second account, for the "
+        "isolation checks and schemathesis' object-level authorization check; "
+        "without it those are reported as skipped",
+    )
+    parser.add_argument(
+        "--junit-xml",
+        type=Path,
+        metavar="PATH",
+        help="write JUnit XML: one testcase per rule and per schemathesis operation/check",
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="PATH.html",
+        help="write a self-contained HTML report with failure transcripts",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write machine-readable results")
-    parser.add_argument("--seed", type=int, help="seed for every random choice (data shapes, "
-                        "schemathesis generation); default: random, printed at start")
-    parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, metavar="N",
-                        help="schemathesis examples per operation and phase (default: "
-                        f"{DEFAULT_MAX_EXAMPLES}; the default run stays under a minute)")
-    parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="concurrent schemathesis workers (default: 1; the behavioural "
-                             "suite always runs sequentially: its list checks need a quiet "
-                             "account)")
-    parser.add_argument("--only", metavar="GROUPS", help="comma-separated groups to run, from: "
-                        + ", ".join(GROUP_NAMES))
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="seed for every random choice (data shapes, "
+        "schemathesis generation); default: random, printed at start",
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        default=DEFAULT_MAX_EXAMPLES,
+        metavar="N",
+        help="schemathesis examples per operation and phase (default: "
+        f"{DEFAULT_MAX_EXAMPLES}; the default run stays under a minute)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="concurrent schemathesis workers (default: 1; the behavioural "
+        "suite always runs sequentially: its list checks need a quiet "
+        "account)",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="GROUPS",
+        help="comma-separated groups to run, from: " + ", ".join(GROUP_NAMES),
+    )
     parser.add_argument("--skip", metavar="GROUPS", help="comma-separated groups not to run")
-    parser.add_argument("--baseline", type=Path, metavar="PATH",
-                        help="file of accepted failure ids: those are reported but do not fail "
-                             "the run")
-    parser.add_argument("--baseline-update", action="store_true",
-                        help="write the current failures to --baseline (and exit 0)")
-    parser.add_argument("--spec", type=Path, metavar="PATH",
-                        help="OpenAPI document to verify against (default: the bundled spec)")
-    parser.add_argument("--show-secrets", action="store_true",
-                        help="print tokens in reproduction commands instead of <redacted>")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="PATH",
+        help="file of accepted failure ids: those are reported but do not fail the run",
+    )
+    parser.add_argument(
+        "--baseline-update",
+        action="store_true",
+        help="write the current failures to --baseline (and exit 0)",
+    )
+    parser.add_argument(
+        "--spec",
+        type=Path,
+        metavar="PATH",
+        help="OpenAPI document to verify against (default: the bundled spec)",
+    )
+    parser.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="print tokens in reproduction commands instead of <redacted>",
+    )
     parser.set_defaults(func=run)
 
 
@@ -87,10 +135,20 @@ def run(args: argparse.Namespace) -> int:
         contract = Contract(spec)
         seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
         with _server(args, spec) as (base_url, token, other_token):
-            options = Options(base_url=base_url, token=token, other_token=other_token, seed=seed,
-                              max_examples=args.max_examples, workers=args.workers, groups=groups)
-            print(f"protocol-kit verify {base_url} — seed {seed} (repeat with --seed {seed}); "
-                  f"groups: {', '.join(groups)}", flush=True)
+            options = Options(
+                base_url=base_url,
+                token=token,
+                other_token=other_token,
+                seed=seed,
+                max_examples=args.max_examples,
+                workers=args.workers,
+                groups=groups,
+            )
+            print(
+                f"protocol-kit verify {base_url} — seed {seed} (repeat with --seed {seed}); "
+                f"groups: {', '.join(groups)}",
+                flush=True,
+            )
             outcome = run_checks(contract, options, terminal.Progress())
     except (CouldNotRun, SpecError) as exc:
         print(f"protocol-kit verify: could not run: {exc}", file=sys.stderr)
@@ -112,15 +170,15 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
 
 def _write_reports(args: argparse.Namespace, outcome: Outcome) -> None:
     if args.junit_xml:
-        from conformance.reports import junit
+        from protocol_kit.conformance.reports import junit
 
         junit.write(args.junit_xml, outcome)
     if args.json:
-        from conformance.reports import json_report
+        from protocol_kit.conformance.reports import json_report
 
         json_report.write(args.json, outcome, args.show_secrets)
     if args.report:
-        from conformance.reports import html
+        from protocol_kit.conformance.reports import html
 
         html.write(args.report, outcome, args.show_secrets)
 
@@ -130,8 +188,9 @@ def _groups(only: str | None, skip: str | None) -> list[str]:
         names = [n.strip() for n in value.split(",") if n.strip()]
         unknown = [n for n in names if n not in GROUP_NAMES]
         if unknown:
-            raise CouldNotRun(f"unknown group(s) {', '.join(unknown)}; groups are "
-                              + ", ".join(GROUP_NAMES))
+            raise CouldNotRun(
+                f"unknown group(s) {', '.join(unknown)}; groups are " + ", ".join(GROUP_NAMES)
+            )
         return names
 
     groups = parse(only) if only else list(GROUP_NAMES)
@@ -148,7 +207,7 @@ def _server(args: argparse.Namespace, spec: Spec) -> Iterator[tuple[str, str, st
     if args.base_url:
         yield args.base_url.rstrip("/"), args.token, args.other_token
         return
-    from reference_server.runner import running_server
+    from protocol_kit.server.runner import running_server
 
     # uvicorn logs schemathesis' deliberately malformed probes as warnings: noise here.
     logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
@@ -156,9 +215,13 @@ def _server(args: argparse.Namespace, spec: Spec) -> Iterator[tuple[str, str, st
     with tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp, ExitStack() as stack:
         try:
             base_url = stack.enter_context(
-                running_server(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec))
+                running_server(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec)
+            )
         except (RuntimeError, OSError) as exc:
             raise CouldNotRun(f"the bundled reference server did not start: {exc}") from exc
-        print(f"started the bundled reference server at {base_url} "
-              "(temporary database, two generated tokens)", flush=True)
+        print(
+            f"started the bundled reference server at {base_url} "
+            "(temporary database, two generated tokens)",
+            flush=True,
+        )
         yield base_url, tokens[0], tokens[1]

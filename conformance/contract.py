@@ -64,7 +64,9 @@ class Contract:
     @cached_property
     def boolean_fields(self) -> list[str]:
         props = self.spec.resolve({"$ref": self.conversation_pointer})["properties"]
-        return [name for name, schema in props.items() if self.spec.json_types(schema) == {"boolean"}]
+        return [
+            name for name, schema in props.items() if self.spec.json_types(schema) == {"boolean"}
+        ]
 
     def _body_schema(self, operation_id: str) -> dict[str, Any]:
         body = self.op(operation_id).body_media_types["application/json"]

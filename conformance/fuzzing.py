@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from conformance.contract import Contract
-from conformance.fuzzing_hooks import ID_PATTERN_ENV
-from conformance.transport import Exchange, Transport
-from conformance.verdicts import FAILED, PASSED, SKIPPED, Finding, Rule, RuleResult
+from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.fuzzing_hooks import ID_PATTERN_ENV
+from protocol_kit.conformance.transport import Exchange, Transport
+from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, Finding, Rule, RuleResult
 
 if TYPE_CHECKING:  # the runner calls this module; its types are only needed for checking
-    from conformance.runner import Options, Progress
+    from protocol_kit.conformance.runner import Options, Progress
 
 GROUP = "schemathesis"
 PHASES = "examples,coverage,fuzzing,stateful"
@@ -40,8 +40,9 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400"]
 """
 
 
-def run_schemathesis(contract: Contract, options: Options,
-                     progress: Progress) -> tuple[list[RuleResult], list[str]]:
+def run_schemathesis(
+    contract: Contract, options: Options, progress: Progress
+) -> tuple[list[RuleResult], list[str]]:
     """Run schemathesis against ``options.base_url``; one result per (check, operation)."""
     with tempfile.TemporaryDirectory(prefix="protocol-kit-schemathesis-") as tmp:
         work = Path(tmp)
@@ -49,19 +50,50 @@ def run_schemathesis(contract: Contract, options: Options,
         config = _write_config(options, work)
         events = work / "events.ndjson"
         command = [
-            sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run",
-            str(spec_path), "--url", options.base_url, "--checks", "all", "--phases", PHASES,
-            "--max-examples", str(options.max_examples), "--seed", str(options.seed),
-            "--workers", str(options.workers), "--request-timeout", "10",
-            "--report", "ndjson", "--report-ndjson-path", str(events),
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "--config-file",
+            str(config),
+            "run",
+            str(spec_path),
+            "--url",
+            options.base_url,
+            "--checks",
+            "all",
+            "--phases",
+            PHASES,
+            "--max-examples",
+            str(options.max_examples),
+            "--seed",
+            str(options.seed),
+            "--workers",
+            str(options.workers),
+            "--request-timeout",
+            "10",
+            "--report",
+            "ndjson",
+            "--report-ndjson-path",
+            str(events),
             # The events file lives in this temporary directory only; real headers let the
             # report rebuild requests (tokens are redacted again when printed).
-            "--output-sanitize", "false", "--no-color",
+            "--output-sanitize",
+            "false",
+            "--no-color",
         ]
-        progress("note", GROUP, {"message": f"phases {PHASES}, {options.max_examples} "
-                                 f"examples per operation, seed {options.seed}"})
-        environment = {**os.environ, "SCHEMATHESIS_HOOKS": "conformance.fuzzing_hooks",
-                       ID_PATTERN_ENV: str(contract.id_schema.get("pattern", r"^[A-Za-z0-9]{16}$"))}
+        progress(
+            "note",
+            GROUP,
+            {
+                "message": f"phases {PHASES}, {options.max_examples} "
+                f"examples per operation, seed {options.seed}"
+            },
+        )
+        environment = {
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "protocol_kit.conformance.fuzzing_hooks",
+            ID_PATTERN_ENV: str(contract.id_schema.get("pattern", r"^[A-Za-z0-9]{16}$")),
+        }
         output = _stream(command, work, environment, progress)
         if output is None:
             return [_broken(f"schemathesis did not finish within {_TIMEOUT_S} s")], []
@@ -71,11 +103,18 @@ def run_schemathesis(contract: Contract, options: Options,
         results, created, notes = _read_events(events)
     _clean_up(contract, options, created)
     if options.other_token is None:
-        results.append(RuleResult(
-            Rule("schemathesis:object_level_authorization", GROUP,
-                 "One account cannot read another account's objects", _CITATION.format(
-                     check="object_level_authorization")),
-            status=SKIPPED, reason="no --other-token given: a second account is needed"))
+        results.append(
+            RuleResult(
+                Rule(
+                    "schemathesis:object_level_authorization",
+                    GROUP,
+                    "One account cannot read another account's objects",
+                    _CITATION.format(check="object_level_authorization"),
+                ),
+                status=SKIPPED,
+                reason="no --other-token given: a second account is needed",
+            )
+        )
     return results, notes
 
 
@@ -91,13 +130,20 @@ def _write_spec(contract: Contract, work: Path) -> Path:
     return path
 
 
-def _stream(command: list[str], work: Path, environment: dict[str, str],
-            progress: Progress) -> list[str] | None:
+def _stream(
+    command: list[str], work: Path, environment: dict[str, str], progress: Progress
+) -> list[str] | None:
     """Run schemathesis, relaying each finished phase as it happens; its output lines, or None
     when it overran the time limit."""
     lines: list[str] = []
-    with subprocess.Popen(command, cwd=work, env=environment, text=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT) as process:
+    with subprocess.Popen(
+        command,
+        cwd=work,
+        env=environment,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    ) as process:
         overran = threading.Event()
 
         def stop() -> None:
@@ -122,8 +168,11 @@ def _without_examples(node: Any) -> Any:
         return [_without_examples(item) for item in node]
     if not isinstance(node, dict):
         return node
-    return {key: value if key in ("requestBody", "requestBodies") else _without_examples(value)
-            for key, value in node.items() if key not in ("example", "examples")}
+    return {
+        key: value if key in ("requestBody", "requestBodies") else _without_examples(value)
+        for key, value in node.items()
+        if key not in ("example", "examples")
+    }
 
 
 def _write_config(options: Options, work: Path) -> Path:
@@ -131,20 +180,33 @@ def _write_config(options: Options, work: Path) -> Path:
     if options.other_token:
         # Two identities so that object_level_authorization can run (Web Fuzzing Commons file).
         users = [("main", options.token), ("other", options.other_token)]
-        wfc = {"auth": [{"name": name, "fixedHeaders": [
-            {"name": "Authorization", "value": f"Bearer {token}"}]} for name, token in users]}
+        wfc = {
+            "auth": [
+                {
+                    "name": name,
+                    "fixedHeaders": [{"name": "Authorization", "value": f"Bearer {token}"}],
+                }
+                for name, token in users
+            ]
+        }
         (work / "users.json").write_text(json.dumps(wfc), encoding="utf-8")
         lines.append('[auth.wfc]\npath = "users.json"\nuser = "main"\npeers = ["main", "other"]\n')
     else:
-        lines.insert(0, f'headers = {{ Authorization = {json.dumps("Bearer " + options.token)} }}\n')
+        lines.insert(
+            0, f"headers = {{ Authorization = {json.dumps('Bearer ' + options.token)} }}\n"
+        )
     config = work / "schemathesis.toml"
     config.write_text("\n".join(lines), encoding="utf-8")
     return config
 
 
 def _broken(message: str) -> RuleResult:
-    rule = Rule("schemathesis:run", GROUP, "The schemathesis phase completes", _CITATION.format(check="run"))
-    return RuleResult(rule, status=FAILED, reason="", findings=[Finding(message, "a completed run", message)])
+    rule = Rule(
+        "schemathesis:run", GROUP, "The schemathesis phase completes", _CITATION.format(check="run")
+    )
+    return RuleResult(
+        rule, status=FAILED, reason="", findings=[Finding(message, "a completed run", message)]
+    )
 
 
 def _read_events(events: Path) -> tuple[list[RuleResult], list[str], list[str]]:
@@ -163,11 +225,13 @@ def _read_events(events: Path) -> tuple[list[RuleResult], list[str], list[str]]:
     return sorted(results.values(), key=lambda r: r.rule.id), created, notes
 
 
-def _read_scenario(payload: dict[str, Any], results: dict[str, RuleResult], created: list[str]) -> None:
+def _read_scenario(
+    payload: dict[str, Any], results: dict[str, RuleResult], created: list[str]
+) -> None:
     recorder = payload.get("recorder", {})
     cases = recorder.get("cases", {})
     interactions = recorder.get("interactions", {})
-    for case_id, interaction in interactions.items():
+    for interaction in interactions.values():
         _note_created(interaction, created)
     for case_id, checks in recorder.get("checks", {}).items():
         case = cases.get(case_id, {}).get("value", {})
@@ -179,19 +243,26 @@ def _read_scenario(payload: dict[str, Any], results: dict[str, RuleResult], crea
             rule_id = f"schemathesis:{check['name']}:{operation}"
             result = results.get(rule_id)
             if result is None:
-                rule = Rule(rule_id, GROUP, f"schemathesis check `{check['name']}` holds for "
-                            f"{operation}", _CITATION.format(check=check["name"]))
+                rule = Rule(
+                    rule_id,
+                    GROUP,
+                    f"schemathesis check `{check['name']}` holds for {operation}",
+                    _CITATION.format(check=check["name"]),
+                )
                 result = results[rule_id] = RuleResult(rule, status=PASSED, reason="")
             result.checks += 1
             if check.get("status") == "failure":
                 result.status = FAILED
                 if len(result.findings) < _MAX_FINDINGS:
-                    result.findings.append(Finding(
-                        message=f"{failure.get('code', '')} {failure.get('title', check['name'])} "
-                                f"({payload.get('phase', '?')} phase)".strip(),
-                        expected=str(failure.get("message", "")).strip(),
-                        actual=_actual(interactions.get(case_id)),
-                        exchange=_exchange(interactions.get(case_id))))
+                    result.findings.append(
+                        Finding(
+                            message=f"{failure.get('code', '')} {failure.get('title', check['name'])} "
+                            f"({payload.get('phase', '?')} phase)".strip(),
+                            expected=str(failure.get("message", "")).strip(),
+                            actual=_actual(interactions.get(case_id)),
+                            exchange=_exchange(interactions.get(case_id)),
+                        )
+                    )
                 else:
                     result.omitted += 1
 
@@ -208,15 +279,23 @@ def _exchange(interaction: dict[str, Any] | None) -> Exchange | None:
     if not interaction or "request" not in interaction:
         return None
     request, response = interaction["request"], interaction.get("response") or {}
-    headers = {k: ", ".join(v) if isinstance(v, list) else str(v)
-               for k, v in request.get("headers", {}).items()}
+    headers = {
+        k: ", ".join(v) if isinstance(v, list) else str(v)
+        for k, v in request.get("headers", {}).items()
+    }
     return Exchange(
-        method=request.get("method", "?"), url=request.get("uri", "?"), request_headers=headers,
-        request_body=_decode(request.get("body")), status=int(response.get("status_code") or 0),
-        response_headers={k.lower(): ", ".join(v) if isinstance(v, list) else str(v)
-                          for k, v in (response.get("headers") or {}).items()},
+        method=request.get("method", "?"),
+        url=request.get("uri", "?"),
+        request_headers=headers,
+        request_body=_decode(request.get("body")),
+        status=int(response.get("status_code") or 0),
+        response_headers={
+            k.lower(): ", ".join(v) if isinstance(v, list) else str(v)
+            for k, v in (response.get("headers") or {}).items()
+        },
         response_body=_decode(response.get("content")),
-        error=None if response else "no response")
+        error=None if response else "no response",
+    )
 
 
 def _actual(interaction: dict[str, Any] | None) -> str:
@@ -244,8 +323,12 @@ def _clean_up(contract: Contract, options: Options, created: list[str]) -> None:
     try:
         for conversation_id in dict.fromkeys(created):
             for token in filter(None, (options.token, options.other_token)):
-                exchange = transport.send("DELETE", contract.item(quote(conversation_id, safe="")),
-                                          headers={"Authorization": f"Bearer {token}"}, record=False)
+                exchange = transport.send(
+                    "DELETE",
+                    contract.item(quote(conversation_id, safe="")),
+                    headers={"Authorization": f"Bearer {token}"},
+                    record=False,
+                )
                 if exchange.status == 204:
                     break
     finally:

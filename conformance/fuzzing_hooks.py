@@ -5,7 +5,7 @@ as path parameters of later requests, and would update or delete data the run di
 Such an id is swapped for the conversation the run created last (what a create-then-use chain
 means anyway, so checks like ensure_resource_availability still hold), or, before any create,
 for a well-formed id that names nothing. Loaded through SCHEMATHESIS_HOOKS by
-conformance.fuzzing; the id pattern comes from the spec.
+protocol_kit.conformance.fuzzing; the id pattern comes from the spec.
 """
 
 from __future__ import annotations

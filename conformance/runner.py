@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.contract import Contract
-from conformance.rules import GROUPS
-from conformance.session import Account, Session, crash_message
-from conformance.transport import Transport
-from conformance.verdicts import FAILED, PASSED, SKIPPED, Blocked, Ledger, RuleResult
+from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.rules import GROUPS
+from protocol_kit.conformance.session import Account, Session, crash_message
+from protocol_kit.conformance.transport import Transport
+from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, Blocked, Ledger, RuleResult
 
 FUZZ_GROUP = "schemathesis"
 GROUP_NAMES = [group.name for group in GROUPS] + [FUZZ_GROUP]
@@ -77,14 +77,19 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
             began = time.monotonic()
             _run_group(session, group.name, group.check, [r.id for r in group.rules])
             outcome.durations[group.name] = time.monotonic() - began
-            progress("done", group.name, {"counts": _counts(ledger, group.name),
-                                          "seconds": outcome.durations[group.name]})
+            progress(
+                "done",
+                group.name,
+                {"counts": _counts(ledger, group.name), "seconds": outcome.durations[group.name]},
+            )
     finally:
         session.clean_up()
         transport.close()
     outcome.results = list(ledger.results.values())
     if FUZZ_GROUP in options.groups:
-        from conformance.fuzzing import run_schemathesis  # imported late: schemathesis is heavy
+        from protocol_kit.conformance.fuzzing import (
+            run_schemathesis,  # imported late: schemathesis is heavy
+        )
 
         progress("start", FUZZ_GROUP, {})
         began = time.monotonic()
@@ -92,8 +97,11 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
         outcome.results += results
         outcome.notes += notes
         outcome.durations[FUZZ_GROUP] = time.monotonic() - began
-        progress("done", FUZZ_GROUP, {"counts": outcome.counts(FUZZ_GROUP),
-                                      "seconds": outcome.durations[FUZZ_GROUP]})
+        progress(
+            "done",
+            FUZZ_GROUP,
+            {"counts": outcome.counts(FUZZ_GROUP), "seconds": outcome.durations[FUZZ_GROUP]},
+        )
     outcome.elapsed = time.time() - started
     return outcome
 
@@ -116,28 +124,40 @@ def _preflight(session: Session) -> None:
             raise CouldNotRun(f"cannot reach {session.transport.base_url}: {exchange.error}")
         if exchange.status in (401, 403):
             flag = "--token" if account is session.main else "--other-token"
-            raise CouldNotRun(f"the server rejected {flag} on the first call "
-                              f"(GET {session.contract.collection_path} answered {exchange.status})")
+            raise CouldNotRun(
+                f"the server rejected {flag} on the first call "
+                f"(GET {session.contract.collection_path} answered {exchange.status})"
+            )
 
 
-def _run_group(session: Session, name: str, check: Callable[[Session], None],
-               rule_ids: list[str]) -> None:
+def _run_group(
+    session: Session, name: str, check: Callable[[Session], None], rule_ids: list[str]
+) -> None:
     ledger = session.ledger
     session.blocked, session.crashes = None, []
     try:
         check(session)
     except Blocked as blocked:
         session.blocked = session.blocked or str(blocked)
-    except Exception as exc:  # noqa: BLE001 - an answer the kit did not foresee must not end the run
+    except Exception as exc:
         session.crashes.append(crash_message(exc))
     for message in session.crashes:
         # A check that crashed on the server's answer has not passed: fail the first rule
         # nobody judged yet (or the group's first), and say what happened.
         pending = [r for r in rule_ids if ledger.results[r].checks == 0] or rule_ids
-        ledger.record(pending[0], False, message=f"{name}: {message}",
-                      expected="an answer the checks can read", actual=message)
+        ledger.record(
+            pending[0],
+            False,
+            message=f"{name}: {message}",
+            expected="an answer the checks can read",
+            actual=message,
+        )
         session.blocked = session.blocked or message
     for rule_id in rule_ids:
         if ledger.results[rule_id].checks == 0:
-            ledger.skip(rule_id, f"blocked: {session.blocked}" if session.blocked
-                        else "no check of this rule applied")
+            ledger.skip(
+                rule_id,
+                f"blocked: {session.blocked}"
+                if session.blocked
+                else "no check of this rule applied",
+            )

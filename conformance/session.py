@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from conformance.contract import Contract
-from conformance.transport import Exchange, Transport
-from conformance.verdicts import Blocked, Ledger
+from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.transport import Exchange, Transport
+from protocol_kit.conformance.verdicts import Blocked, Ledger
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _GIVE_UP_AFTER = 5
@@ -54,7 +54,7 @@ class Session:
             return check(*args)
         except Blocked as blocked:
             self.blocked = self.blocked or str(blocked)
-        except Exception as exc:  # noqa: BLE001 - an answer nobody foresaw must not stop the rest
+        except Exception as exc:
             self.crashes.append(crash_message(exc))
         return None
 
@@ -67,11 +67,21 @@ class Session:
 
     # ---- requests ------------------------------------------------------------------------
 
-    def send(self, method: str, path: str, *, account: Account | None = None,
-             authorization: str | None = None, params: Any = None, body: Any = None,
-             media_type: str | None = None, raw: bytes | None = None,
-             headers: dict[str, str] | None = None, record: bool = True,
-             chunked: bool = False) -> Exchange:
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        account: Account | None = None,
+        authorization: str | None = None,
+        params: Any = None,
+        body: Any = None,
+        media_type: str | None = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        record: bool = True,
+        chunked: bool = False,
+    ) -> Exchange:
         """One request. ``body`` is encoded as ``media_type`` (JSON by default); ``raw`` is sent
         as is. ``authorization`` overrides the account's bearer header ("" sends none)."""
         account = account or self.main
@@ -88,20 +98,29 @@ class Session:
             all_headers["Content-Type"] = media_type
         all_headers.update(headers or {})
         if self._silent >= _GIVE_UP_AFTER:
-            raise Blocked(f"the server stopped answering ({_GIVE_UP_AFTER} requests in a row "
-                          "got no response)")
-        exchange = self.transport.send(method, path, headers=all_headers, params=params,
-                                       content=content, record=record,
-                                       chunked=chunked)
+            raise Blocked(
+                f"the server stopped answering ({_GIVE_UP_AFTER} requests in a row got no response)"
+            )
+        exchange = self.transport.send(
+            method,
+            path,
+            headers=all_headers,
+            params=params,
+            content=content,
+            record=record,
+            chunked=chunked,
+        )
         self._silent = self._silent + 1 if exchange.error else 0
         return exchange
 
-    def create(self, body: dict[str, Any], *, account: Account | None = None,
-               media_type: str = JSON) -> Exchange:
+    def create(
+        self, body: dict[str, Any], *, account: Account | None = None, media_type: str = JSON
+    ) -> Exchange:
         """POST a create; whatever it creates is remembered for clean-up."""
         account = account or self.main
-        exchange = self.send("POST", self.contract.collection_path, account=account, body=body,
-                             media_type=media_type)
+        exchange = self.send(
+            "POST", self.contract.collection_path, account=account, body=body, media_type=media_type
+        )
         self.remember(exchange, account)
         return exchange
 
@@ -109,20 +128,39 @@ class Session:
         """Note a conversation the run created (from any 2xx answer to a POST)."""
         account = account or self.main
         body = exchange.json
-        if 200 <= exchange.status < 300 and isinstance(body, dict) and isinstance(body.get("id"), str):
+        if (
+            200 <= exchange.status < 300
+            and isinstance(body, dict)
+            and isinstance(body.get("id"), str)
+        ):
             account.created.append(body["id"])
 
     def get(self, conversation_id: str, account: Account | None = None) -> Exchange:
         return self.send("GET", self.contract.item(conversation_id), account=account)
 
-    def put(self, conversation_id: str, body: Any, *, account: Account | None = None,
-            media_type: str = JSON) -> Exchange:
-        return self.send("PUT", self.contract.item(conversation_id), account=account, body=body,
-                         media_type=media_type)
+    def put(
+        self,
+        conversation_id: str,
+        body: Any,
+        *,
+        account: Account | None = None,
+        media_type: str = JSON,
+    ) -> Exchange:
+        return self.send(
+            "PUT",
+            self.contract.item(conversation_id),
+            account=account,
+            body=body,
+            media_type=media_type,
+        )
 
     def listing(self, account: Account | None = None, /, **params: Any) -> Exchange:
-        return self.send("GET", self.contract.collection_path, account=account,
-                         params={k: _query_value(v) for k, v in params.items()})
+        return self.send(
+            "GET",
+            self.contract.collection_path,
+            account=account,
+            params={k: _query_value(v) for k, v in params.items()},
+        )
 
     def clean_up(self) -> None:
         """Delete every conversation the run created (unrecorded: not part of any verdict)."""
@@ -131,8 +169,9 @@ class Session:
                 continue
             try:
                 for conversation_id in account.created:
-                    self.send("DELETE", self.contract.item(conversation_id), account=account,
-                              record=False)
+                    self.send(
+                        "DELETE", self.contract.item(conversation_id), account=account, record=False
+                    )
             except Blocked:
                 return  # the server is gone: nothing more can be cleaned
             finally:
@@ -140,15 +179,34 @@ class Session:
 
     # ---- verdicts ------------------------------------------------------------------------
 
-    def expect(self, rule_id: str, ok: bool, message: str, *, expected: Any = "",
-               actual: Any = "", exchange: Exchange | None = None) -> bool:
-        return self.ledger.record(rule_id, ok, message=message, expected=_text(expected),
-                                  actual=_text(actual), exchange=exchange)
+    def expect(
+        self,
+        rule_id: str,
+        ok: bool,
+        message: str,
+        *,
+        expected: Any = "",
+        actual: Any = "",
+        exchange: Exchange | None = None,
+    ) -> bool:
+        return self.ledger.record(
+            rule_id,
+            ok,
+            message=message,
+            expected=_text(expected),
+            actual=_text(actual),
+            exchange=exchange,
+        )
 
     def expect_status(self, rule_id: str, exchange: Exchange, status: int, message: str) -> bool:
-        return self.expect(rule_id, exchange.status == status, message, expected=str(status),
-                           actual=exchange.summary(), exchange=exchange)
-
+        return self.expect(
+            rule_id,
+            exchange.status == status,
+            message,
+            expected=str(status),
+            actual=exchange.summary(),
+            exchange=exchange,
+        )
 
     def setup(self, ok: bool, message: str, exchange: Exchange | None = None) -> None:
         """Stop the check function when the data it needs could not be made; its rules are
@@ -165,14 +223,21 @@ class Session:
             return dict(body)
         return None
 
-    def require_created(self, rule_id: str | None, exchange: Exchange, message: str) -> dict[str, Any]:
+    def require_created(
+        self, rule_id: str | None, exchange: Exchange, message: str
+    ) -> dict[str, Any]:
         """The created conversation (judging ``rule_id`` on the 201), or stop the check function:
         nothing downstream can run without it."""
         made = self.conversation(exchange) if 200 <= exchange.status < 300 else None
         if rule_id is not None:
-            self.expect(rule_id, exchange.status == 201 and made is not None, message,
-                        expected="201 with a conversation object", actual=exchange.summary(),
-                        exchange=exchange)
+            self.expect(
+                rule_id,
+                exchange.status == 201 and made is not None,
+                message,
+                expected="201 with a conversation object",
+                actual=exchange.summary(),
+                exchange=exchange,
+            )
         self.setup(made is not None, message, exchange)
         assert made is not None
         return made
@@ -193,8 +258,10 @@ class Session:
 def crash_message(exc: Exception) -> str:
     """What a check ran into, for a reader: the exception and where in the kit it happened."""
     where = traceback.extract_tb(exc.__traceback__)[-1]
-    return (f"the checks stopped on an unexpected answer ({type(exc).__name__}: {exc} "
-            f"at {where.name}:{where.lineno})")
+    return (
+        f"the checks stopped on an unexpected answer ({type(exc).__name__}: {exc} "
+        f"at {where.name}:{where.lineno})"
+    )
 
 
 def _encode(body: Any, media_type: str) -> bytes:

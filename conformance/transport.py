@@ -73,8 +73,14 @@ class Exchange:
         """A copy-pasteable command that sends the same request."""
         parts = ["curl", "-i", "-X", self.method, shlex.quote(self.url)]
         for name, value in self.request_headers.items():
-            if name.lower() in ("content-length", "host", "accept-encoding", "connection",
-                                "user-agent", "accept"):
+            if name.lower() in (
+                "content-length",
+                "host",
+                "accept-encoding",
+                "connection",
+                "user-agent",
+                "accept",
+            ):
                 continue
             parts += ["-H", shlex.quote(f"{name}: {_redact(name, value, show_secrets)}")]
         body = self.request_body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conformance.transport import Exchange
+from protocol_kit.conformance.transport import Exchange
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 _MAX_FINDINGS_PER_RULE = 5
@@ -51,8 +51,16 @@ class Ledger:
     def __init__(self, rules: list[Rule]) -> None:
         self.results: dict[str, RuleResult] = {rule.id: RuleResult(rule) for rule in rules}
 
-    def record(self, rule_id: str, ok: bool, *, message: str = "", expected: str = "",
-               actual: str = "", exchange: Exchange | None = None) -> bool:
+    def record(
+        self,
+        rule_id: str,
+        ok: bool,
+        *,
+        message: str = "",
+        expected: str = "",
+        actual: str = "",
+        exchange: Exchange | None = None,
+    ) -> bool:
         result = self.results[rule_id]
         result.checks += 1
         if ok:

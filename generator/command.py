@@ -74,8 +74,10 @@ def run(args: argparse.Namespace) -> int:
         for rel in changed:
             print(f"out of date: {rel}")
         if changed:
-            print(f"{len(changed)} generated file(s) differ; run `protocol-kit generate`",
-                  file=sys.stderr)
+            print(
+                f"{len(changed)} generated file(s) differ; run `protocol-kit generate`",
+                file=sys.stderr,
+            )
             return 1
         print(f"{len(files)} generated files are up to date")
         return 0

@@ -8,12 +8,30 @@ from typing import Any
 
 from .model import TypeInfo
 
-_PY_SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool",
-               "object": "dict[str, Any]", "any": "Any"}
-_TS_SCALARS = {"string": "string", "integer": "number", "number": "number", "boolean": "boolean",
-               "object": "Record<string, unknown>", "any": "unknown"}
-_PHP_SCALARS = {"string": "string", "integer": "int", "number": "float", "boolean": "bool",
-                "object": "array", "any": "mixed"}
+_PY_SCALARS = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "object": "dict[str, Any]",
+    "any": "Any",
+}
+_TS_SCALARS = {
+    "string": "string",
+    "integer": "number",
+    "number": "number",
+    "boolean": "boolean",
+    "object": "Record<string, unknown>",
+    "any": "unknown",
+}
+_PHP_SCALARS = {
+    "string": "string",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "object": "array",
+    "any": "mixed",
+}
 
 
 def py_type(t: TypeInfo) -> str:
@@ -111,8 +129,6 @@ def snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
-
-
 def py_path(path: str) -> str:
     """The path as a Python f-string, each parameter percent-encoded as one segment."""
     if "{" not in path:
@@ -158,8 +174,6 @@ def py_to_json(t: TypeInfo, expr: str) -> str:
     return f"None if {expr} is None else {inner}" if t.nullable else inner
 
 
-
-
 def php_from_array(t: TypeInfo, expr: str) -> str:
     """A PHP expression turning the decoded JSON value ``expr`` into the typed property."""
     if t.kind == "model":
@@ -180,9 +194,11 @@ def php_to_array(t: TypeInfo, expr: str) -> str:
         return f"{expr} === null ? null : {inner}" if t.nullable else inner
     return expr
 
+
 def suffix(names: Any, text: str) -> list[str]:
     """Each name with ``text`` appended: ``["BadRequest"] | suffix("Error")``."""
     return [f"{name}{text}" for name in names]
+
 
 FILTERS = {
     "py_type": py_type,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from importlib import metadata
@@ -49,13 +50,30 @@ STATUS_ERRORS = {
     500: ("InternalServer", "The server failed (any 5xx)."),
 }
 _CONSTRAINT_KEYS = (
-    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
-    "pattern", "default", "minItems", "maxItems", "enum",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "default",
+    "minItems",
+    "maxItems",
+    "enum",
 )
 # Keywords the model cannot express; each is reported with its pointer instead of being ignored.
 _UNSUPPORTED_KEYWORDS = (
-    "allOf", "not", "if", "then", "else", "patternProperties", "discriminator",
-    "dependentSchemas", "prefixItems", "contains",
+    "allOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "patternProperties",
+    "discriminator",
+    "dependentSchemas",
+    "prefixItems",
+    "contains",
 )
 
 
@@ -81,7 +99,10 @@ def load_model(spec_path: str | Path | None = None) -> ApiModel:
 # cached. Its verdict depends only on the document and the validator's code, so a document that
 # passed is remembered (by a digest of the parsed document and the validator stack's versions).
 _VALIDATOR_DISTRIBUTIONS = (
-    "openapi-spec-validator", "openapi-schema-validator", "jsonschema", "jsonschema-path",
+    "openapi-spec-validator",
+    "openapi-schema-validator",
+    "jsonschema",
+    "jsonschema-path",
     "referencing",
 )
 
@@ -98,10 +119,8 @@ def _validate(document: dict[str, Any]) -> None:
     except Exception as exc:  # the validator raises several unrelated exception types
         raise GeneratorError("#", f"not a valid OpenAPI document: {exc}") from exc
     if marker is not None:
-        try:
+        with contextlib.suppress(OSError):  # an unwritable cache: validate again next time
             marker.touch()
-        except OSError:  # an unwritable cache: validate again next time
-            pass
 
 
 def _validated_marker(document: dict[str, Any]) -> Path | None:
@@ -176,7 +195,9 @@ class _Builder:
             )
         servers = self.doc.get("servers") or []
         if not servers or "url" not in servers[0]:
-            raise GeneratorError("#/servers", "the first server gives the clients' default base URL")
+            raise GeneratorError(
+                "#/servers", "the first server gives the clients' default base URL"
+            )
         return ApiModel(
             title=_text(info.get("title")),
             version=str(info.get("version", "")),
@@ -200,7 +221,9 @@ class _Builder:
                 continue
             pointer = f"#/tags/{i}"
             if "x-model" not in tag:
-                raise GeneratorError(pointer, "a tag with x-resource needs x-model (its schema name)")
+                raise GeneratorError(
+                    pointer, "a tag with x-resource needs x-model (its schema name)"
+                )
             tags[tag["name"]] = (tag, pointer)
         if not tags:
             raise GeneratorError("#/tags", "no tag has x-resource, so there is nothing to generate")
@@ -262,11 +285,18 @@ class _Builder:
             raise GeneratorError(f"{pointer}/in", f"{param.location} parameters are not supported")
         if "content" in node or "schema" not in node:
             raise GeneratorError(pointer, "parameters need a `schema` (not `content`)")
-        if node.get("style", "form" if param.location == "query" else "simple") not in ("form", "simple"):
-            raise GeneratorError(f"{pointer}/style", "only the default parameter style is supported")
+        if node.get("style", "form" if param.location == "query" else "simple") not in (
+            "form",
+            "simple",
+        ):
+            raise GeneratorError(
+                f"{pointer}/style", "only the default parameter style is supported"
+            )
         type_info = self._type(node["schema"], f"{pointer}/schema")
         if type_info.kind in ("array", "object", "model"):
-            raise GeneratorError(f"{pointer}/schema", f"{type_info.kind} parameters are not supported")
+            raise GeneratorError(
+                f"{pointer}/schema", f"{type_info.kind} parameters are not supported"
+            )
         example, has_example = _example_of(node)
         return Parameter(
             name=param.name,
@@ -367,14 +397,19 @@ class _Builder:
             return "error", None
         schema_node = media.get("schema", {})
         if "$ref" not in schema_node:
-            raise GeneratorError(f"{pointer}/content/application~1json/schema",
-                                 "response schemas must $ref a named schema")
+            raise GeneratorError(
+                f"{pointer}/content/application~1json/schema",
+                "response schemas must $ref a named schema",
+            )
         ref = schema_node["$ref"]
         if not status.startswith("2"):
             return "error", _ref_name(ref)
         schema = self.spec.resolve(schema_node)
         props = schema.get("properties", {})
-        if set(props) >= {"data", "has_more"} and self.spec.resolve(props["data"]).get("type") == "array":
+        if (
+            set(props) >= {"data", "has_more"}
+            and self.spec.resolve(props["data"]).get("type") == "array"
+        ):
             items = self.spec.resolve(props["data"]).get("items", {})
             if "$ref" not in items:
                 raise GeneratorError(f"{ref}/properties/data/items", "page items must $ref a model")
@@ -417,8 +452,9 @@ class _Builder:
         self.models[name] = placeholder
         required = set(schema.get("required", []))
         properties = tuple(
-            self._property(prop_name, prop, f"{schema_pointer}/properties/{prop_name}",
-                           prop_name in required)
+            self._property(
+                prop_name, prop, f"{schema_pointer}/properties/{prop_name}", prop_name in required
+            )
             for prop_name, prop in schema["properties"].items()
         )
         model = Model(name, _text(schema.get("description")), properties, schema_pointer)
@@ -446,16 +482,20 @@ class _Builder:
             ref = node["$ref"]
             target = self._resolve(node, pointer)
             if target.get("type") == "object" and "properties" in target:
-                return TypeInfo(kind="model", display=_ref_name(ref), model=self._named_model(
-                    _ref_name(ref), ref).name)
+                return TypeInfo(
+                    kind="model",
+                    display=_ref_name(ref),
+                    model=self._named_model(_ref_name(ref), ref).name,
+                )
             return self._type(target, ref)
         for key in ("anyOf", "oneOf"):
             if key in node:
                 branches = node[key]
                 others = [b for b in branches if b.get("type") != "null"]
                 if len(others) != 1 or len(branches) != 2:
-                    raise GeneratorError(f"{pointer}/{key}",
-                                         f"{key} is supported only as [schema, {{type: 'null'}}]")
+                    raise GeneratorError(
+                        f"{pointer}/{key}", f"{key} is supported only as [schema, {{type: 'null'}}]"
+                    )
                 inner = self._type(others[0], f"{pointer}/{key}/{branches.index(others[0])}")
                 return _nullable(inner)
         declared = node.get("type")
@@ -475,8 +515,9 @@ class _Builder:
             raise GeneratorError(f"{pointer}/type", f"type {declared!r} is not supported")
         fmt = node.get("format")
         display = fmt if fmt and declared in ("integer", "number") else declared
-        return TypeInfo(kind=declared, display=display, format=fmt,
-                        enum=tuple(node.get("enum", ())))
+        return TypeInfo(
+            kind=declared, display=display, format=fmt, enum=tuple(node.get("enum", ()))
+        )
 
     def _constraints(self, node: dict[str, Any]) -> dict[str, Any]:
         """Validation keywords of a schema, the referenced schema's first, the node's overriding."""
@@ -493,7 +534,9 @@ class _Builder:
     def _check_keywords(self, node: dict[str, Any], pointer: str) -> None:
         for key in _UNSUPPORTED_KEYWORDS:
             if key in node:
-                raise GeneratorError(f"{pointer}/{key}", f"`{key}` is not supported by the generator")
+                raise GeneratorError(
+                    f"{pointer}/{key}", f"`{key}` is not supported by the generator"
+                )
 
     def _resolve(self, node: dict[str, Any], pointer: str) -> dict[str, Any]:
         try:
@@ -538,8 +581,10 @@ class _Builder:
         for name, scheme in schemes.items():
             if scheme.get("type") == "http" and scheme.get("scheme") == "bearer":
                 return _text(scheme.get("description"))
-            raise GeneratorError(f"#/components/securitySchemes/{name}",
-                                 "only http bearer authentication is supported")
+            raise GeneratorError(
+                f"#/components/securitySchemes/{name}",
+                "only http bearer authentication is supported",
+            )
         return ""
 
 
@@ -556,13 +601,27 @@ def _first_word(operation_id: str) -> str:
 
 
 def _nullable(inner: TypeInfo) -> TypeInfo:
-    return TypeInfo(kind=inner.kind, display=inner.display, nullable=True, format=inner.format,
-                    items=inner.items, model=inner.model, enum=inner.enum)
+    return TypeInfo(
+        kind=inner.kind,
+        display=inner.display,
+        nullable=True,
+        format=inner.format,
+        items=inner.items,
+        model=inner.model,
+        enum=inner.enum,
+    )
 
 
 def _with_one_of(prop: Property, one_of: bool) -> Property:
-    return Property(prop.name, prop.type, prop.description, prop.required, prop.pointer,
-                    prop.constraints, one_of)
+    return Property(
+        prop.name,
+        prop.type,
+        prop.description,
+        prop.required,
+        prop.pointer,
+        prop.constraints,
+        one_of,
+    )
 
 
 def _ref_name(ref: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from importlib import resources
 from pathlib import Path
@@ -71,14 +72,12 @@ class _ForgivingBytecodeCache(jinja2.FileSystemBytecodeCache):
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
             super().load_bytecode(bucket)
-        except Exception:  # noqa: BLE001 (a corrupt entry: pickle and marshal raise many types)
+        except Exception:
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
+        with contextlib.suppress(OSError):  # read-only, full or vanished cache directory
             super().dump_bytecode(bucket)
-        except OSError:  # read-only, full or vanished cache directory
-            pass
 
 
 def _bytecode_cache(env: jinja2.Environment) -> jinja2.BytecodeCache | None:
@@ -128,8 +127,10 @@ def _instances(api: ApiModel, out_rel: str) -> list[tuple[str, dict[str, Any]]]:
     """One (path, context) per output file a template yields."""
     if any(p in out_rel for p in _PER_RESOURCE):
         return [
-            (out_rel.replace("__resource__", r.name).replace("__Resource__", r.class_name),
-             {"resource": r})
+            (
+                out_rel.replace("__resource__", r.name).replace("__Resource__", r.class_name),
+                {"resource": r},
+            )
             for r in api.resources
         ]
     if _PER_MODEL in out_rel:
@@ -161,7 +162,8 @@ def write(files: dict[str, str], out: Path, targets: tuple[Target, ...] = TARGET
 def diff(files: dict[str, str], out: Path, targets: tuple[Target, ...] = TARGETS) -> list[str]:
     """Paths whose bytes on disk differ from ``files``, plus generated files no longer produced."""
     changed = [
-        rel for rel, text in files.items()
+        rel
+        for rel, text in files.items()
         if not (out / rel).is_file() or (out / rel).read_bytes() != text.encode("utf-8")
     ]
     for target in targets:

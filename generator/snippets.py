@@ -27,7 +27,12 @@ def code_samples(api: ApiModel, resource: Resource, operation: Operation) -> tup
     """The four samples of one operation, each without a trailing newline."""
     env = environment(api)
     return tuple(
-        CodeSample(language, title, env.get_template(name).render(
-            resource=resource, op=operation, sample=operation.sample).strip("\n"))
+        CodeSample(
+            language,
+            title,
+            env.get_template(name)
+            .render(resource=resource, op=operation, sample=operation.sample)
+            .strip("\n"),
+        )
         for language, title, name in _SNIPPETS
     )

@@ -16,8 +16,7 @@ class Target:
 
 
 PYTHON = Target(name="python", out_dir="clients/python", package="protocol_api", language="python")
-JAVASCRIPT = Target(name="js", out_dir="clients/js", package="@example/protocol-api",
-                    language="js")
+JAVASCRIPT = Target(name="js", out_dir="clients/js", package="@example/protocol-api", language="js")
 PHP = Target(name="php", out_dir="clients/php", package="protocol/sdk", language="php")
 # PHP's root namespace, as `new \Protocol\ApiClient($token)` on the seed page spells it.
 PHP_NAMESPACE = "Protocol"

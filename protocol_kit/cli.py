@@ -15,8 +15,8 @@ from . import __version__
 SUBCOMMANDS = {
     "lint": "protocol_kit.lint",
     "serve": "protocol_kit.serve",
-    "generate": "generator.command",
-    "verify": "conformance.command",
+    "generate": "protocol_kit.generator.command",
+    "verify": "protocol_kit.conformance.command",
 }
 
 
@@ -45,7 +45,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

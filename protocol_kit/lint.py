@@ -32,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "description; every 4xx/5xx response uses the Error schema; every $ref resolves and every "
         "component is used. Prints each problem with its JSON pointer; exits 1 if there is any.",
     )
-    parser.add_argument("path", nargs="?", default=None, help="the document (default: the bundled spec)")
+    parser.add_argument(
+        "path", nargs="?", default=None, help="the document (default: the bundled spec)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -56,7 +58,9 @@ def lint(spec: Spec) -> list[Problem]:
     """Every problem in the document; empty when it passes."""
     problems = list(_dangling_refs(spec))
     if problems:
-        return problems  # everything after this, openapi-spec-validator included, follows references
+        return (
+            problems  # everything after this, openapi-spec-validator included, follows references
+        )
     try:
         validate(spec.document)
     except OpenAPIValidationError as exc:
@@ -104,13 +108,15 @@ def _error_responses(spec: Spec) -> Iterator[Problem]:
     error_ref = "#/components/schemas/Error"
     for operation in spec.operations():
         for status, raw in operation.raw.get("responses", {}).items():
-            if not str(status)[0] in "45":
+            if str(status)[0] not in "45":
                 continue
             pointer = raw.get("$ref", f"{operation.pointer}/responses/{status}")
             content = spec.resolve(raw).get("content", {})
             schema = content.get("application/json", {}).get("schema", {})
             if schema.get("$ref") != error_ref:
-                yield Problem(pointer, f"a {status} response must be application/json with {error_ref}")
+                yield Problem(
+                    pointer, f"a {status} response must be application/json with {error_ref}"
+                )
 
 
 def _examples(spec: Spec) -> Iterator[Problem]:
@@ -136,14 +142,18 @@ def _examples(spec: Spec) -> Iterator[Problem]:
         validator = spec.validator(f"#/components/schemas/{escape_pointer(name)}")
         for index, value in enumerate(schema.get("examples", [])):
             for error in validator.iter_errors(value):
-                yield Problem(f"#/components/schemas/{escape_pointer(name)}/examples/{index}", error.message)
+                yield Problem(
+                    f"#/components/schemas/{escape_pointer(name)}/examples/{index}", error.message
+                )
 
 
 def _unused_components(spec: Spec) -> Iterator[Problem]:
     used = {ref for _, ref in _refs(spec)}
     schemes = {name for requirement in spec.document.get("security", []) for name in requirement}
     for operation in spec.operations():
-        schemes |= {name for requirement in operation.raw.get("security", []) for name in requirement}
+        schemes |= {
+            name for requirement in operation.raw.get("security", []) for name in requirement
+        }
     for section, entries in spec.document.get("components", {}).items():
         for name in entries:
             pointer = f"#/components/{section}/{escape_pointer(name)}"

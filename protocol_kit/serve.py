@@ -26,8 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default: %(default)s)"
+    )
     parser.add_argument(
         "--db",
         default="./protocol.db",
@@ -47,14 +51,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="load the spec's example conversations (e.g. xgQQXg3hrtjh7AvZ) into the first "
         "token's account, so the documentation's samples work as written",
     )
-    parser.add_argument("--spec", default=None, help="OpenAPI document to serve (default: the bundled one)")
+    parser.add_argument(
+        "--spec", default=None, help="OpenAPI document to serve (default: the bundled one)"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from reference_server.app import create_app
-    from reference_server.auth import new_token
-    from reference_server.http11 import uvicorn_options
+    from protocol_kit.server.app import create_app
+    from protocol_kit.server.auth import new_token
+    from protocol_kit.server.http11 import uvicorn_options
 
     tokens = list(args.token)
     tokens += [t.strip() for t in os.environ.get("PROTOCOL_TOKENS", "").split(",") if t.strip()]

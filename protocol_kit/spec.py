@@ -154,7 +154,9 @@ class Spec:
                     parameters=parameters,
                     request_body=self.resolve(body) if body is not None else None,
                     request_body_pointer=body_pointer,
-                    responses={code: self.resolve(r) for code, r in raw.get("responses", {}).items()},
+                    responses={
+                        code: self.resolve(r) for code, r in raw.get("responses", {}).items()
+                    },
                 )
 
     def operation(self, operation_id: str) -> Operation:

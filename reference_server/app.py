@@ -24,7 +24,7 @@ from .errors import ApiError, error_body, error_response
 from .storage import ConversationStore, ListQuery, UnknownCursor
 from .validation import MAX_BODY_BYTES, OperationRequest
 
-access_log = logging.getLogger("reference_server.access")
+access_log = logging.getLogger("protocol_kit.server.access")
 
 
 @dataclass
@@ -184,7 +184,7 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
-    logging.getLogger("reference_server").exception("unhandled error", exc_info=exc)
+    logging.getLogger("protocol_kit.server").exception("unhandled error", exc_info=exc)
     return JSONResponse(error_body(500, "The server failed to handle this request."), 500)
 
 

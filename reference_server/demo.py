@@ -20,7 +20,11 @@ def example_conversations(spec: Spec, schema_name: str = "Conversation") -> list
             for media in response.get("content", {}).values():
                 for example in media.get("examples", {}).values():
                     value = spec.resolve(example).get("value")
-                    items = value.get("data") if isinstance(value, dict) and "data" in value else [value]
+                    items = (
+                        value.get("data")
+                        if isinstance(value, dict) and "data" in value
+                        else [value]
+                    )
                     for item in items if isinstance(items, list) else []:
                         if validator.is_valid(item) and item["id"] not in found:
                             found[item["id"]] = item

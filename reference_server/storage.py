@@ -200,12 +200,12 @@ class ConversationStore:
                     try:
                         outcomes.append((write, write.work(self._db), None))
                         self._db.execute("RELEASE write")
-                    except Exception as exc:  # noqa: BLE001 - relayed to that write's caller (a 500)
+                    except Exception as exc:
                         self._db.execute("ROLLBACK TO write")
                         self._db.execute("RELEASE write")
                         outcomes.append((write, None, exc))
                 self._db.execute("COMMIT")
-            except Exception as exc:  # noqa: BLE001 - the commit failed: no write in the batch happened
+            except Exception as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 outcomes = [(write, None, exc) for write in batch]
@@ -225,7 +225,9 @@ class ConversationStore:
                 conditions.append(f"{column} = ?")
                 params.append(int(wanted))
         if query.archived is not None:
-            conditions.append("archived_at IS NOT NULL" if query.archived else "archived_at IS NULL")
+            conditions.append(
+                "archived_at IS NOT NULL" if query.archived else "archived_at IS NULL"
+            )
         if query.group_id is not None:
             conditions.append("group_id = ?")
             params.append(query.group_id)

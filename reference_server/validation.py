@@ -76,7 +76,9 @@ class OperationRequest:
                 raise ApiError(
                     415, f"Content-Type `{media_type or 'none'}` is not supported; send {accepted}."
                 )
-            document = _parse_json(raw) if media_type == _JSON else self._parse_form(media_type, raw)
+            document = (
+                _parse_json(raw) if media_type == _JSON else self._parse_form(media_type, raw)
+            )
         if media_type not in self._bodies:
             media_type = next(iter(self._bodies))
         errors = list(self._validators[self._bodies[media_type]].iter_errors(document))
@@ -191,5 +193,3 @@ def _parse_json(raw: bytes) -> Any:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
-
-

@@ -27,7 +27,7 @@ def seed_operations(page: str) -> list[SeedOperation]:
         end = starts[i + 1].start() if i + 1 < len(starts) else len(page)
         samples: dict[str, str] = {}
         response = None
-        for lang, title, body in _BLOCK.findall(page[match.end():end]):
+        for lang, title, body in _BLOCK.findall(page[match.end() : end]):
             if lang == "json" and title == "Response":
                 response = json.loads(re.sub(r"^\s*//.*$", "", body, flags=re.MULTILINE))
             else:
@@ -59,8 +59,9 @@ def assert_created_as_shown(actual: Any, documented: dict[str, Any]) -> None:
     assert re.fullmatch(r"[A-Za-z0-9]{16}", actual["id"])
     assert isinstance(actual["created_at"], int) and actual["created_at"] > 1_700_000_000
     assert actual["id"] != documented["id"]  # the demo data already holds the documented id
-    assert_matches({**actual, "id": documented["id"], "created_at": documented["created_at"]},
-                   documented)
+    assert_matches(
+        {**actual, "id": documented["id"], "created_at": documented["created_at"]}, documented
+    )
 
 
 def check_seed_results(operations: list[SeedOperation], results: list[Any]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from conformance.runner import Outcome
-from conformance.verdicts import FAILED, PASSED, SKIPPED
+from protocol_kit.conformance.runner import Outcome
+from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
 
 _STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#222}
@@ -20,28 +20,41 @@ details{margin:.25rem 0}
 
 
 def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
-    head = (f"<!doctype html><html lang=en><meta charset=utf-8><title>protocol-kit verify: "
-            f"{escape(outcome.base_url)}</title><style>{_STYLE}</style>")
-    parts = [head,
-             f"<h1>protocol-kit verify — {escape(outcome.base_url)}</h1>",
-             _verdict(outcome), _summary(outcome)]
+    head = (
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>protocol-kit verify: "
+        f"{escape(outcome.base_url)}</title><style>{_STYLE}</style>"
+    )
+    parts = [
+        head,
+        f"<h1>protocol-kit verify — {escape(outcome.base_url)}</h1>",
+        _verdict(outcome),
+        _summary(outcome),
+    ]
     failed = [r for r in outcome.results if r.status == FAILED]
     if failed:
         parts.append("<h2>Failures</h2>")
     for result in failed:
         accepted = " (accepted by the baseline)" if result.baselined else ""
-        parts.append(f"<h3 id='{escape(result.rule.id)}' class=failed>{escape(result.rule.id)}"
-                     f"{accepted}</h3><p>{escape(result.rule.statement)}<br>"
-                     f"<small>contract: {escape(result.rule.citation)}</small></p>")
+        parts.append(
+            f"<h3 id='{escape(result.rule.id)}' class=failed>{escape(result.rule.id)}"
+            f"{accepted}</h3><p>{escape(result.rule.statement)}<br>"
+            f"<small>contract: {escape(result.rule.citation)}</small></p>"
+        )
         for finding in result.findings:
             parts.append("<div class=finding>")
             parts.append(f"<p><b>{escape(finding.message)}</b></p>")
-            parts.append(f"<p>expected: <code>{escape(finding.expected)}</code><br>"
-                         f"actual: <code>{escape(finding.actual)}</code></p>")
+            parts.append(
+                f"<p>expected: <code>{escape(finding.expected)}</code><br>"
+                f"actual: <code>{escape(finding.actual)}</code></p>"
+            )
             if finding.exchange is not None:
-                parts.append(f"<p>reproduce:</p><pre>{escape(finding.exchange.curl(show_secrets))}</pre>")
-                parts.append(f"<details open><summary>transcript</summary><pre>"
-                             f"{escape(finding.exchange.transcript(show_secrets))}</pre></details>")
+                parts.append(
+                    f"<p>reproduce:</p><pre>{escape(finding.exchange.curl(show_secrets))}</pre>"
+                )
+                parts.append(
+                    f"<details open><summary>transcript</summary><pre>"
+                    f"{escape(finding.exchange.transcript(show_secrets))}</pre></details>"
+                )
             parts.append("</div>")
         if result.omitted:
             parts.append(f"<p>… and {result.omitted} more like these.</p>")
@@ -52,8 +65,10 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
         parts.append("</ul>")
     parts.append("<h2>All rules</h2><table><tr><th>rule</th><th>status</th><th>statement</th></tr>")
     for result in outcome.results:
-        parts.append(f"<tr><td>{escape(result.rule.id)}</td><td class={result.status}>"
-                     f"{result.status}</td><td>{escape(result.rule.statement)}</td></tr>")
+        parts.append(
+            f"<tr><td>{escape(result.rule.id)}</td><td class={result.status}>"
+            f"{result.status}</td><td>{escape(result.rule.statement)}</td></tr>"
+        )
     parts.append("</table>")
     for note in outcome.notes:
         parts.append(f"<p><i>note: {escape(note)}</i></p>")
@@ -64,14 +79,18 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
 def _verdict(outcome: Outcome) -> str:
     failed = len(outcome.failed)
     text = f"NOT CONFORMANT: {failed} rule(s) failed" if failed else "CONFORMANT: no rule failed"
-    return (f"<p class={'failed' if failed else 'passed'}><b>{text}</b> — seed {outcome.seed}, "
-            f"{outcome.elapsed:.1f} s (repeat with <code>--seed {outcome.seed}</code>)</p>")
+    return (
+        f"<p class={'failed' if failed else 'passed'}><b>{text}</b> — seed {outcome.seed}, "
+        f"{outcome.elapsed:.1f} s (repeat with <code>--seed {outcome.seed}</code>)</p>"
+    )
 
 
 def _summary(outcome: Outcome) -> str:
     rows = ["<table><tr><th>group</th><th>passed</th><th>failed</th><th>skipped</th></tr>"]
     for group in outcome.groups:
         c = outcome.counts(group)
-        rows.append(f"<tr><td>{escape(group)}</td><td class=passed>{c[PASSED]}</td>"
-                    f"<td class=failed>{c[FAILED]}</td><td class=skipped>{c[SKIPPED]}</td></tr>")
+        rows.append(
+            f"<tr><td>{escape(group)}</td><td class=passed>{c[PASSED]}</td>"
+            f"<td class=failed>{c[FAILED]}</td><td class=skipped>{c[SKIPPED]}</td></tr>"
+        )
     return "".join(rows) + "</table>"

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conformance.runner import Outcome
-from conformance.transport import Exchange
-from conformance.verdicts import RuleResult
+from protocol_kit.conformance.runner import Outcome
+from protocol_kit.conformance.transport import Exchange
+from protocol_kit.conformance.verdicts import RuleResult
 
 
 def document(outcome: Outcome, show_secrets: bool) -> dict[str, Any]:
@@ -40,12 +40,15 @@ def _result(result: RuleResult, show_secrets: bool) -> dict[str, Any]:
         "baselined": result.baselined,
         "reason": result.reason,
         "checks": result.checks,
-        "findings": [{
-            "message": f.message,
-            "expected": f.expected,
-            "actual": f.actual,
-            "exchange": _exchange(f.exchange, show_secrets) if f.exchange else None,
-        } for f in result.findings],
+        "findings": [
+            {
+                "message": f.message,
+                "expected": f.expected,
+                "actual": f.actual,
+                "exchange": _exchange(f.exchange, show_secrets) if f.exchange else None,
+            }
+            for f in result.findings
+        ],
         "more_findings": result.omitted,
     }
 

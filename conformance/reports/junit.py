@@ -5,22 +5,33 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conformance.runner import Outcome
-from conformance.verdicts import FAILED, SKIPPED, RuleResult
+from protocol_kit.conformance.runner import Outcome
+from protocol_kit.conformance.verdicts import FAILED, SKIPPED, RuleResult
 
 
 def write(path: Path, outcome: Outcome) -> None:
-    root = ET.Element("testsuites", name="protocol-kit verify", tests=str(len(outcome.results)),
-                      time=f"{outcome.elapsed:.3f}")
+    root = ET.Element(
+        "testsuites",
+        name="protocol-kit verify",
+        tests=str(len(outcome.results)),
+        time=f"{outcome.elapsed:.3f}",
+    )
     for group in outcome.groups:
         results = [r for r in outcome.results if r.rule.group == group]
         if not results:
             continue
         failures = sum(1 for r in results if r.status == FAILED and not r.baselined)
         skipped = sum(1 for r in results if r.status == SKIPPED or r.baselined)
-        suite = ET.SubElement(root, "testsuite", name=group, tests=str(len(results)),
-                              failures=str(failures), errors="0", skipped=str(skipped),
-                              time=f"{outcome.durations.get(group, 0.0):.3f}")
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=group,
+            tests=str(len(results)),
+            failures=str(failures),
+            errors="0",
+            skipped=str(skipped),
+            time=f"{outcome.durations.get(group, 0.0):.3f}",
+        )
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="base_url", value=outcome.base_url)
         ET.SubElement(properties, "property", name="seed", value=str(outcome.seed))
@@ -32,18 +43,26 @@ def write(path: Path, outcome: Outcome) -> None:
 
 
 def _testcase(suite: ET.Element, result: RuleResult) -> None:
-    case = ET.SubElement(suite, "testcase", classname=f"protocol-kit.{result.rule.group}",
-                         name=result.rule.id)
-    ET.SubElement(case, "system-out").text = f"{result.rule.statement}\ncontract: {result.rule.citation}"
+    case = ET.SubElement(
+        suite, "testcase", classname=f"protocol-kit.{result.rule.group}", name=result.rule.id
+    )
+    ET.SubElement(
+        case, "system-out"
+    ).text = f"{result.rule.statement}\ncontract: {result.rule.citation}"
     if result.status == FAILED and result.baselined:
         ET.SubElement(case, "skipped", message="failing, accepted by the baseline")
     elif result.status == FAILED:
         first = result.findings[0] if result.findings else None
-        failure = ET.SubElement(case, "failure", type="ContractViolation",
-                                message=first.message if first else "failed")
+        failure = ET.SubElement(
+            case, "failure", type="ContractViolation", message=first.message if first else "failed"
+        )
         lines = []
         for finding in result.findings:
-            lines += [finding.message, f"  expected: {finding.expected}", f"  actual:   {finding.actual}"]
+            lines += [
+                finding.message,
+                f"  expected: {finding.expected}",
+                f"  actual:   {finding.actual}",
+            ]
             if finding.exchange is not None:
                 lines.append(f"  reproduce: {finding.exchange.curl()}")
         failure.text = "\n".join(lines)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from conformance.runner import Outcome
-from conformance.verdicts import FAILED, PASSED, SKIPPED
+from protocol_kit.conformance.runner import Outcome
+from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
 
 _WIDTH = 100
 
@@ -24,8 +24,10 @@ class Progress:
         elif event == "done":
             c = detail["counts"]
             mark = "✗" if c[FAILED] else "✓" if c[PASSED] else "·"  # · nothing could be judged
-            self._write(f"{mark} {group}: {c[PASSED]} passed, {c[FAILED]} failed, "
-                        f"{c[SKIPPED]} skipped ({detail['seconds']:.1f} s)")
+            self._write(
+                f"{mark} {group}: {c[PASSED]} passed, {c[FAILED]} failed, "
+                f"{c[SKIPPED]} skipped ({detail['seconds']:.1f} s)"
+            )
         elif event == "note":
             self._write(f"  {group}: {detail['message']}")
 
@@ -51,8 +53,10 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
             print(f"  - {', '.join(ids)}\n      {_clip(reason, 300)}", file=out)
     accepted = [r for r in outcome.results if r.status == FAILED and r.baselined]
     if accepted:
-        print("\nFailing but accepted by the baseline: "
-              + ", ".join(r.rule.id for r in accepted), file=out)
+        print(
+            "\nFailing but accepted by the baseline: " + ", ".join(r.rule.id for r in accepted),
+            file=out,
+        )
     for result in outcome.failed:
         print("\n" + "─" * _WIDTH, file=out)
         print(f"FAILED {result.rule.id} [{result.rule.group}] {result.rule.statement}", file=out)
@@ -71,11 +75,12 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
         print(f"\nnote: {note}", file=out)
     print(file=out)
     failed = len(outcome.failed)
-    verdict = (f"NOT CONFORMANT: {failed} rule(s) failed" if failed
-               else "CONFORMANT: no rule failed")
-    print(f"{verdict} — {outcome.counts()[PASSED]} passed, {outcome.counts()[SKIPPED]} skipped "
-          f"in {outcome.elapsed:.1f} s (seed {outcome.seed}; repeat with --seed {outcome.seed})",
-          file=out)
+    verdict = f"NOT CONFORMANT: {failed} rule(s) failed" if failed else "CONFORMANT: no rule failed"
+    print(
+        f"{verdict} — {outcome.counts()[PASSED]} passed, {outcome.counts()[SKIPPED]} skipped "
+        f"in {outcome.elapsed:.1f} s (seed {outcome.seed}; repeat with --seed {outcome.seed})",
+        file=out,
+    )
 
 
 def _clip(text: str, limit: int = 600) -> str:

@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from conformance.rules import auth, create, isolation, lifecycle, listing, protocol, update
-from conformance.session import Session
-from conformance.verdicts import Rule
+from protocol_kit.conformance.rules import (
+    auth,
+    create,
+    isolation,
+    lifecycle,
+    listing,
+    protocol,
+    update,
+)
+from protocol_kit.conformance.session import Session
+from protocol_kit.conformance.verdicts import Rule
 
 
 @dataclass(frozen=True)

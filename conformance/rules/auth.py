@@ -5,33 +5,55 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from conformance.session import JSON, Session
-from conformance.transport import Exchange
-from conformance.verdicts import Rule
+from protocol_kit.conformance.session import JSON, Session
+from protocol_kit.conformance.transport import Exchange
+from protocol_kit.conformance.verdicts import Rule
 
 GROUP = "auth"
 DESCRIPTION = "bearer tokens on every operation"
 _C = "contract issue #2 §2 Pinned contract: Auth"
 RULES = [
-    Rule("AUTH-MISSING", GROUP, "A request without Authorization answers 401 on every operation",
-         f"{_C} — missing token → 401"),
-    Rule("AUTH-MALFORMED", GROUP,
-         "A malformed Authorization (other scheme, Basic, no token) answers 401",
-         f"{_C} — malformed token → 401"),
-    Rule("AUTH-UNKNOWN-TOKEN", GROUP,
-         "An unknown bearer token (including a prefix or extension of a real one) answers 401",
-         f"{_C} — unknown token → 401"),
-    Rule("AUTH-WWW-AUTHENTICATE", GROUP, "Every 401 carries a `WWW-Authenticate: Bearer …` header",
-         f"{_C} — 401 with a WWW-Authenticate: Bearer header"),
-    Rule("AUTH-NO-SIDE-EFFECTS", GROUP, "A request refused with 401 changes nothing",
-         f"{_C}; Errors"),
-    Rule("AUTH-BEFORE-VALIDATION", GROUP,
-         "Authentication comes before body checks: without a token a malformed, unsupported or "
-         "oversized body answers 401", "contract issue #2 §2 Pinned contract: Order of checks — "
-         "routing, then authentication, then 400/413/415"),
-    Rule("AUTH-BEFORE-ID", GROUP,
-         "Authentication comes before the id lookup: unknown ids without a token answer 401",
-         "contract issue #2 §2 Pinned contract: Order of checks — routing, then authentication"),
+    Rule(
+        "AUTH-MISSING",
+        GROUP,
+        "A request without Authorization answers 401 on every operation",
+        f"{_C} — missing token → 401",
+    ),
+    Rule(
+        "AUTH-MALFORMED",
+        GROUP,
+        "A malformed Authorization (other scheme, Basic, no token) answers 401",
+        f"{_C} — malformed token → 401",
+    ),
+    Rule(
+        "AUTH-UNKNOWN-TOKEN",
+        GROUP,
+        "An unknown bearer token (including a prefix or extension of a real one) answers 401",
+        f"{_C} — unknown token → 401",
+    ),
+    Rule(
+        "AUTH-WWW-AUTHENTICATE",
+        GROUP,
+        "Every 401 carries a `WWW-Authenticate: Bearer …` header",
+        f"{_C} — 401 with a WWW-Authenticate: Bearer header",
+    ),
+    Rule(
+        "AUTH-NO-SIDE-EFFECTS", GROUP, "A request refused with 401 changes nothing", f"{_C}; Errors"
+    ),
+    Rule(
+        "AUTH-BEFORE-VALIDATION",
+        GROUP,
+        "Authentication comes before body checks: without a token a malformed, unsupported or "
+        "oversized body answers 401",
+        "contract issue #2 §2 Pinned contract: Order of checks — "
+        "routing, then authentication, then 400/413/415",
+    ),
+    Rule(
+        "AUTH-BEFORE-ID",
+        GROUP,
+        "Authentication comes before the id lookup: unknown ids without a token answer 401",
+        "contract issue #2 §2 Pinned contract: Order of checks — routing, then authentication",
+    ),
 ]
 
 
@@ -47,7 +69,9 @@ def _credentials(token: str) -> list[tuple[str, str, str]]:
         ("AUTH-UNKNOWN-TOKEN", "Bearer unknown" + token[::-1], "an unknown token"),
     ]
     if len(token) > 1:
-        cases.append(("AUTH-UNKNOWN-TOKEN", "Bearer " + token[:-1], "the token minus its last character"))
+        cases.append(
+            ("AUTH-UNKNOWN-TOKEN", "Bearer " + token[:-1], "the token minus its last character")
+        )
     return cases
 
 
@@ -61,18 +85,26 @@ def check(s: Session) -> None:
 
 def _refuse_before_validation(s: Session, conversation_id: str) -> None:
     oversized = b'{"is_muted": true' + b" " * (1024 * 1024 + 1) + b"}"
-    bodies = [(b'{"contact_id": ', JSON, "malformed JSON"),
-              (b'{"nickname": "x"}', JSON, "an unknown attribute"),
-              (b'{"is_muted": true}', "text/plain", "an unsupported media type"),
-              (oversized, JSON, "a body over 1 MiB")]
-    for path, method in ((s.contract.collection_path, "POST"),
-                         (s.contract.item(conversation_id), "PUT")):
+    bodies = [
+        (b'{"contact_id": ', JSON, "malformed JSON"),
+        (b'{"nickname": "x"}', JSON, "an unknown attribute"),
+        (b'{"is_muted": true}', "text/plain", "an unsupported media type"),
+        (oversized, JSON, "a body over 1 MiB"),
+    ]
+    for path, method in (
+        (s.contract.collection_path, "POST"),
+        (s.contract.item(conversation_id), "PUT"),
+    ):
         for raw, media_type, what in bodies:
             exchange = s.send(method, path, authorization="", raw=raw, media_type=media_type)
             if method == "POST":
                 s.remember(exchange)
-            _expect_401(s, "AUTH-BEFORE-VALIDATION", exchange,
-                        f"{method} {path} without a token and with {what}")
+            _expect_401(
+                s,
+                "AUTH-BEFORE-VALIDATION",
+                exchange,
+                f"{method} {path} without a token and with {what}",
+            )
 
 
 def _requests(s: Session, conversation_id: str, group_id: str) -> list[tuple[str, str, Any]]:
@@ -92,15 +124,20 @@ def _refuse_everywhere(s: Session, conversation_id: str, group_id: str) -> None:
             exchange = s.send(method, path, authorization=authorization, body=body)
             if method == "POST":
                 s.remember(exchange)
-            rule = "AUTH-BEFORE-ID" if rule_id == "AUTH-MISSING" and path != \
-                s.contract.collection_path else rule_id
+            rule = (
+                "AUTH-BEFORE-ID"
+                if rule_id == "AUTH-MISSING" and path != s.contract.collection_path
+                else rule_id
+            )
             _expect_401(s, rule, exchange, f"{method} {path} with {what}")
 
 
 def _check_side_effects(s: Session) -> None:
     """Refused writes on a real conversation change nothing; refused creates store nothing."""
     group_id = s.new_id()
-    made = s.require_created(None, s.create({"group_id": group_id}), "could not create a conversation")
+    made = s.require_created(
+        None, s.create({"group_id": group_id}), "could not create a conversation"
+    )
     for rule_id, authorization, what in _credentials(s.main.token):
         for method, path, body in _requests(s, made["id"], group_id)[1:]:
             if method == "GET":
@@ -110,21 +147,35 @@ def _check_side_effects(s: Session) -> None:
                 s.remember(exchange)
             _expect_401(s, rule_id, exchange, f"{method} {path} with {what}")
     read = s.get(made["id"])
-    s.expect("AUTH-NO-SIDE-EFFECTS", read.status == 200 and read.json == made,
-             "after refused PUTs and DELETEs the conversation must be unchanged",
-             expected=made, actual=read.summary(), exchange=read)
+    s.expect(
+        "AUTH-NO-SIDE-EFFECTS",
+        read.status == 200 and read.json == made,
+        "after refused PUTs and DELETEs the conversation must be unchanged",
+        expected=made,
+        actual=read.summary(),
+        exchange=read,
+    )
     listed = s.listing(group_id=group_id)
     page = s.page(listed)
-    s.expect("AUTH-NO-SIDE-EFFECTS", page is not None and [c["id"] for c in page[0]] == [made["id"]],
-             "refused creates must not have stored anything", expected=[made["id"]],
-             actual=listed.summary(), exchange=listed)
+    s.expect(
+        "AUTH-NO-SIDE-EFFECTS",
+        page is not None and [c["id"] for c in page[0]] == [made["id"]],
+        "refused creates must not have stored anything",
+        expected=[made["id"]],
+        actual=listed.summary(),
+        exchange=listed,
+    )
 
 
 def _expect_401(s: Session, rule_id: str, exchange: Exchange, what: str) -> None:
     s.expect_status(rule_id, exchange, 401, f"{what} must answer 401")
     if exchange.status == 401:
         challenge = exchange.response_headers.get("www-authenticate", "")
-        s.expect("AUTH-WWW-AUTHENTICATE", challenge.split(" ")[0].lower() == "bearer",
-                 f"the 401 for {what} must carry WWW-Authenticate: Bearer",
-                 expected="WWW-Authenticate: Bearer …", actual=challenge or "(no header)",
-                 exchange=exchange)
+        s.expect(
+            "AUTH-WWW-AUTHENTICATE",
+            challenge.split(" ")[0].lower() == "bearer",
+            f"the 401 for {what} must carry WWW-Authenticate: Bearer",
+            expected="WWW-Authenticate: Bearer …",
+            actual=challenge or "(no header)",
+            exchange=exchange,
+        )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import os
 import time
+from os.path import commonpath
 from typing import Any
 
-from conformance.rules.lifecycle import ACTIVITY_FIELDS
-from conformance.session import FORM, JSON, Session
-from conformance.verdicts import Rule
+from protocol_kit.conformance.rules.lifecycle import ACTIVITY_FIELDS
+from protocol_kit.conformance.session import FORM, JSON, Session
+from protocol_kit.conformance.verdicts import Rule
 
 GROUP = "create"
 DESCRIPTION = "POST /v1/conversations: what is accepted, what is rejected, what is stored"
@@ -17,38 +17,73 @@ _C = "contract issue #2 §2 Pinned contract"
 # The kit's clock and the server's may differ a little; a timezone or unit bug is far larger.
 CLOCK_TOLERANCE_S = 30
 RULES = [
-    Rule("CREATE-TARGET-REQUIRED", GROUP,
-         "A create with neither contact_id nor group_id (absent or null) answers 400",
-         f"{_C}: Create — exactly one of contact_id/group_id; null counts as absent"),
-    Rule("CREATE-TARGET-EXCLUSIVE", GROUP, "A create with both contact_id and group_id answers 400",
-         f"{_C}: Create — neither, both → 400"),
-    Rule("CREATE-NULL-IS-ABSENT", GROUP,
-         "An explicit null for the other target counts as absent: the create succeeds",
-         f"{_C}: Create — an explicit null counts as absent"),
-    Rule("CREATE-UNKNOWN-ATTRIBUTE", GROUP,
-         "A create with any attribute besides contact_id/group_id (read-only ones too) answers 400",
-         f"{_C}: Create — any other attribute → 400"),
-    Rule("CREATE-ID-FORMAT", GROUP,
-         "A contact_id/group_id that is not 16 characters [A-Za-z0-9] answers 400",
-         f"{_C}: Ids — in bodies a value that is not such an id → 400"),
-    Rule("CREATE-MALFORMED-BODY", GROUP,
-         "A body that is not a JSON object (broken JSON, array, string, null, bad UTF-8) answers 400",
-         f"{_C}: Request bodies — malformed body → 400"),
-    Rule("CREATE-REJECTED-NOT-STORED", GROUP, "A rejected create stores nothing",
-         f"{_C}: Errors — 400 means nothing was changed"),
-    Rule("CREATE-DEFAULTS", GROUP,
-         "A new conversation has is_pinned/is_muted false and every other nullable field null",
-         f"{_C}: Create — defaults"),
-    Rule("CREATE-CREATED-AT", GROUP,
-         f"created_at is now, in integer Unix seconds (±{CLOCK_TOLERANCE_S} s of the kit's clock)",
-         f"{_C}: Create — created_at = now; Timestamps"),
-    Rule("CREATE-ID-RANDOM", GROUP,
-         "Conversation ids are random: no shared long prefixes or suffixes, not in creation order",
-         f"{_C}: Ids — the server generates conversation ids randomly"),
-    Rule("CREATE-FORM", GROUP,
-         "Form-encoded creates (the seed page's cURL) work and give the same result as JSON; "
-         "the literal `null` is null",
-         f"{_C}: Request bodies — application/x-www-form-urlencoded"),
+    Rule(
+        "CREATE-TARGET-REQUIRED",
+        GROUP,
+        "A create with neither contact_id nor group_id (absent or null) answers 400",
+        f"{_C}: Create — exactly one of contact_id/group_id; null counts as absent",
+    ),
+    Rule(
+        "CREATE-TARGET-EXCLUSIVE",
+        GROUP,
+        "A create with both contact_id and group_id answers 400",
+        f"{_C}: Create — neither, both → 400",
+    ),
+    Rule(
+        "CREATE-NULL-IS-ABSENT",
+        GROUP,
+        "An explicit null for the other target counts as absent: the create succeeds",
+        f"{_C}: Create — an explicit null counts as absent",
+    ),
+    Rule(
+        "CREATE-UNKNOWN-ATTRIBUTE",
+        GROUP,
+        "A create with any attribute besides contact_id/group_id (read-only ones too) answers 400",
+        f"{_C}: Create — any other attribute → 400",
+    ),
+    Rule(
+        "CREATE-ID-FORMAT",
+        GROUP,
+        "A contact_id/group_id that is not 16 characters [A-Za-z0-9] answers 400",
+        f"{_C}: Ids — in bodies a value that is not such an id → 400",
+    ),
+    Rule(
+        "CREATE-MALFORMED-BODY",
+        GROUP,
+        "A body that is not a JSON object (broken JSON, array, string, null, bad UTF-8) answers 400",
+        f"{_C}: Request bodies — malformed body → 400",
+    ),
+    Rule(
+        "CREATE-REJECTED-NOT-STORED",
+        GROUP,
+        "A rejected create stores nothing",
+        f"{_C}: Errors — 400 means nothing was changed",
+    ),
+    Rule(
+        "CREATE-DEFAULTS",
+        GROUP,
+        "A new conversation has is_pinned/is_muted false and every other nullable field null",
+        f"{_C}: Create — defaults",
+    ),
+    Rule(
+        "CREATE-CREATED-AT",
+        GROUP,
+        f"created_at is now, in integer Unix seconds (±{CLOCK_TOLERANCE_S} s of the kit's clock)",
+        f"{_C}: Create — created_at = now; Timestamps",
+    ),
+    Rule(
+        "CREATE-ID-RANDOM",
+        GROUP,
+        "Conversation ids are random: no shared long prefixes or suffixes, not in creation order",
+        f"{_C}: Ids — the server generates conversation ids randomly",
+    ),
+    Rule(
+        "CREATE-FORM",
+        GROUP,
+        "Form-encoded creates (the seed page's cURL) work and give the same result as JSON; "
+        "the literal `null` is null",
+        f"{_C}: Request bodies — application/x-www-form-urlencoded",
+    ),
 ]
 
 
@@ -61,11 +96,15 @@ def check(s: Session) -> None:
     if newest is not None:
         after_ex = s.listing(limit=1)
         page = s.page(after_ex)
-        s.expect("CREATE-REJECTED-NOT-STORED",
-                 page is not None and [c["id"] for c in page[0]] == [newest],
-                 "after only rejected creates the newest conversation must still be the last one "
-                 "created successfully", expected=newest, actual=after_ex.summary(),
-                 exchange=after_ex)
+        s.expect(
+            "CREATE-REJECTED-NOT-STORED",
+            page is not None and [c["id"] for c in page[0]] == [newest],
+            "after only rejected creates the newest conversation must still be the last one "
+            "created successfully",
+            expected=newest,
+            actual=after_ex.summary(),
+            exchange=after_ex,
+        )
     s.part(_check_accepted, s)
 
 
@@ -77,12 +116,17 @@ def _check_accepted(s: Session) -> None:
     after = time.time()
     _check_defaults(s, json_made, "contact_id", json_ex)
     created_at = json_made["created_at"]
-    s.expect("CREATE-CREATED-AT",
-             isinstance(created_at, int | float) and created_at == int(created_at)
-             and before - CLOCK_TOLERANCE_S <= created_at <= after + CLOCK_TOLERANCE_S,
-             "created_at must be the creation time in Unix seconds",
-             expected=f"an integer in [{int(before) - CLOCK_TOLERANCE_S}, "
-                      f"{int(after) + CLOCK_TOLERANCE_S}]", actual=created_at, exchange=json_ex)
+    s.expect(
+        "CREATE-CREATED-AT",
+        isinstance(created_at, int | float)
+        and created_at == int(created_at)
+        and before - CLOCK_TOLERANCE_S <= created_at <= after + CLOCK_TOLERANCE_S,
+        "created_at must be the creation time in Unix seconds",
+        expected=f"an integer in [{int(before) - CLOCK_TOLERANCE_S}, "
+        f"{int(after) + CLOCK_TOLERANCE_S}]",
+        actual=created_at,
+        exchange=json_ex,
+    )
 
     group_id = s.new_id()
     group_ex = s.create({"group_id": group_id})
@@ -98,12 +142,22 @@ def _check_defaults(s: Session, made: dict[str, Any], target: str, exchange: Any
     wanted: dict[str, Any] = {name: False for name in s.contract.boolean_fields}
     wanted.update({name: None for name in s.contract.nullable_fields if name != target})
     actual = {name: made.get(name) for name in wanted}
-    s.expect("CREATE-DEFAULTS", actual == wanted,
-             f"a conversation created with {target} must have the default values",
-             expected=wanted, actual=actual, exchange=exchange)
-    s.expect("CREATE-DEFAULTS", all(made.get(f) is None for f in ACTIVITY_FIELDS),
-             "last_active_at/last_opened_at start null", expected="null",
-             actual={f: made.get(f) for f in ACTIVITY_FIELDS}, exchange=exchange)
+    s.expect(
+        "CREATE-DEFAULTS",
+        actual == wanted,
+        f"a conversation created with {target} must have the default values",
+        expected=wanted,
+        actual=actual,
+        exchange=exchange,
+    )
+    s.expect(
+        "CREATE-DEFAULTS",
+        all(made.get(f) is None for f in ACTIVITY_FIELDS),
+        "last_active_at/last_opened_at start null",
+        expected="null",
+        actual={f: made.get(f) for f in ACTIVITY_FIELDS},
+        exchange=exchange,
+    )
 
 
 def _comparable(conversation: dict[str, Any]) -> dict[str, Any]:
@@ -113,34 +167,49 @@ def _comparable(conversation: dict[str, Any]) -> dict[str, Any]:
 def _check_form(s: Session, json_made: dict[str, Any], contact_id: str) -> None:
     form_ex = s.create({"contact_id": contact_id}, media_type=FORM)
     made = s.conversation(form_ex)
-    s.expect("CREATE-FORM",
-             form_ex.status == 201 and made is not None
-             and _comparable(made) == _comparable(json_made),
-             "a form-encoded create must answer 201 with the same conversation as the JSON one",
-             expected=_comparable(json_made), actual=form_ex.summary(), exchange=form_ex)
+    s.expect(
+        "CREATE-FORM",
+        form_ex.status == 201 and made is not None and _comparable(made) == _comparable(json_made),
+        "a form-encoded create must answer 201 with the same conversation as the JSON one",
+        expected=_comparable(json_made),
+        actual=form_ex.summary(),
+        exchange=form_ex,
+    )
     group_id = s.new_id()
     null_ex = s.create({"group_id": group_id, "contact_id": None}, media_type=FORM)
     made = s.conversation(null_ex)
-    s.expect("CREATE-FORM",
-             null_ex.status == 201 and made is not None and made["group_id"] == group_id
-             and made["contact_id"] is None,
-             "a form create with contact_id=null must treat the literal null as null",
-             expected={"status": 201, "group_id": group_id, "contact_id": None},
-             actual=null_ex.summary(), exchange=null_ex)
+    s.expect(
+        "CREATE-FORM",
+        null_ex.status == 201
+        and made is not None
+        and made["group_id"] == group_id
+        and made["contact_id"] is None,
+        "a form create with contact_id=null must treat the literal null as null",
+        expected={"status": 201, "group_id": group_id, "contact_id": None},
+        actual=null_ex.summary(),
+        exchange=null_ex,
+    )
 
 
 def _check_null_is_absent(s: Session) -> None:
-    for body, target in (({"contact_id": s.new_id(), "group_id": None}, "contact_id"),
-                         ({"group_id": s.new_id(), "contact_id": None}, "group_id")):
+    for body, target in (
+        ({"contact_id": s.new_id(), "group_id": None}, "contact_id"),
+        ({"group_id": s.new_id(), "contact_id": None}, "group_id"),
+    ):
         exchange = s.create(body)
         made = s.conversation(exchange)
         other = "group_id" if target == "contact_id" else "contact_id"
-        s.expect("CREATE-NULL-IS-ABSENT",
-                 exchange.status == 201 and made is not None and made[target] == body[target]
-                 and made[other] is None,
-                 f"a create with {target} and {other}: null must succeed",
-                 expected=f"201 with {target}={body[target]} and {other}=null",
-                 actual=exchange.summary(), exchange=exchange)
+        s.expect(
+            "CREATE-NULL-IS-ABSENT",
+            exchange.status == 201
+            and made is not None
+            and made[target] == body[target]
+            and made[other] is None,
+            f"a create with {target} and {other}: null must succeed",
+            expected=f"201 with {target}={body[target]} and {other}=null",
+            actual=exchange.summary(),
+            exchange=exchange,
+        )
 
 
 # Two random ids share this many leading or trailing characters with odds of 62^-6 per pair.
@@ -156,19 +225,30 @@ def _check_random_ids(s: Session) -> None:
         if made is not None:
             ids.append(made["id"])
     for first, second in itertools.pairwise(ids):
-        prefix = len(os.path.commonprefix([first, second]))
-        suffix = len(os.path.commonprefix([first[::-1], second[::-1]]))
-        s.expect("CREATE-ID-RANDOM", max(prefix, suffix) < _SHARED_RUN,
-                 "consecutive creates must not get ids that share a long prefix or suffix",
-                 expected=f"fewer than {_SHARED_RUN} shared leading/trailing characters",
-                 actual=f"{first} then {second}")
-    s.expect("CREATE-ID-RANDOM", len(set(ids)) == len(ids),
-             "every create must make a new conversation with a new id",
-             expected=f"{len(ids)} distinct ids", actual=f"{len(set(ids))} distinct ids")
+        prefix = len(commonpath([first, second]))
+        suffix = len(commonpath([first[::-1], second[::-1]]))
+        s.expect(
+            "CREATE-ID-RANDOM",
+            max(prefix, suffix) < _SHARED_RUN,
+            "consecutive creates must not get ids that share a long prefix or suffix",
+            expected=f"fewer than {_SHARED_RUN} shared leading/trailing characters",
+            actual=f"{first} then {second}",
+        )
+    s.expect(
+        "CREATE-ID-RANDOM",
+        len(set(ids)) == len(ids),
+        "every create must make a new conversation with a new id",
+        expected=f"{len(ids)} distinct ids",
+        actual=f"{len(set(ids))} distinct ids",
+    )
     if len(ids) == _RANDOM_SAMPLE:
-        s.expect("CREATE-ID-RANDOM", ids != sorted(ids) and ids != sorted(ids, reverse=True),
-                 f"{_RANDOM_SAMPLE} consecutive ids must not come out in sorted order",
-                 expected="no order", actual=ids)
+        s.expect(
+            "CREATE-ID-RANDOM",
+            ids != sorted(ids) and ids != sorted(ids, reverse=True),
+            f"{_RANDOM_SAMPLE} consecutive ids must not come out in sorted order",
+            expected="no order",
+            actual=ids,
+        )
 
 
 def _newest_id(s: Session) -> str | None:
@@ -185,20 +265,45 @@ def _check_rejections(s: Session, targets: list[str]) -> None:
         ("CREATE-TARGET-REQUIRED", {contact: None, group: None}, "both null"),
         ("CREATE-TARGET-EXCLUSIVE", {contact: s.new_id(), group: s.new_id()}, "both targets"),
     ]
-    read_only = {"id": s.new_id(), "is_muted": True, "is_pinned": True,
-                 "pinned_message_id": s.new_id(), "archived_at": 1_700_000_000,
-                 "created_at": 1_700_000_000, "last_active_at": 1_700_000_000,
-                 "last_opened_at": 1_700_000_000}
+    read_only = {
+        "id": s.new_id(),
+        "is_muted": True,
+        "is_pinned": True,
+        "pinned_message_id": s.new_id(),
+        "archived_at": 1_700_000_000,
+        "created_at": 1_700_000_000,
+        "last_active_at": 1_700_000_000,
+        "last_opened_at": 1_700_000_000,
+    }
     for name in s.contract.conversation_fields:
         if name not in targets and name in read_only:
-            rejected.append(("CREATE-UNKNOWN-ATTRIBUTE", {group: s.new_id(), name: read_only[name]},
-                             f"the attribute {name}"))
-    rejected.append(("CREATE-UNKNOWN-ATTRIBUTE", {contact: s.new_id(), "nickname": "x"},
-                     "an unknown attribute `nickname`"))
+            rejected.append(
+                (
+                    "CREATE-UNKNOWN-ATTRIBUTE",
+                    {group: s.new_id(), name: read_only[name]},
+                    f"the attribute {name}",
+                )
+            )
+    rejected.append(
+        (
+            "CREATE-UNKNOWN-ATTRIBUTE",
+            {contact: s.new_id(), "nickname": "x"},
+            "an unknown attribute `nickname`",
+        )
+    )
     length = s.contract.id_length
-    bad_ids: list[Any] = ["abc", "a" * (length - 1), "a" * (length + 1),
-                          "abcdefgh-" + "a" * (length - 9), "", 1234567890123456, True,
-                          [s.new_id()], {"id": s.new_id()}, " " + "a" * (length - 1)]
+    bad_ids: list[Any] = [
+        "abc",
+        "a" * (length - 1),
+        "a" * (length + 1),
+        "abcdefgh-" + "a" * (length - 9),
+        "",
+        1234567890123456,
+        True,
+        [s.new_id()],
+        {"id": s.new_id()},
+        " " + "a" * (length - 1),
+    ]
     for target in targets:
         for bad in bad_ids:
             rejected.append(("CREATE-ID-FORMAT", {target: bad}, f"{target}={bad!r}"))
@@ -213,10 +318,16 @@ def _check_rejections(s: Session, targets: list[str]) -> None:
         exchange = s.create(body, media_type=FORM)
         s.expect_status(rule_id, exchange, 400, f"a create with {what} must answer 400")
     valid = f'{{"{contact}": "{s.new_id()}"'
-    for raw, what in ((valid.encode(), "truncated JSON"), (b"[]", "a JSON array"),
-                      (b'"x"', "a JSON string"), (b"null", "JSON null"), (b"", "an empty body"),
-                      (valid.encode() + b', "x": "\xff\xfe"}', "invalid UTF-8")):
+    for raw, what in (
+        (valid.encode(), "truncated JSON"),
+        (b"[]", "a JSON array"),
+        (b'"x"', "a JSON string"),
+        (b"null", "JSON null"),
+        (b"", "an empty body"),
+        (valid.encode() + b', "x": "\xff\xfe"}', "invalid UTF-8"),
+    ):
         exchange = s.send("POST", s.contract.collection_path, raw=raw, media_type=JSON)
         s.remember(exchange)
-        s.expect_status("CREATE-MALFORMED-BODY", exchange, 400,
-                        f"a create whose body is {what} must answer 400")
+        s.expect_status(
+            "CREATE-MALFORMED-BODY", exchange, 400, f"a create whose body is {what} must answer 400"
+        )

@@ -2,27 +2,45 @@
 
 from __future__ import annotations
 
-from conformance.session import Account, Session
-from conformance.verdicts import Rule
+from protocol_kit.conformance.session import Account, Session
+from protocol_kit.conformance.verdicts import Rule
 
 GROUP = "isolation"
 DESCRIPTION = "two accounts (needs --other-token)"
 _C = "contract issue #2 §2 Pinned contract: Auth — an account sees only its own conversations"
 RULES = [
-    Rule("ISOLATION-GET", GROUP, "Another account's conversation answers 404 to GET",
-         f"{_C}; another account's conversation is indistinguishable from a missing one: 404"),
-    Rule("ISOLATION-UPDATE", GROUP,
-         "Another account's conversation answers 404 to PUT and is left unchanged", _C),
-    Rule("ISOLATION-DELETE", GROUP,
-         "Another account's conversation answers 404 to DELETE and still exists", _C),
-    Rule("ISOLATION-LIST", GROUP,
-         "Lists never show another account's conversations, even filtered by a shared group_id", _C),
-    Rule("ISOLATION-CURSOR", GROUP,
-         "Another account's conversation id is not a valid cursor: 400",
-         "contract issue #2 §2 Pinned contract: List — an id that is not one of the account's "
-         "conversations → 400"),
-    Rule("ISOLATION-CREATE", GROUP,
-         "Each account's creates land in its own account only", _C),
+    Rule(
+        "ISOLATION-GET",
+        GROUP,
+        "Another account's conversation answers 404 to GET",
+        f"{_C}; another account's conversation is indistinguishable from a missing one: 404",
+    ),
+    Rule(
+        "ISOLATION-UPDATE",
+        GROUP,
+        "Another account's conversation answers 404 to PUT and is left unchanged",
+        _C,
+    ),
+    Rule(
+        "ISOLATION-DELETE",
+        GROUP,
+        "Another account's conversation answers 404 to DELETE and still exists",
+        _C,
+    ),
+    Rule(
+        "ISOLATION-LIST",
+        GROUP,
+        "Lists never show another account's conversations, even filtered by a shared group_id",
+        _C,
+    ),
+    Rule(
+        "ISOLATION-CURSOR",
+        GROUP,
+        "Another account's conversation id is not a valid cursor: 400",
+        "contract issue #2 §2 Pinned contract: List — an id that is not one of the account's "
+        "conversations → 400",
+    ),
+    Rule("ISOLATION-CREATE", GROUP, "Each account's creates land in its own account only", _C),
 ]
 _PAGE_WALK_LIMIT = 20  # pages of the other account's list to scan (100 items each)
 
@@ -38,58 +56,114 @@ def check(s: Session) -> None:
     mine = s.require_created(None, mine_ex, "could not create a conversation")
     item = s.contract.item(mine["id"])
 
-    s.expect_status("ISOLATION-GET", s.get(mine["id"], account=other), 404,
-                    "GET of another account's conversation must answer 404")
-    s.expect_status("ISOLATION-UPDATE", s.put(mine["id"], {"is_muted": True}, account=other), 404,
-                    "PUT on another account's conversation must answer 404")
-    s.expect_status("ISOLATION-DELETE", s.send("DELETE", item, account=other), 404,
-                    "DELETE of another account's conversation must answer 404")
+    s.expect_status(
+        "ISOLATION-GET",
+        s.get(mine["id"], account=other),
+        404,
+        "GET of another account's conversation must answer 404",
+    )
+    s.expect_status(
+        "ISOLATION-UPDATE",
+        s.put(mine["id"], {"is_muted": True}, account=other),
+        404,
+        "PUT on another account's conversation must answer 404",
+    )
+    s.expect_status(
+        "ISOLATION-DELETE",
+        s.send("DELETE", item, account=other),
+        404,
+        "DELETE of another account's conversation must answer 404",
+    )
     read = s.get(mine["id"])
-    s.expect("ISOLATION-UPDATE", read.status == 200 and read.json == mine,
-             "after the other account's PUT and DELETE the conversation must be unchanged",
-             expected=mine, actual=read.summary(), exchange=read)
-    s.expect("ISOLATION-DELETE", read.status == 200,
-             "after the other account's DELETE the conversation must still exist",
-             expected="200", actual=read.summary(), exchange=read)
+    s.expect(
+        "ISOLATION-UPDATE",
+        read.status == 200 and read.json == mine,
+        "after the other account's PUT and DELETE the conversation must be unchanged",
+        expected=mine,
+        actual=read.summary(),
+        exchange=read,
+    )
+    s.expect(
+        "ISOLATION-DELETE",
+        read.status == 200,
+        "after the other account's DELETE the conversation must still exist",
+        expected="200",
+        actual=read.summary(),
+        exchange=read,
+    )
 
     for name in ("starting_after", "ending_before"):
         exchange = s.listing(other, **{name: mine["id"]})
-        s.expect_status("ISOLATION-CURSOR", exchange, 400,
-                        f"{name}=<another account's conversation> must answer 400")
+        s.expect_status(
+            "ISOLATION-CURSOR",
+            exchange,
+            400,
+            f"{name}=<another account's conversation> must answer 400",
+        )
 
     theirs_ex = s.create({"group_id": group_id}, account=other)
     theirs = s.conversation(theirs_ex)
-    s.expect("ISOLATION-CREATE", theirs_ex.status == 201 and theirs is not None,
-             "the other account must be able to create in a group id the first one uses",
-             expected="201", actual=theirs_ex.summary(), exchange=theirs_ex)
+    s.expect(
+        "ISOLATION-CREATE",
+        theirs_ex.status == 201 and theirs is not None,
+        "the other account must be able to create in a group id the first one uses",
+        expected="201",
+        actual=theirs_ex.summary(),
+        exchange=theirs_ex,
+    )
     theirs_id = theirs["id"] if theirs is not None else None
     for account, own, foreign in ((s.main, mine["id"], theirs_id), (other, theirs_id, mine["id"])):
         _check_group_list(s, account, group_id, own, foreign)
     if theirs is not None:
-        s.expect_status("ISOLATION-GET", s.get(theirs["id"]), 404,
-                        "the first account must not see the second one's conversation")
+        s.expect_status(
+            "ISOLATION-GET",
+            s.get(theirs["id"]),
+            404,
+            "the first account must not see the second one's conversation",
+        )
         exchange = s.listing(starting_after=theirs["id"])
-        s.expect_status("ISOLATION-CURSOR", exchange, 400,
-                        "the second account's id must not be a cursor for the first")
+        s.expect_status(
+            "ISOLATION-CURSOR",
+            exchange,
+            400,
+            "the second account's id must not be a cursor for the first",
+        )
     _check_full_list(s, other, {mine["id"]})
 
 
-def _check_group_list(s: Session, account: Account, group_id: str, own: str | None,
-                      foreign: str | None) -> None:
+def _check_group_list(
+    s: Session, account: Account, group_id: str, own: str | None, foreign: str | None
+) -> None:
     exchange = s.listing(account, group_id=group_id, limit=1)
     page = s.page(exchange)
     ids = [c["id"] for c in page[0]] if page else None
     if own is not None and page is not None:
-        s.expect("ISOLATION-LIST", page[1] is False, "has_more must not count another account's "
-                 "conversations", expected=False, actual=page[1], exchange=exchange)
+        s.expect(
+            "ISOLATION-LIST",
+            page[1] is False,
+            "has_more must not count another account's conversations",
+            expected=False,
+            actual=page[1],
+            exchange=exchange,
+        )
     rule = "ISOLATION-LIST" if own is not None else "ISOLATION-CREATE"
-    s.expect(rule, ids == ([own] if own else []),
-             f"the {account.label} account's list of a shared group must hold only its own "
-             "conversation", expected=[own] if own else [], actual=exchange.summary(),
-             exchange=exchange)
+    s.expect(
+        rule,
+        ids == ([own] if own else []),
+        f"the {account.label} account's list of a shared group must hold only its own conversation",
+        expected=[own] if own else [],
+        actual=exchange.summary(),
+        exchange=exchange,
+    )
     if foreign is not None and ids is not None:
-        s.expect("ISOLATION-LIST", foreign not in ids, "a list must never show another account's "
-                 "conversation", expected=f"{foreign} absent", actual=ids, exchange=exchange)
+        s.expect(
+            "ISOLATION-LIST",
+            foreign not in ids,
+            "a list must never show another account's conversation",
+            expected=f"{foreign} absent",
+            actual=ids,
+            exchange=exchange,
+        )
 
 
 def _check_full_list(s: Session, account: Account, foreign: set[str]) -> None:
@@ -104,9 +178,15 @@ def _check_full_list(s: Session, account: Account, foreign: set[str]) -> None:
         if page is None:
             return
         leaked = foreign & {c["id"] for c in page[0]}
-        if not s.expect("ISOLATION-LIST", not leaked, "the other account's unfiltered list must not "
-                        "contain the first account's conversations", expected="none",
-                        actual=sorted(leaked), exchange=exchange):
+        if not s.expect(
+            "ISOLATION-LIST",
+            not leaked,
+            "the other account's unfiltered list must not "
+            "contain the first account's conversations",
+            expected="none",
+            actual=sorted(leaked),
+            exchange=exchange,
+        ):
             return
         if not page[1] or not page[0]:
             return

@@ -4,42 +4,73 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.session import Session
-from conformance.verdicts import Rule
+from protocol_kit.conformance.session import Session
+from protocol_kit.conformance.verdicts import Rule
 
 GROUP = "lifecycle"
 DESCRIPTION = "create, retrieve, update, delete and what each leaves behind"
 _C = "contract issue #2 §2 Pinned contract"
 RULES = [
-    Rule("LIFECYCLE-CREATE-201", GROUP,
-         "POST /v1/conversations with one target answers 201 with the conversation object",
-         f"{_C}: Create → 201 with the object"),
-    Rule("LIFECYCLE-CREATE-ECHO", GROUP,
-         "The created conversation carries the given contact_id or group_id, the other one null",
-         f"{_C}: Create"),
-    Rule("LIFECYCLE-CREATE-DISTINCT", GROUP,
-         "Repeated creates with the same contact create distinct conversations",
-         f"{_C}: Create — repeated creates with the same contact"),
-    Rule("LIFECYCLE-GET", GROUP,
-         "GET /v1/conversations/{id} answers 200 with exactly the object the create returned",
-         f"{_C}: Retrieve → 200"),
-    Rule("LIFECYCLE-GET-NO-SIDE-EFFECTS", GROUP,
-         "Retrieving does not change the conversation (last_opened_at/last_active_at stay null)",
-         f"{_C}: Retrieve has no side effects; Conversation object"),
-    Rule("LIFECYCLE-UPDATE-RESPONSE", GROUP,
-         "PUT answers 200 with the stored object: the change applied, every other field unchanged",
-         f"{_C}: Update → 200 with the stored object; partial"),
-    Rule("LIFECYCLE-UPDATE-PERSISTS", GROUP,
-         "An update is visible afterwards through GET and through the list",
-         f"{_C}: Update; Retrieve; List"),
-    Rule("LIFECYCLE-DELETE-204", GROUP,
-         "DELETE answers 204 with an empty body", f"{_C}: Delete → 204, empty body"),
-    Rule("LIFECYCLE-DELETED-404", GROUP,
-         "After a delete, GET, PUT and DELETE of that id answer 404 and the list no longer has it",
-         f"{_C}: Delete — afterwards get/put/delete → 404"),
-    Rule("LIFECYCLE-UNKNOWN-ID-404", GROUP,
-         "GET/PUT/DELETE of an unknown or malformed id (or a case-changed real id) answer 404",
-         f"{_C}: Ids — in the path, unknown or not well-formed → 404"),
+    Rule(
+        "LIFECYCLE-CREATE-201",
+        GROUP,
+        "POST /v1/conversations with one target answers 201 with the conversation object",
+        f"{_C}: Create → 201 with the object",
+    ),
+    Rule(
+        "LIFECYCLE-CREATE-ECHO",
+        GROUP,
+        "The created conversation carries the given contact_id or group_id, the other one null",
+        f"{_C}: Create",
+    ),
+    Rule(
+        "LIFECYCLE-CREATE-DISTINCT",
+        GROUP,
+        "Repeated creates with the same contact create distinct conversations",
+        f"{_C}: Create — repeated creates with the same contact",
+    ),
+    Rule(
+        "LIFECYCLE-GET",
+        GROUP,
+        "GET /v1/conversations/{id} answers 200 with exactly the object the create returned",
+        f"{_C}: Retrieve → 200",
+    ),
+    Rule(
+        "LIFECYCLE-GET-NO-SIDE-EFFECTS",
+        GROUP,
+        "Retrieving does not change the conversation (last_opened_at/last_active_at stay null)",
+        f"{_C}: Retrieve has no side effects; Conversation object",
+    ),
+    Rule(
+        "LIFECYCLE-UPDATE-RESPONSE",
+        GROUP,
+        "PUT answers 200 with the stored object: the change applied, every other field unchanged",
+        f"{_C}: Update → 200 with the stored object; partial",
+    ),
+    Rule(
+        "LIFECYCLE-UPDATE-PERSISTS",
+        GROUP,
+        "An update is visible afterwards through GET and through the list",
+        f"{_C}: Update; Retrieve; List",
+    ),
+    Rule(
+        "LIFECYCLE-DELETE-204",
+        GROUP,
+        "DELETE answers 204 with an empty body",
+        f"{_C}: Delete → 204, empty body",
+    ),
+    Rule(
+        "LIFECYCLE-DELETED-404",
+        GROUP,
+        "After a delete, GET, PUT and DELETE of that id answer 404 and the list no longer has it",
+        f"{_C}: Delete — afterwards get/put/delete → 404",
+    ),
+    Rule(
+        "LIFECYCLE-UNKNOWN-ID-404",
+        GROUP,
+        "GET/PUT/DELETE of an unknown or malformed id (or a case-changed real id) answer 404",
+        f"{_C}: Ids — in the path, unknown or not well-formed → 404",
+    ),
 ]
 
 # The contract pins these: no conversations endpoint ever sets them.
@@ -65,31 +96,46 @@ def check(s: Session) -> None:
 def _check_lifecycle(s: Session) -> None:
     contact_id = s.new_id()
     created_ex = s.create({"contact_id": contact_id})
-    created = s.require_created("LIFECYCLE-CREATE-201", created_ex,
-                                "create with a contact_id must answer 201 with a conversation")
-    s.expect("LIFECYCLE-CREATE-ECHO",
-             created["contact_id"] == contact_id and created["group_id"] is None,
-             "the created conversation must carry the contact_id sent and group_id null",
-             expected={"contact_id": contact_id, "group_id": None},
-             actual={k: created[k] for k in ("contact_id", "group_id")}, exchange=created_ex)
+    created = s.require_created(
+        "LIFECYCLE-CREATE-201",
+        created_ex,
+        "create with a contact_id must answer 201 with a conversation",
+    )
+    s.expect(
+        "LIFECYCLE-CREATE-ECHO",
+        created["contact_id"] == contact_id and created["group_id"] is None,
+        "the created conversation must carry the contact_id sent and group_id null",
+        expected={"contact_id": contact_id, "group_id": None},
+        actual={k: created[k] for k in ("contact_id", "group_id")},
+        exchange=created_ex,
+    )
 
     group_id = s.new_id()
     group_ex = s.create({"group_id": group_id})
-    grouped = s.require_created("LIFECYCLE-CREATE-201", group_ex,
-                                "create with a group_id must answer 201 with a conversation")
-    s.expect("LIFECYCLE-CREATE-ECHO",
-             grouped["group_id"] == group_id and grouped["contact_id"] is None,
-             "the created conversation must carry the group_id sent and contact_id null",
-             expected={"contact_id": None, "group_id": group_id},
-             actual={k: grouped[k] for k in ("contact_id", "group_id")}, exchange=group_ex)
+    grouped = s.require_created(
+        "LIFECYCLE-CREATE-201",
+        group_ex,
+        "create with a group_id must answer 201 with a conversation",
+    )
+    s.expect(
+        "LIFECYCLE-CREATE-ECHO",
+        grouped["group_id"] == group_id and grouped["contact_id"] is None,
+        "the created conversation must carry the group_id sent and contact_id null",
+        expected={"contact_id": None, "group_id": group_id},
+        actual={k: grouped[k] for k in ("contact_id", "group_id")},
+        exchange=group_ex,
+    )
 
     again_ex = s.create({"contact_id": contact_id})
     again = s.conversation(again_ex)
-    s.expect("LIFECYCLE-CREATE-DISTINCT",
-             again_ex.status == 201 and again is not None and again["id"] != created["id"],
-             "a second create with the same contact must create a new conversation",
-             expected=f"201 with an id other than {created['id']}", actual=again_ex.summary(),
-             exchange=again_ex)
+    s.expect(
+        "LIFECYCLE-CREATE-DISTINCT",
+        again_ex.status == 201 and again is not None and again["id"] != created["id"],
+        "a second create with the same contact must create a new conversation",
+        expected=f"201 with an id other than {created['id']}",
+        actual=again_ex.summary(),
+        exchange=again_ex,
+    )
 
     _check_get(s, created)
     _check_updates(s, grouped, group_id)
@@ -99,16 +145,28 @@ def _check_lifecycle(s: Session) -> None:
 
 def _check_get(s: Session, created: dict[str, Any]) -> None:
     first = s.get(created["id"])
-    s.expect("LIFECYCLE-GET", first.status == 200 and first.json == created,
-             "GET must answer 200 with the object the create returned",
-             expected=created, actual=first.summary(), exchange=first)
+    s.expect(
+        "LIFECYCLE-GET",
+        first.status == 200 and first.json == created,
+        "GET must answer 200 with the object the create returned",
+        expected=created,
+        actual=first.summary(),
+        exchange=first,
+    )
     second = s.get(created["id"])
-    untouched = all(second.json.get(f) is None for f in ACTIVITY_FIELDS) if isinstance(
-        second.json, dict) else False
-    s.expect("LIFECYCLE-GET-NO-SIDE-EFFECTS",
-             second.status == 200 and second.json == created and untouched,
-             "a second GET must answer the same object: retrieving changes nothing",
-             expected=created, actual=second.summary(), exchange=second)
+    untouched = (
+        all(second.json.get(f) is None for f in ACTIVITY_FIELDS)
+        if isinstance(second.json, dict)
+        else False
+    )
+    s.expect(
+        "LIFECYCLE-GET-NO-SIDE-EFFECTS",
+        second.status == 200 and second.json == created and untouched,
+        "a second GET must answer the same object: retrieving changes nothing",
+        expected=created,
+        actual=second.summary(),
+        exchange=second,
+    )
 
 
 def _check_updates(s: Session, conversation: dict[str, Any], group_id: str) -> None:
@@ -116,53 +174,89 @@ def _check_updates(s: Session, conversation: dict[str, Any], group_id: str) -> N
     for name, value in _updates(s):
         exchange = s.put(conversation["id"], {name: value})
         expected[name] = value
-        s.expect("LIFECYCLE-UPDATE-RESPONSE", exchange.status == 200 and exchange.json == expected,
-                 f"PUT {{{name!r}: {value!r}}} must answer 200 with the updated object "
-                 "(earlier updates kept, nothing else changed)",
-                 expected=expected, actual=exchange.summary(), exchange=exchange)
+        s.expect(
+            "LIFECYCLE-UPDATE-RESPONSE",
+            exchange.status == 200 and exchange.json == expected,
+            f"PUT {{{name!r}: {value!r}}} must answer 200 with the updated object "
+            "(earlier updates kept, nothing else changed)",
+            expected=expected,
+            actual=exchange.summary(),
+            exchange=exchange,
+        )
         read = s.get(conversation["id"])
-        s.expect("LIFECYCLE-UPDATE-PERSISTS", read.status == 200 and read.json == expected,
-                 f"after PUT {{{name!r}: …}} GET must answer the updated object",
-                 expected=expected, actual=read.summary(), exchange=read)
+        s.expect(
+            "LIFECYCLE-UPDATE-PERSISTS",
+            read.status == 200 and read.json == expected,
+            f"after PUT {{{name!r}: …}} GET must answer the updated object",
+            expected=expected,
+            actual=read.summary(),
+            exchange=read,
+        )
         listed = s.listing(group_id=group_id)
         page = s.page(listed)
-        s.expect("LIFECYCLE-UPDATE-PERSISTS", page is not None and page[0] == [expected],
-                 f"after PUT {{{name!r}: …}} the list filtered by its group must show the update",
-                 expected={"has_more": False, "data": [expected]}, actual=listed.summary(),
-                 exchange=listed)
+        s.expect(
+            "LIFECYCLE-UPDATE-PERSISTS",
+            page is not None and page[0] == [expected],
+            f"after PUT {{{name!r}: …}} the list filtered by its group must show the update",
+            expected={"has_more": False, "data": [expected]},
+            actual=listed.summary(),
+            exchange=listed,
+        )
 
 
 def _check_delete(s: Session, conversation_id: str) -> None:
     deleted = s.send("DELETE", s.contract.item(conversation_id))
-    s.expect("LIFECYCLE-DELETE-204", deleted.status == 204 and deleted.response_body == b"",
-             "DELETE must answer 204 with an empty body", expected="204, empty body",
-             actual=deleted.summary(), exchange=deleted)
+    s.expect(
+        "LIFECYCLE-DELETE-204",
+        deleted.status == 204 and deleted.response_body == b"",
+        "DELETE must answer 204 with an empty body",
+        expected="204, empty body",
+        actual=deleted.summary(),
+        exchange=deleted,
+    )
     for method, body in (("GET", None), ("PUT", {"is_muted": True}), ("DELETE", None)):
         exchange = s.send(method, s.contract.item(conversation_id), body=body)
-        s.expect_status("LIFECYCLE-DELETED-404", exchange, 404,
-                        f"{method} of a deleted conversation must answer 404")
+        s.expect_status(
+            "LIFECYCLE-DELETED-404",
+            exchange,
+            404,
+            f"{method} of a deleted conversation must answer 404",
+        )
     listed = s.listing(limit=s.contract.limit_bounds[1])
     page = s.page(listed)
     if page is not None:
         ids = [c["id"] for c in page[0]]
-        s.expect("LIFECYCLE-DELETED-404", conversation_id not in ids,
-                 "a deleted conversation must not be listed any more",
-                 expected=f"{conversation_id} absent", actual=f"listed at position "
-                 f"{ids.index(conversation_id) if conversation_id in ids else -1}",
-                 exchange=listed)
+        s.expect(
+            "LIFECYCLE-DELETED-404",
+            conversation_id not in ids,
+            "a deleted conversation must not be listed any more",
+            expected=f"{conversation_id} absent",
+            actual=f"listed at position "
+            f"{ids.index(conversation_id) if conversation_id in ids else -1}",
+            exchange=listed,
+        )
 
 
 def _check_unknown_ids(s: Session, ids: list[str] | None = None) -> None:
     length = s.contract.id_length
     if ids is None:
-        ids = [s.new_id(), "abc", "a" * (length + 1), "a" * (length - 1),
-               "abcdefgh-" + "a" * (length - 9)]
+        ids = [
+            s.new_id(),
+            "abc",
+            "a" * (length + 1),
+            "a" * (length - 1),
+            "abcdefgh-" + "a" * (length - 9),
+        ]
     for method, body in (("GET", None), ("PUT", {"is_muted": False}), ("DELETE", None)):
         for conversation_id in ids:
             exchange = s.send(method, s.contract.item(conversation_id), body=body)
-            s.expect_status("LIFECYCLE-UNKNOWN-ID-404", exchange, 404,
-                            f"{method} of id {conversation_id!r} (not one of the account's "
-                            "conversations) must answer 404")
+            s.expect_status(
+                "LIFECYCLE-UNKNOWN-ID-404",
+                exchange,
+                404,
+                f"{method} of id {conversation_id!r} (not one of the account's "
+                "conversations) must answer 404",
+            )
 
 
 def _check_case_changed_id(s: Session, real_id: str) -> None:
@@ -172,6 +266,11 @@ def _check_case_changed_id(s: Session, real_id: str) -> None:
         return
     _check_unknown_ids(s, [swapped])
     read = s.get(real_id)
-    s.expect("LIFECYCLE-UNKNOWN-ID-404", read.status == 200,
-             "requests for a case-changed id must not touch the real conversation",
-             expected="200", actual=read.summary(), exchange=read)
+    s.expect(
+        "LIFECYCLE-UNKNOWN-ID-404",
+        read.status == 200,
+        "requests for a case-changed id must not touch the real conversation",
+        expected="200",
+        actual=read.summary(),
+        exchange=read,
+    )

@@ -7,58 +7,127 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.session import Session
-from conformance.verdicts import Rule
+from protocol_kit.conformance.session import Session
+from protocol_kit.conformance.verdicts import Rule
 
 GROUP = "list"
 DESCRIPTION = "GET /v1/conversations against a dataset the kit created and knows"
 _C = "contract issue #2 §2 Pinned contract: List"
 RULES = [
-    Rule("LIST-ORDER", GROUP,
-         "Lists are newest first: exactly the reverse order of creation, same-second creates "
-         "included", f"{_C} — order"),
-    Rule("LIST-DEFAULT-LIMIT", GROUP, "Without limit a page holds the default number of items (10)",
-         f"{_C} — limit default 10"),
-    Rule("LIST-LIMIT", GROUP, "limit=k returns the first k matching items (up to the maximum, 100)",
-         f"{_C} — limit 1..100"),
-    Rule("LIST-LIMIT-BOUNDS", GROUP, "limit outside 1..100 or not an integer answers 400",
-         f"{_C} — limit outside → 400"),
-    Rule("LIST-FILTER-MUTED", GROUP, "muted=true lists only muted conversations, false only unmuted",
-         f"{_C} — muted/archived/pinned"),
-    Rule("LIST-FILTER-ARCHIVED", GROUP,
-         "archived=true lists only conversations with archived_at not null (0 included), "
-         "false only the others", f"{_C} — archived means archived_at is not null"),
-    Rule("LIST-FILTER-PINNED", GROUP,
-         "pinned=true lists only conversations with is_pinned, false only the others",
-         f"{_C} — muted/archived/pinned"),
-    Rule("LIST-FILTER-GROUP", GROUP, "group_id lists only that group's conversations",
-         f"{_C} — group_id"),
-    Rule("LIST-FILTER-COMBINED", GROUP, "Filters combine with AND", f"{_C} — filters combine with AND"),
-    Rule("LIST-FILTER-VALUES", GROUP,
-         "A boolean filter other than true/false, or a group_id that is not an id, answers 400",
-         f"{_C} — other values → 400; Ids"),
-    Rule("LIST-CURSOR-FORWARD", GROUP,
-         "Walking with starting_after visits every matching item once, in order, at any limit",
-         f"{_C} — starting_after"),
-    Rule("LIST-CURSOR-BACKWARD", GROUP,
-         "Walking with ending_before gives the limit items closest to the cursor, newest first, "
-         "and visits every matching item once", f"{_C} — ending_before"),
-    Rule("LIST-CURSOR-FILTERED-OUT", GROUP,
-         "A cursor may name a conversation the filters exclude: it is a position in the whole list",
-         f"{_C} — a cursor is a position in the account's whole ordered list"),
-    Rule("LIST-HAS-MORE", GROUP,
-         "has_more is true exactly when more matching items lie beyond the page in the direction "
-         "of travel", f"{_C} — has_more"),
-    Rule("LIST-RANDOM-QUERIES", GROUP,
-         "Random combinations of group, filters, cursor, direction and limit (drawn from the seed) "
-         "answer exactly the page the contract predicts", _C),
-    Rule("LIST-CURSOR-BOTH", GROUP, "starting_after and ending_before together answer 400",
-         f"{_C} — both at once → 400"),
-    Rule("LIST-CURSOR-UNKNOWN", GROUP,
-         "A cursor that is not one of the account's conversations (unknown, deleted, malformed) "
-         "answers 400", f"{_C} — an id that is not one of the account's conversations → 400"),
-    Rule("LIST-UNKNOWN-PARAMETER", GROUP, "Unknown query parameters are ignored",
-         "contract issue #2 §2 Pinned contract: Errors — unknown query parameters are ignored"),
+    Rule(
+        "LIST-ORDER",
+        GROUP,
+        "Lists are newest first: exactly the reverse order of creation, same-second creates "
+        "included",
+        f"{_C} — order",
+    ),
+    Rule(
+        "LIST-DEFAULT-LIMIT",
+        GROUP,
+        "Without limit a page holds the default number of items (10)",
+        f"{_C} — limit default 10",
+    ),
+    Rule(
+        "LIST-LIMIT",
+        GROUP,
+        "limit=k returns the first k matching items (up to the maximum, 100)",
+        f"{_C} — limit 1..100",
+    ),
+    Rule(
+        "LIST-LIMIT-BOUNDS",
+        GROUP,
+        "limit outside 1..100 or not an integer answers 400",
+        f"{_C} — limit outside → 400",
+    ),
+    Rule(
+        "LIST-FILTER-MUTED",
+        GROUP,
+        "muted=true lists only muted conversations, false only unmuted",
+        f"{_C} — muted/archived/pinned",
+    ),
+    Rule(
+        "LIST-FILTER-ARCHIVED",
+        GROUP,
+        "archived=true lists only conversations with archived_at not null (0 included), "
+        "false only the others",
+        f"{_C} — archived means archived_at is not null",
+    ),
+    Rule(
+        "LIST-FILTER-PINNED",
+        GROUP,
+        "pinned=true lists only conversations with is_pinned, false only the others",
+        f"{_C} — muted/archived/pinned",
+    ),
+    Rule(
+        "LIST-FILTER-GROUP",
+        GROUP,
+        "group_id lists only that group's conversations",
+        f"{_C} — group_id",
+    ),
+    Rule(
+        "LIST-FILTER-COMBINED",
+        GROUP,
+        "Filters combine with AND",
+        f"{_C} — filters combine with AND",
+    ),
+    Rule(
+        "LIST-FILTER-VALUES",
+        GROUP,
+        "A boolean filter other than true/false, or a group_id that is not an id, answers 400",
+        f"{_C} — other values → 400; Ids",
+    ),
+    Rule(
+        "LIST-CURSOR-FORWARD",
+        GROUP,
+        "Walking with starting_after visits every matching item once, in order, at any limit",
+        f"{_C} — starting_after",
+    ),
+    Rule(
+        "LIST-CURSOR-BACKWARD",
+        GROUP,
+        "Walking with ending_before gives the limit items closest to the cursor, newest first, "
+        "and visits every matching item once",
+        f"{_C} — ending_before",
+    ),
+    Rule(
+        "LIST-CURSOR-FILTERED-OUT",
+        GROUP,
+        "A cursor may name a conversation the filters exclude: it is a position in the whole list",
+        f"{_C} — a cursor is a position in the account's whole ordered list",
+    ),
+    Rule(
+        "LIST-HAS-MORE",
+        GROUP,
+        "has_more is true exactly when more matching items lie beyond the page in the direction "
+        "of travel",
+        f"{_C} — has_more",
+    ),
+    Rule(
+        "LIST-RANDOM-QUERIES",
+        GROUP,
+        "Random combinations of group, filters, cursor, direction and limit (drawn from the seed) "
+        "answer exactly the page the contract predicts",
+        _C,
+    ),
+    Rule(
+        "LIST-CURSOR-BOTH",
+        GROUP,
+        "starting_after and ending_before together answer 400",
+        f"{_C} — both at once → 400",
+    ),
+    Rule(
+        "LIST-CURSOR-UNKNOWN",
+        GROUP,
+        "A cursor that is not one of the account's conversations (unknown, deleted, malformed) "
+        "answers 400",
+        f"{_C} — an id that is not one of the account's conversations → 400",
+    ),
+    Rule(
+        "LIST-UNKNOWN-PARAMETER",
+        GROUP,
+        "Unknown query parameters are ignored",
+        "contract issue #2 §2 Pinned contract: Errors — unknown query parameters are ignored",
+    ),
 ]
 
 _FILTERS: dict[str, Callable[[dict[str, Any]], bool]] = {
@@ -77,14 +146,15 @@ class _Dataset:
     def newest_first(self, **filters: Any) -> list[str]:
         return [c["id"] for c in reversed(self.items) if _matches(c, filters)]
 
-    def page(self, limit: int, *, after: str | None = None, before: str | None = None,
-             **filters: Any) -> tuple[list[str], bool]:
+    def page(
+        self, limit: int, *, after: str | None = None, before: str | None = None, **filters: Any
+    ) -> tuple[list[str], bool]:
         """The page a conforming server answers, computed from the model."""
         ordered = [c["id"] for c in reversed(self.items)]
         if after is not None:
-            ordered = ordered[ordered.index(after) + 1:]
+            ordered = ordered[ordered.index(after) + 1 :]
         if before is not None:
-            ordered = ordered[:ordered.index(before)]
+            ordered = ordered[: ordered.index(before)]
         by_id = {c["id"]: c for c in self.items}
         matching = [i for i in ordered if _matches(by_id[i], filters)]
         if before is not None:
@@ -103,7 +173,9 @@ def _matches(conversation: dict[str, Any], filters: dict[str, Any]) -> bool:
 
 
 def _query(**params: Any) -> str:
-    return "&".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in params.items())
+    return "&".join(
+        f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in params.items()
+    )
 
 
 class _Lister:
@@ -115,28 +187,49 @@ class _Lister:
     def fetch(self, rule_id: str, **params: Any) -> tuple[list[str], bool] | None:
         exchange = self.s.listing(**params)
         page = self.s.page(exchange)
-        self.s.expect(rule_id, page is not None,
-                      f"GET ?{_query(**params)} must answer 200 with a list page",
-                      expected="200 {has_more, data}", actual=exchange.summary(), exchange=exchange)
+        self.s.expect(
+            rule_id,
+            page is not None,
+            f"GET ?{_query(**params)} must answer 200 with a list page",
+            expected="200 {has_more, data}",
+            actual=exchange.summary(),
+            exchange=exchange,
+        )
         self._last = exchange
         if page is None:
             return None
         return [c["id"] for c in page[0]], page[1]
 
-    def compare(self, rule_id: str, params: dict[str, Any], expected: tuple[list[str], bool],
-                *, has_more_rule: str = "LIST-HAS-MORE") -> list[str] | None:
+    def compare(
+        self,
+        rule_id: str,
+        params: dict[str, Any],
+        expected: tuple[list[str], bool],
+        *,
+        has_more_rule: str = "LIST-HAS-MORE",
+    ) -> list[str] | None:
         got = self.fetch(rule_id, **params)
         if got is None:
             return None
         ids, has_more = got
         query = _query(**params)
-        self.s.expect(rule_id, ids == expected[0], f"GET ?{query} must list exactly the expected "
-                      "ids in order", expected=self._label(expected[0]), actual=self._label(ids),
-                      exchange=self._last)
+        self.s.expect(
+            rule_id,
+            ids == expected[0],
+            f"GET ?{query} must list exactly the expected ids in order",
+            expected=self._label(expected[0]),
+            actual=self._label(ids),
+            exchange=self._last,
+        )
         if ids == expected[0]:
-            self.s.expect(has_more_rule, has_more == expected[1],
-                          f"GET ?{query}: has_more must be {str(expected[1]).lower()}",
-                          expected=expected[1], actual=has_more, exchange=self._last)
+            self.s.expect(
+                has_more_rule,
+                has_more == expected[1],
+                f"GET ?{query}: has_more must be {str(expected[1]).lower()}",
+                expected=expected[1],
+                actual=has_more,
+                exchange=self._last,
+            )
         return ids
 
     def _label(self, ids: list[str]) -> str:
@@ -176,8 +269,9 @@ def _build(s: Session) -> tuple[_Dataset, str, str, str]:
         if pinned:
             change["is_pinned"] = True
         if archived:
-            change["archived_at"] = stamps.pop(0) if stamps else \
-                1_500_000_000 + s.rng.randrange(10**8)
+            change["archived_at"] = (
+                stamps.pop(0) if stamps else 1_500_000_000 + s.rng.randrange(10**8)
+            )
         if n % 3 == 0:
             # A pinned message does not make the conversation pinned.
             change["pinned_message_id"] = s.new_id()
@@ -220,9 +314,12 @@ def _check_refusals(s: Session) -> None:
         for name in ("starting_after", "ending_before"):
             query = {name: cursor}
             exchange = s.listing(**query)
-            s.expect_status("LIST-CURSOR-UNKNOWN", exchange, 400,
-                            f"{name}={cursor} (not one of the account's conversations) must "
-                            "answer 400")
+            s.expect_status(
+                "LIST-CURSOR-UNKNOWN",
+                exchange,
+                400,
+                f"{name}={cursor} (not one of the account's conversations) must answer 400",
+            )
 
 
 def _check_dataset(s: Session) -> None:
@@ -238,72 +335,124 @@ def _check_dataset(s: Session) -> None:
     recent = everything[:high]
     got = lister.fetch("LIST-ORDER", limit=high)
     if got is not None:
-        s.expect("LIST-ORDER", got[0] == recent, "the unfiltered list must start with the kit's "
-                 "conversations, newest first", expected=lister._label(recent),
-                 actual=lister._label(got[0]), exchange=lister._last)
+        s.expect(
+            "LIST-ORDER",
+            got[0] == recent,
+            "the unfiltered list must start with the kit's conversations, newest first",
+            expected=lister._label(recent),
+            actual=lister._label(got[0]),
+            exchange=lister._last,
+        )
 
     lister.compare("LIST-DEFAULT-LIMIT", {"group_id": main}, data.page(default, group_id=main))
     lister.compare("LIST-DEFAULT-LIMIT", {"group_id": bulk}, data.page(default, group_id=bulk))
     for limit in sorted({low, 2, 7, n - 1, n, n + 1, high}):
-        lister.compare("LIST-LIMIT", {"group_id": main, "limit": limit},
-                       data.page(limit, group_id=main))
-    page = lister.compare("LIST-LIMIT", {"group_id": bulk, "limit": high},
-                          data.page(high, group_id=bulk))
+        lister.compare(
+            "LIST-LIMIT", {"group_id": main, "limit": limit}, data.page(limit, group_id=main)
+        )
+    page = lister.compare(
+        "LIST-LIMIT", {"group_id": bulk, "limit": high}, data.page(high, group_id=bulk)
+    )
     if page:
-        lister.compare("LIST-LIMIT", {"group_id": bulk, "limit": high, "starting_after": page[-1]},
-                       data.page(high, group_id=bulk, after=page[-1]))
+        lister.compare(
+            "LIST-LIMIT",
+            {"group_id": bulk, "limit": high, "starting_after": page[-1]},
+            data.page(high, group_id=bulk, after=page[-1]),
+        )
     _check_filters(s, lister, data, main, side, high)
     _check_cursors(s, lister, data, main, side, bulk)
     _check_random_queries(s, lister, data, [main, side, bulk])
 
     read = s.send("GET", s.contract.item(main_ids[0]), params={"foo": "bar"})
-    s.expect("LIST-UNKNOWN-PARAMETER", read.status == 200, "unknown query parameters on a "
-             "retrieve must be ignored", expected="200", actual=read.summary(), exchange=read)
+    s.expect(
+        "LIST-UNKNOWN-PARAMETER",
+        read.status == 200,
+        "unknown query parameters on a retrieve must be ignored",
+        expected="200",
+        actual=read.summary(),
+        exchange=read,
+    )
     baseline = lister.fetch("LIST-UNKNOWN-PARAMETER", group_id=main, limit=high)
     for extra in ({"foo": "bar"}, {"order": "asc", "offset": "3"}):
         got = lister.fetch("LIST-UNKNOWN-PARAMETER", group_id=main, limit=high, **extra)
-        s.expect("LIST-UNKNOWN-PARAMETER", baseline is not None and got == baseline,
-                 f"unknown parameters {extra} must not change the answer",
-                 expected=baseline, actual=got, exchange=lister._last)
+        s.expect(
+            "LIST-UNKNOWN-PARAMETER",
+            baseline is not None and got == baseline,
+            f"unknown parameters {extra} must not change the answer",
+            expected=baseline,
+            actual=got,
+            exchange=lister._last,
+        )
 
 
-def _check_filters(s: Session, lister: _Lister, data: _Dataset, main: str, side: str,
-                   high: int) -> None:
+def _check_filters(
+    s: Session, lister: _Lister, data: _Dataset, main: str, side: str, high: int
+) -> None:
     for name, matches in _FILTERS.items():
         rule_id = f"LIST-FILTER-{name.upper()}"
         for value in (True, False):
-            lister.compare(rule_id, {"group_id": main, name: value, "limit": high},
-                           (data.newest_first(group_id=main, **{name: value}), False))
+            lister.compare(
+                rule_id,
+                {"group_id": main, name: value, "limit": high},
+                (data.newest_first(group_id=main, **{name: value}), False),
+            )
             # Without group_id the kit's conversations are the account's newest: the page starts
             # with the kit's matching ones, and every item on it must match.
             query = {name: value, "limit": high}
             exchange = s.listing(**query)
             page = s.page(exchange)
             expected = data.newest_first(**{name: value})[:high]
-            ok = page is not None and all(matches(c) == value for c in page[0]) and \
-                [c["id"] for c in page[0]][:len(expected)] == expected
-            s.expect(rule_id, ok, f"GET ?{name}={str(value).lower()} without group_id must list "
-                     "only matching conversations, the kit's first", expected=lister._label(expected),
-                     actual=lister._label([c["id"] for c in page[0]]) if page else exchange.summary(),
-                     exchange=exchange)
+            ok = (
+                page is not None
+                and all(matches(c) == value for c in page[0])
+                and [c["id"] for c in page[0]][: len(expected)] == expected
+            )
+            s.expect(
+                rule_id,
+                ok,
+                f"GET ?{name}={str(value).lower()} without group_id must list "
+                "only matching conversations, the kit's first",
+                expected=lister._label(expected),
+                actual=lister._label([c["id"] for c in page[0]]) if page else exchange.summary(),
+                exchange=exchange,
+            )
     for group in (side, s.new_id()):
-        lister.compare("LIST-FILTER-GROUP", {"group_id": group, "limit": high},
-                       (data.newest_first(group_id=group), False))
+        lister.compare(
+            "LIST-FILTER-GROUP",
+            {"group_id": group, "limit": high},
+            (data.newest_first(group_id=group), False),
+        )
     for muted, pinned, archived in itertools.product([True, False], repeat=3):
         filters = {"muted": muted, "pinned": pinned, "archived": archived}
-        lister.compare("LIST-FILTER-COMBINED", {"group_id": main, **filters, "limit": high},
-                       (data.newest_first(group_id=main, **filters), False))
-    for filters in ({"muted": True, "pinned": False}, {"archived": False, "pinned": True},
-                    {"archived": True, "muted": False}):
-        lister.compare("LIST-FILTER-COMBINED", {"group_id": main, **filters, "limit": high},
-                       (data.newest_first(group_id=main, **filters), False))
+        lister.compare(
+            "LIST-FILTER-COMBINED",
+            {"group_id": main, **filters, "limit": high},
+            (data.newest_first(group_id=main, **filters), False),
+        )
+    for filters in (
+        {"muted": True, "pinned": False},
+        {"archived": False, "pinned": True},
+        {"archived": True, "muted": False},
+    ):
+        lister.compare(
+            "LIST-FILTER-COMBINED",
+            {"group_id": main, **filters, "limit": high},
+            (data.newest_first(group_id=main, **filters), False),
+        )
         exchange = s.listing(**{**filters, "limit": high})
         page = s.page(exchange)
         ok = page is not None and all(
-            all(_FILTERS[k](c) == v for k, v in filters.items()) for c in page[0])
-        s.expect("LIST-FILTER-COMBINED", ok, f"GET ?{_query(**filters)} without group_id must "
-                 "list only conversations matching every filter", expected="all items match",
-                 actual=exchange.summary(), exchange=exchange)
+            all(_FILTERS[k](c) == v for k, v in filters.items()) for c in page[0]
+        )
+        s.expect(
+            "LIST-FILTER-COMBINED",
+            ok,
+            f"GET ?{_query(**filters)} without group_id must "
+            "list only conversations matching every filter",
+            expected="all items match",
+            actual=exchange.summary(),
+            exchange=exchange,
+        )
 
 
 def _walk_forward(lister: _Lister, data: _Dataset, limit: int | None, **filters: Any) -> None:
@@ -322,22 +471,35 @@ def _walk_forward(lister: _Lister, data: _Dataset, limit: int | None, **filters:
         if got is None:
             return
         ids, has_more = got
-        if not lister.s.expect("LIST-CURSOR-FORWARD", ids == expected[0],
-                               f"GET ?{_query(**params)} must be the next page",
-                               expected=lister._label(expected[0]), actual=lister._label(ids),
-                               exchange=lister._last):
+        if not lister.s.expect(
+            "LIST-CURSOR-FORWARD",
+            ids == expected[0],
+            f"GET ?{_query(**params)} must be the next page",
+            expected=lister._label(expected[0]),
+            actual=lister._label(ids),
+            exchange=lister._last,
+        ):
             return
-        lister.s.expect("LIST-HAS-MORE", has_more == expected[1],
-                        f"GET ?{_query(**params)}: has_more must be {str(expected[1]).lower()}",
-                        expected=expected[1], actual=has_more, exchange=lister._last)
+        lister.s.expect(
+            "LIST-HAS-MORE",
+            has_more == expected[1],
+            f"GET ?{_query(**params)}: has_more must be {str(expected[1]).lower()}",
+            expected=expected[1],
+            actual=has_more,
+            exchange=lister._last,
+        )
         seen += ids
         if not has_more or not ids:
             break
         cursor = ids[-1]
-    lister.s.expect("LIST-CURSOR-FORWARD", seen == expected_all,
-                    f"a forward walk (limit={limit}, {_query(**filters)}) must visit every "
-                    "matching item exactly once", expected=lister._label(expected_all),
-                    actual=lister._label(seen))
+    lister.s.expect(
+        "LIST-CURSOR-FORWARD",
+        seen == expected_all,
+        f"a forward walk (limit={limit}, {_query(**filters)}) must visit every "
+        "matching item exactly once",
+        expected=lister._label(expected_all),
+        actual=lister._label(seen),
+    )
 
 
 def _walk_backward(lister: _Lister, data: _Dataset, limit: int, start: str, **filters: Any) -> None:
@@ -352,22 +514,36 @@ def _walk_backward(lister: _Lister, data: _Dataset, limit: int, start: str, **fi
         if got is None:
             return
         ids, has_more = got
-        if not lister.s.expect("LIST-CURSOR-BACKWARD", ids == expected[0],
-                               f"GET ?{_query(**params)} must be the {limit} items just before "
-                               "the cursor, newest first", expected=lister._label(expected[0]),
-                               actual=lister._label(ids), exchange=lister._last):
+        if not lister.s.expect(
+            "LIST-CURSOR-BACKWARD",
+            ids == expected[0],
+            f"GET ?{_query(**params)} must be the {limit} items just before "
+            "the cursor, newest first",
+            expected=lister._label(expected[0]),
+            actual=lister._label(ids),
+            exchange=lister._last,
+        ):
             return
-        lister.s.expect("LIST-HAS-MORE", has_more == expected[1],
-                        f"GET ?{_query(**params)}: has_more must be {str(expected[1]).lower()}",
-                        expected=expected[1], actual=has_more, exchange=lister._last)
+        lister.s.expect(
+            "LIST-HAS-MORE",
+            has_more == expected[1],
+            f"GET ?{_query(**params)}: has_more must be {str(expected[1]).lower()}",
+            expected=expected[1],
+            actual=has_more,
+            exchange=lister._last,
+        )
         seen = ids + seen
         if not has_more or not ids:
             break
         cursor = ids[0]
-    lister.s.expect("LIST-CURSOR-BACKWARD", seen == expected_all,
-                    f"a backward walk (limit={limit}, {_query(**filters)}) must visit every "
-                    "matching item exactly once", expected=lister._label(expected_all),
-                    actual=lister._label(seen))
+    lister.s.expect(
+        "LIST-CURSOR-BACKWARD",
+        seen == expected_all,
+        f"a backward walk (limit={limit}, {_query(**filters)}) must visit every "
+        "matching item exactly once",
+        expected=lister._label(expected_all),
+        actual=lister._label(seen),
+    )
 
 
 _RANDOM_QUERIES = 60
@@ -391,13 +567,17 @@ def _check_random_queries(s: Session, lister: _Lister, data: _Dataset, groups: l
             params[direction] = cursor
         after = cursor if direction == "starting_after" else None
         before = cursor if direction == "ending_before" else None
-        lister.compare("LIST-RANDOM-QUERIES", params,
-                       data.page(limit, after=after, before=before, **filters),
-                       has_more_rule="LIST-RANDOM-QUERIES")
+        lister.compare(
+            "LIST-RANDOM-QUERIES",
+            params,
+            data.page(limit, after=after, before=before, **filters),
+            has_more_rule="LIST-RANDOM-QUERIES",
+        )
 
 
-def _check_cursors(s: Session, lister: _Lister, data: _Dataset, main: str, side: str,
-                   bulk: str) -> None:
+def _check_cursors(
+    s: Session, lister: _Lister, data: _Dataset, main: str, side: str, bulk: str
+) -> None:
     main_ids = data.newest_first(group_id=main)
     n = len(main_ids)
     oldest, newest = main_ids[-1], main_ids[0]
@@ -412,27 +592,44 @@ def _check_cursors(s: Session, lister: _Lister, data: _Dataset, main: str, side:
     _walk_backward(lister, data, 3, oldest, group_id=main, archived=True, muted=False)
 
     ends: list[tuple[dict[str, Any], tuple[list[str], bool]]] = [
-            ({"group_id": main, "starting_after": oldest}, ([], False)),
-            ({"group_id": main, "ending_before": newest}, ([], False)),
-            ({"group_id": bulk, "starting_after": data.newest_first(group_id=bulk)[-1]}, ([], False))]
+        ({"group_id": main, "starting_after": oldest}, ([], False)),
+        ({"group_id": main, "ending_before": newest}, ([], False)),
+        ({"group_id": bulk, "starting_after": data.newest_first(group_id=bulk)[-1]}, ([], False)),
+    ]
     for params, expected in ends:
-        lister.compare("LIST-CURSOR-FORWARD" if "starting_after" in params else
-                       "LIST-CURSOR-BACKWARD", params, expected)
+        lister.compare(
+            "LIST-CURSOR-FORWARD" if "starting_after" in params else "LIST-CURSOR-BACKWARD",
+            params,
+            expected,
+        )
 
     side_ids = data.newest_first(group_id=side)
     middle = side_ids[len(side_ids) // 2]
     unmuted = data.newest_first(group_id=main, muted=False)[len(main_ids) // 4]
-    for cursor, filters in ((middle, {"group_id": main}), (unmuted, {"group_id": main, "muted": True}),
-                            (main_ids[n // 2], {"group_id": side})):
+    for cursor, filters in (
+        (middle, {"group_id": main}),
+        (unmuted, {"group_id": main, "muted": True}),
+        (main_ids[n // 2], {"group_id": side}),
+    ):
         for limit in (2, 5):
-            lister.compare("LIST-CURSOR-FILTERED-OUT", {**filters, "limit": limit,
-                           "starting_after": cursor}, data.page(limit, after=cursor, **filters))
-            lister.compare("LIST-CURSOR-FILTERED-OUT", {**filters, "limit": limit,
-                           "ending_before": cursor}, data.page(limit, before=cursor, **filters))
+            lister.compare(
+                "LIST-CURSOR-FILTERED-OUT",
+                {**filters, "limit": limit, "starting_after": cursor},
+                data.page(limit, after=cursor, **filters),
+            )
+            lister.compare(
+                "LIST-CURSOR-FILTERED-OUT",
+                {**filters, "limit": limit, "ending_before": cursor},
+                data.page(limit, before=cursor, **filters),
+            )
 
     exchange = s.listing(group_id=main, starting_after=main_ids[2], ending_before=main_ids[5])
-    s.expect_status("LIST-CURSOR-BOTH", exchange, 400,
-                    "starting_after and ending_before together must answer 400")
+    s.expect_status(
+        "LIST-CURSOR-BOTH",
+        exchange,
+        400,
+        "starting_after and ending_before together must answer 400",
+    )
     gone_ex = s.create({"group_id": s.new_id()})
     gone = s.conversation(gone_ex)
     unknown = [newest.swapcase()]
@@ -445,6 +642,9 @@ def _check_cursors(s: Session, lister: _Lister, data: _Dataset, main: str, side:
         for name in ("starting_after", "ending_before"):
             query = {name: cursor}
             exchange = s.listing(**query)
-            s.expect_status("LIST-CURSOR-UNKNOWN", exchange, 400,
-                            f"{name}={cursor} (not one of the account's conversations) must "
-                            "answer 400")
+            s.expect_status(
+                "LIST-CURSOR-UNKNOWN",
+                exchange,
+                400,
+                f"{name}={cursor} (not one of the account's conversations) must answer 400",
+            )

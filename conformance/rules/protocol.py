@@ -6,47 +6,88 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from conformance.session import JSON, Session
-from conformance.transport import NOT_JSON, Exchange
-from conformance.verdicts import Rule
+from protocol_kit.conformance.session import JSON, Session
+from protocol_kit.conformance.transport import NOT_JSON, Exchange
+from protocol_kit.conformance.verdicts import Rule
 
 GROUP = "protocol"
 DESCRIPTION = "HTTP behaviour, and every response of the whole run audited"
 _C = "contract issue #2 §2 Pinned contract"
 MIB = 1024 * 1024
 RULES = [
-    Rule("PROTO-UNKNOWN-PATH", GROUP, "An unknown path answers 404", f"{_C}: Errors — unknown path → 404"),
-    Rule("PROTO-METHOD-NOT-ALLOWED", GROUP,
-         "A method the path does not have (HEAD, OPTIONS, PATCH, TRACE, made-up ones) answers 405",
-         f"{_C}: Errors — 405 with Allow"),
-    Rule("PROTO-ALLOW-HEADER", GROUP, "A 405 carries an Allow header listing exactly the path's methods",
-         f"{_C}: Errors — 405 with Allow"),
-    Rule("PROTO-ROUTING-BEFORE-AUTH", GROUP,
-         "Routing comes before authentication: unknown paths and methods answer 404/405 without a token",
-         f"{_C}: Order of checks — routing first, then authentication"),
-    Rule("PROTO-UNSUPPORTED-MEDIA-TYPE", GROUP,
-         "A body that is neither application/json nor form-encoded answers 415 and changes nothing",
-         f"{_C}: Request bodies — any other content type → 415"),
-    Rule("PROTO-MEDIA-TYPE-PARAMETERS", GROUP,
-         "Media types are matched without their parameters: `application/json; charset=utf-8` "
-         "is JSON", f"{_C}: Request bodies — application/json"),
-    Rule("PROTO-PAYLOAD-TOO-LARGE", GROUP,
-         "A body over 1 MiB answers 413 and changes nothing; a body of exactly 1 MiB is accepted",
-         f"{_C}: Request bodies — body over 1 MiB → 413"),
-    Rule("PROTO-JSON-RESPONSES", GROUP,
-         "Every response body of the run is JSON served as application/json; 204s have no body",
-         f"{_C}: Errors; seed conventions — application/json"),
-    Rule("PROTO-ERROR-SHAPE", GROUP,
-         "Every 4xx/5xx of the run is {type, message, documentation_url} with the right type and URL",
-         f"{_C}: Errors — the error body"),
-    Rule("PROTO-ERROR-MESSAGE", GROUP,
-         "An error message names the parameter or attribute at fault",
-         f"{_C}: Errors — a message a person can act on (which parameter, what was wrong)"),
-    Rule("PROTO-RESPONSE-SHAPE", GROUP,
-         "Every successful response of the run matches the spec's schema (conversation or page)",
-         f"{_C}: Conversation object — all ten fields, no others"),
-    Rule("PROTO-NO-SERVER-ERROR", GROUP, "No request of the run got a 5xx",
-         "contract issue #2 §4 — no 5xx for any client input"),
+    Rule(
+        "PROTO-UNKNOWN-PATH",
+        GROUP,
+        "An unknown path answers 404",
+        f"{_C}: Errors — unknown path → 404",
+    ),
+    Rule(
+        "PROTO-METHOD-NOT-ALLOWED",
+        GROUP,
+        "A method the path does not have (HEAD, OPTIONS, PATCH, TRACE, made-up ones) answers 405",
+        f"{_C}: Errors — 405 with Allow",
+    ),
+    Rule(
+        "PROTO-ALLOW-HEADER",
+        GROUP,
+        "A 405 carries an Allow header listing exactly the path's methods",
+        f"{_C}: Errors — 405 with Allow",
+    ),
+    Rule(
+        "PROTO-ROUTING-BEFORE-AUTH",
+        GROUP,
+        "Routing comes before authentication: unknown paths and methods answer 404/405 without a token",
+        f"{_C}: Order of checks — routing first, then authentication",
+    ),
+    Rule(
+        "PROTO-UNSUPPORTED-MEDIA-TYPE",
+        GROUP,
+        "A body that is neither application/json nor form-encoded answers 415 and changes nothing",
+        f"{_C}: Request bodies — any other content type → 415",
+    ),
+    Rule(
+        "PROTO-MEDIA-TYPE-PARAMETERS",
+        GROUP,
+        "Media types are matched without their parameters: `application/json; charset=utf-8` "
+        "is JSON",
+        f"{_C}: Request bodies — application/json",
+    ),
+    Rule(
+        "PROTO-PAYLOAD-TOO-LARGE",
+        GROUP,
+        "A body over 1 MiB answers 413 and changes nothing; a body of exactly 1 MiB is accepted",
+        f"{_C}: Request bodies — body over 1 MiB → 413",
+    ),
+    Rule(
+        "PROTO-JSON-RESPONSES",
+        GROUP,
+        "Every response body of the run is JSON served as application/json; 204s have no body",
+        f"{_C}: Errors; seed conventions — application/json",
+    ),
+    Rule(
+        "PROTO-ERROR-SHAPE",
+        GROUP,
+        "Every 4xx/5xx of the run is {type, message, documentation_url} with the right type and URL",
+        f"{_C}: Errors — the error body",
+    ),
+    Rule(
+        "PROTO-ERROR-MESSAGE",
+        GROUP,
+        "An error message names the parameter or attribute at fault",
+        f"{_C}: Errors — a message a person can act on (which parameter, what was wrong)",
+    ),
+    Rule(
+        "PROTO-RESPONSE-SHAPE",
+        GROUP,
+        "Every successful response of the run matches the spec's schema (conversation or page)",
+        f"{_C}: Conversation object — all ten fields, no others",
+    ),
+    Rule(
+        "PROTO-NO-SERVER-ERROR",
+        GROUP,
+        "No request of the run got a 5xx",
+        "contract issue #2 §4 — no 5xx for any client input",
+    ),
 ]
 _EXOTIC_METHODS = ("HEAD", "OPTIONS", "PATCH", "TRACE", "FROBNICATE")
 _STANDARD_METHODS = ("GET", "POST", "PUT", "DELETE")
@@ -61,17 +102,23 @@ def check(s: Session) -> None:
 
 
 def _check_bodies(s: Session) -> None:
-    made = s.require_created(None, s.create({"group_id": s.new_id()}),
-                             "could not create a conversation")
+    made = s.require_created(
+        None, s.create({"group_id": s.new_id()}), "could not create a conversation"
+    )
     _check_media_types(s, made)
     _check_sizes(s, made)
 
 
 def _check_routing(s: Session, conversation_id: str) -> None:
     base = s.contract.collection_path
-    for path in ("/v1/nope", base.rstrip("s"), base + "/" + conversation_id + "/messages",
-                 "/v2" + base[3:] if base.startswith("/v1") else "/v0" + base, base + "/",
-                 base + "/" + conversation_id + "/"):
+    for path in (
+        "/v1/nope",
+        base.rstrip("s"),
+        base + "/" + conversation_id + "/messages",
+        "/v2" + base[3:] if base.startswith("/v1") else "/v0" + base,
+        base + "/",
+        base + "/" + conversation_id + "/",
+    ):
         exchange = s.send("GET", path)
         s.expect_status("PROTO-UNKNOWN-PATH", exchange, 404, f"GET {path} must answer 404")
     exchange = s.send("POST", "/v1/nope", body={"group_id": s.new_id()})
@@ -81,20 +128,34 @@ def _check_routing(s: Session, conversation_id: str) -> None:
         refused = [m for m in _STANDARD_METHODS if m not in allowed] + list(_EXOTIC_METHODS)
         for method in refused:
             exchange = s.send(method, path)
-            s.expect_status("PROTO-METHOD-NOT-ALLOWED", exchange, 405, f"{method} {path} must answer 405")
+            s.expect_status(
+                "PROTO-METHOD-NOT-ALLOWED", exchange, 405, f"{method} {path} must answer 405"
+            )
             if exchange.status == 405:
                 header = exchange.response_headers.get("allow", "")
                 listed = {m.strip().upper() for m in header.split(",") if m.strip()}
-                s.expect("PROTO-ALLOW-HEADER", listed == allowed,
-                         f"the 405 for {method} {path} must list the path's methods in Allow",
-                         expected=", ".join(sorted(allowed)), actual=header or "(no Allow header)",
-                         exchange=exchange)
+                s.expect(
+                    "PROTO-ALLOW-HEADER",
+                    listed == allowed,
+                    f"the 405 for {method} {path} must list the path's methods in Allow",
+                    expected=", ".join(sorted(allowed)),
+                    actual=header or "(no Allow header)",
+                    exchange=exchange,
+                )
         exchange = s.send(refused[0], path, authorization="")
-        s.expect_status("PROTO-ROUTING-BEFORE-AUTH", exchange, 405,
-                        f"{refused[0]} {path} without a token must answer 405 (routing first)")
+        s.expect_status(
+            "PROTO-ROUTING-BEFORE-AUTH",
+            exchange,
+            405,
+            f"{refused[0]} {path} without a token must answer 405 (routing first)",
+        )
     exchange = s.send("GET", "/v1/nope", authorization="")
-    s.expect_status("PROTO-ROUTING-BEFORE-AUTH", exchange, 404,
-                    "GET /v1/nope without a token must answer 404 (routing first)")
+    s.expect_status(
+        "PROTO-ROUTING-BEFORE-AUTH",
+        exchange,
+        404,
+        "GET /v1/nope without a token must answer 404 (routing first)",
+    )
 
 
 def _newest(s: Session) -> str | None:
@@ -104,15 +165,25 @@ def _newest(s: Session) -> str | None:
 
 def _nothing_created(s: Session, rule_id: str, newest: str | None, what: str) -> None:
     now = _newest(s)
-    s.expect(rule_id, now == newest, f"{what} must not create anything",
-             expected=f"newest conversation still {newest}", actual=f"newest is {now}")
+    s.expect(
+        rule_id,
+        now == newest,
+        f"{what} must not create anything",
+        expected=f"newest conversation still {newest}",
+        actual=f"newest is {now}",
+    )
 
 
 def _unchanged(s: Session, rule_id: str, made: dict, what: str) -> None:
     read = s.get(made["id"])
-    s.expect(rule_id, read.status == 200 and read.json == made,
-             f"{what} must leave the conversation unchanged", expected=made,
-             actual=read.summary(), exchange=read)
+    s.expect(
+        rule_id,
+        read.status == 200 and read.json == made,
+        f"{what} must leave the conversation unchanged",
+        expected=made,
+        actual=read.summary(),
+        exchange=read,
+    )
 
 
 def _check_media_types(s: Session, made: dict) -> None:
@@ -124,21 +195,39 @@ def _check_media_types(s: Session, made: dict) -> None:
     for media_type in ("text/plain", "application/octet-stream", "text/json"):
         exchange = s.send("POST", s.contract.collection_path, raw=create, media_type=media_type)
         s.remember(exchange)
-        s.expect_status("PROTO-UNSUPPORTED-MEDIA-TYPE", exchange, 415,
-                        f"a create sent as {media_type} must answer 415")
+        s.expect_status(
+            "PROTO-UNSUPPORTED-MEDIA-TYPE",
+            exchange,
+            415,
+            f"a create sent as {media_type} must answer 415",
+        )
         exchange = s.send("PUT", s.contract.item(made["id"]), raw=update, media_type=media_type)
-        s.expect_status("PROTO-UNSUPPORTED-MEDIA-TYPE", exchange, 415,
-                        f"an update sent as {media_type} must answer 415")
+        s.expect_status(
+            "PROTO-UNSUPPORTED-MEDIA-TYPE",
+            exchange,
+            415,
+            f"an update sent as {media_type} must answer 415",
+        )
     _nothing_created(s, "PROTO-UNSUPPORTED-MEDIA-TYPE", newest, "a create refused with 415")
     _unchanged(s, "PROTO-UNSUPPORTED-MEDIA-TYPE", made, "an update refused with 415")
-    for media_type in ("application/json; charset=utf-8",
-                       "application/x-www-form-urlencoded; charset=utf-8"):
+    for media_type in (
+        "application/json; charset=utf-8",
+        "application/x-www-form-urlencoded; charset=utf-8",
+    ):
         form = media_type.startswith("application/x-www-form-urlencoded")
-        body = f"group_id={s.new_id()}".encode() if form else f'{{"group_id": "{s.new_id()}"}}'.encode()
+        body = (
+            f"group_id={s.new_id()}".encode()
+            if form
+            else f'{{"group_id": "{s.new_id()}"}}'.encode()
+        )
         exchange = s.send("POST", s.contract.collection_path, raw=body, media_type=media_type)
         s.remember(exchange)
-        s.expect_status("PROTO-MEDIA-TYPE-PARAMETERS", exchange, 201,
-                        f"a valid create sent as {media_type} must answer 201")
+        s.expect_status(
+            "PROTO-MEDIA-TYPE-PARAMETERS",
+            exchange,
+            201,
+            f"a valid create sent as {media_type} must answer 201",
+        )
 
 
 def _padded(prefix: bytes, size: int) -> bytes:
@@ -149,25 +238,46 @@ def _padded(prefix: bytes, size: int) -> bytes:
 def _check_sizes(s: Session, made: dict) -> None:
     newest = _newest(s)
     create = f'{{"group_id": "{s.new_id()}"'.encode()
-    exchange = s.send("POST", s.contract.collection_path, raw=_padded(create, MIB + 1),
-                      media_type=JSON)
+    exchange = s.send(
+        "POST", s.contract.collection_path, raw=_padded(create, MIB + 1), media_type=JSON
+    )
     s.remember(exchange)
-    s.expect_status("PROTO-PAYLOAD-TOO-LARGE", exchange, 413,
-                    "a create body of 1 MiB + 1 byte must answer 413")
-    exchange = s.send("PUT", s.contract.item(made["id"]),
-                      raw=_padded(b'{"is_muted": true', 2 * MIB), media_type=JSON)
-    s.expect_status("PROTO-PAYLOAD-TOO-LARGE", exchange, 413, "an update body of 2 MiB must answer 413")
-    exchange = s.send("POST", s.contract.collection_path, raw=_padded(create, MIB + 1),
-                      media_type=JSON, chunked=True)
+    s.expect_status(
+        "PROTO-PAYLOAD-TOO-LARGE", exchange, 413, "a create body of 1 MiB + 1 byte must answer 413"
+    )
+    exchange = s.send(
+        "PUT",
+        s.contract.item(made["id"]),
+        raw=_padded(b'{"is_muted": true', 2 * MIB),
+        media_type=JSON,
+    )
+    s.expect_status(
+        "PROTO-PAYLOAD-TOO-LARGE", exchange, 413, "an update body of 2 MiB must answer 413"
+    )
+    exchange = s.send(
+        "POST",
+        s.contract.collection_path,
+        raw=_padded(create, MIB + 1),
+        media_type=JSON,
+        chunked=True,
+    )
     s.remember(exchange)
-    s.expect_status("PROTO-PAYLOAD-TOO-LARGE", exchange, 413,
-                    "a chunked create body (no Content-Length) of 1 MiB + 1 byte must answer 413")
+    s.expect_status(
+        "PROTO-PAYLOAD-TOO-LARGE",
+        exchange,
+        413,
+        "a chunked create body (no Content-Length) of 1 MiB + 1 byte must answer 413",
+    )
     _nothing_created(s, "PROTO-PAYLOAD-TOO-LARGE", newest, "a create refused with 413")
     _unchanged(s, "PROTO-PAYLOAD-TOO-LARGE", made, "an update refused with 413")
     exchange = s.send("POST", s.contract.collection_path, raw=_padded(create, MIB), media_type=JSON)
     s.remember(exchange)
-    s.expect_status("PROTO-PAYLOAD-TOO-LARGE", exchange, 201,
-                    "a valid create body of exactly 1 MiB is not over the limit: 201")
+    s.expect_status(
+        "PROTO-PAYLOAD-TOO-LARGE",
+        exchange,
+        201,
+        "a valid create body of exactly 1 MiB is not over the limit: 201",
+    )
 
 
 def _check_messages(s: Session) -> None:
@@ -175,24 +285,33 @@ def _check_messages(s: Session) -> None:
     cases = [
         (s.listing(limit=high + 1), "limit", f"limit={high + 1}"),
         (s.listing(muted="yes"), "muted", "muted=yes"),
-        (s.create({"group_id": s.new_id(), "nickname": "x"}), "nickname",
-         "a create with the unknown attribute `nickname`"),
+        (
+            s.create({"group_id": s.new_id(), "nickname": "x"}),
+            "nickname",
+            "a create with the unknown attribute `nickname`",
+        ),
     ]
     for exchange, name, what in cases:
         s.remember(exchange)
         body = exchange.json
         message = body.get("message", "") if isinstance(body, dict) else ""
-        s.expect("PROTO-ERROR-MESSAGE", exchange.status == 400 and name in str(message),
-                 f"the 400 for {what} must say which parameter is at fault",
-                 expected=f"400 with a message naming `{name}`", actual=exchange.summary(),
-                 exchange=exchange)
+        s.expect(
+            "PROTO-ERROR-MESSAGE",
+            exchange.status == 400 and name in str(message),
+            f"the 400 for {what} must say which parameter is at fault",
+            expected=f"400 with a message naming `{name}`",
+            actual=exchange.summary(),
+            exchange=exchange,
+        )
 
 
 def _operation(s: Session, exchange: Exchange) -> str | None:
     """The operationId an exchange was aimed at, if it hit one of the spec's operations."""
     path = urlsplit(exchange.url).path
     for operation in s.contract.spec.operations():
-        if operation.method == exchange.method and s.contract.spec.path_regex(operation.path).match(path):
+        if operation.method == exchange.method and s.contract.spec.path_regex(operation.path).match(
+            path
+        ):
             return operation.operation_id
     return None
 
@@ -203,27 +322,53 @@ def _audit(s: Session, exchanges: list[Exchange]) -> None:
         if exchange.error:
             continue
         what = f"{exchange.method} {urlsplit(exchange.url).path} → {exchange.status}"
-        s.expect("PROTO-NO-SERVER-ERROR", exchange.status < 500, f"{what}: no request may get a 5xx",
-                 expected="< 500", actual=exchange.summary(), exchange=exchange)
+        s.expect(
+            "PROTO-NO-SERVER-ERROR",
+            exchange.status < 500,
+            f"{what}: no request may get a 5xx",
+            expected="< 500",
+            actual=exchange.summary(),
+            exchange=exchange,
+        )
         for problem in _media_problems(exchange):
-            s.expect("PROTO-JSON-RESPONSES", False, f"{what}: {problem}",
-                     expected="application/json body", actual=exchange.summary(), exchange=exchange)
+            s.expect(
+                "PROTO-JSON-RESPONSES",
+                False,
+                f"{what}: {problem}",
+                expected="application/json body",
+                actual=exchange.summary(),
+                exchange=exchange,
+            )
         if exchange.status == 401:
             challenge = exchange.response_headers.get("www-authenticate", "")
-            s.expect("PROTO-ERROR-SHAPE", challenge.split(" ")[0].lower() == "bearer",
-                     f"{what}: every 401 carries WWW-Authenticate: Bearer",
-                     expected="WWW-Authenticate: Bearer …", actual=challenge or "(no header)",
-                     exchange=exchange)
+            s.expect(
+                "PROTO-ERROR-SHAPE",
+                challenge.split(" ")[0].lower() == "bearer",
+                f"{what}: every 401 carries WWW-Authenticate: Bearer",
+                expected="WWW-Authenticate: Bearer …",
+                actual=challenge or "(no header)",
+                exchange=exchange,
+            )
         if exchange.status >= 400 and exchange.method != "HEAD":
             problems = _error_problems(s, exchange)
-            s.expect("PROTO-ERROR-SHAPE", not problems, f"{what}: {'; '.join(problems)}",
-                     expected=f"the Error object of {s.contract.error_pointer}",
-                     actual=exchange.summary(), exchange=exchange)
+            s.expect(
+                "PROTO-ERROR-SHAPE",
+                not problems,
+                f"{what}: {'; '.join(problems)}",
+                expected=f"the Error object of {s.contract.error_pointer}",
+                actual=exchange.summary(),
+                exchange=exchange,
+            )
         elif 200 <= exchange.status < 300:
             problems = _success_problems(s, exchange)
-            s.expect("PROTO-RESPONSE-SHAPE", not problems, f"{what}: {'; '.join(problems)}",
-                     expected="a body matching the spec's response schema",
-                     actual=exchange.summary(), exchange=exchange)
+            s.expect(
+                "PROTO-RESPONSE-SHAPE",
+                not problems,
+                f"{what}: {'; '.join(problems)}",
+                expected="a body matching the spec's response schema",
+                actual=exchange.summary(),
+                exchange=exchange,
+            )
     s.expect("PROTO-JSON-RESPONSES", True, "")
 
 
@@ -262,8 +407,11 @@ def _success_problems(s: Session, exchange: Exchange) -> list[str]:
     operation = _operation(s, exchange)
     if operation is None or exchange.status == 204:
         return []
-    pointer = s.contract.list_pointer if operation == "listConversations" else \
-        s.contract.conversation_pointer
+    pointer = (
+        s.contract.list_pointer
+        if operation == "listConversations"
+        else s.contract.conversation_pointer
+    )
     body = exchange.json
     if body is NOT_JSON:
         return ["the body is not JSON"]

@@ -4,45 +4,79 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.session import FORM, JSON, Session
-from conformance.transport import Exchange
-from conformance.verdicts import Rule
+from protocol_kit.conformance.session import FORM, JSON, Session
+from protocol_kit.conformance.transport import Exchange
+from protocol_kit.conformance.verdicts import Rule
 
 GROUP = "update"
 DESCRIPTION = "PUT /v1/conversations/{id}: what is accepted, what is rejected, what is stored"
 _C = "contract issue #2 §2 Pinned contract"
 RULES = [
-    Rule("UPDATE-READ-ONLY", GROUP,
-         "An update of a read-only attribute (id, created_at, contact_id, …) answers 400 and "
-         "changes nothing", f"{_C}: Update — read-only attributes → 400 and nothing changes"),
-    Rule("UPDATE-UNKNOWN-ATTRIBUTE", GROUP,
-         "An update with an unknown attribute answers 400 and changes nothing, not even the "
-         "valid attributes sent with it", f"{_C}: Update — any other attribute → 400"),
-    Rule("UPDATE-TYPES", GROUP,
-         "Wrongly typed values (strings for booleans, non-ids, non-integer or out-of-range "
-         "timestamps, null for booleans) answer 400 and change nothing",
-         f"{_C}: Update — booleans, no coercion; Timestamps; Ids"),
-    Rule("UPDATE-TIMESTAMP-RANGE", GROUP,
-         "archived_at accepts the whole range 0 … 2^53−1 and reads back exactly",
-         f"{_C}: Timestamps — 0 to 9007199254740991"),
-    Rule("UPDATE-INTEGRAL-FLOAT", GROUP,
-         "An integral float timestamp such as 1700000000.0 is an integer and is accepted",
-         f"{_C}: Timestamps — 1700000000.0 is an integer"),
-    Rule("UPDATE-NULL-CLEARS", GROUP,
-         "pinned_message_id: null unpins and archived_at: null unarchives",
-         f"{_C}: Update — null = unpin / unarchive"),
-    Rule("UPDATE-EMPTY", GROUP,
-         "An empty update ({} or no body at all) answers 200 with the conversation unchanged",
-         f"{_C}: Update — empty body → 200, unchanged"),
-    Rule("UPDATE-MALFORMED-BODY", GROUP,
-         "A body that is not a JSON object answers 400 and changes nothing",
-         f"{_C}: Request bodies — malformed body → 400"),
-    Rule("UPDATE-RANDOM-SEQUENCE", GROUP,
-         "A seeded sequence of random partial updates (JSON and form) is answered and stored "
-         "exactly as the model predicts", f"{_C}: Update — partial; Request bodies"),
-    Rule("UPDATE-FORM", GROUP,
-         "Form-encoded updates work: true/false are booleans, digits are timestamps, null is null; "
-         "other values answer 400", f"{_C}: Request bodies — application/x-www-form-urlencoded"),
+    Rule(
+        "UPDATE-READ-ONLY",
+        GROUP,
+        "An update of a read-only attribute (id, created_at, contact_id, …) answers 400 and "
+        "changes nothing",
+        f"{_C}: Update — read-only attributes → 400 and nothing changes",
+    ),
+    Rule(
+        "UPDATE-UNKNOWN-ATTRIBUTE",
+        GROUP,
+        "An update with an unknown attribute answers 400 and changes nothing, not even the "
+        "valid attributes sent with it",
+        f"{_C}: Update — any other attribute → 400",
+    ),
+    Rule(
+        "UPDATE-TYPES",
+        GROUP,
+        "Wrongly typed values (strings for booleans, non-ids, non-integer or out-of-range "
+        "timestamps, null for booleans) answer 400 and change nothing",
+        f"{_C}: Update — booleans, no coercion; Timestamps; Ids",
+    ),
+    Rule(
+        "UPDATE-TIMESTAMP-RANGE",
+        GROUP,
+        "archived_at accepts the whole range 0 … 2^53−1 and reads back exactly",
+        f"{_C}: Timestamps — 0 to 9007199254740991",
+    ),
+    Rule(
+        "UPDATE-INTEGRAL-FLOAT",
+        GROUP,
+        "An integral float timestamp such as 1700000000.0 is an integer and is accepted",
+        f"{_C}: Timestamps — 1700000000.0 is an integer",
+    ),
+    Rule(
+        "UPDATE-NULL-CLEARS",
+        GROUP,
+        "pinned_message_id: null unpins and archived_at: null unarchives",
+        f"{_C}: Update — null = unpin / unarchive",
+    ),
+    Rule(
+        "UPDATE-EMPTY",
+        GROUP,
+        "An empty update ({} or no body at all) answers 200 with the conversation unchanged",
+        f"{_C}: Update — empty body → 200, unchanged",
+    ),
+    Rule(
+        "UPDATE-MALFORMED-BODY",
+        GROUP,
+        "A body that is not a JSON object answers 400 and changes nothing",
+        f"{_C}: Request bodies — malformed body → 400",
+    ),
+    Rule(
+        "UPDATE-RANDOM-SEQUENCE",
+        GROUP,
+        "A seeded sequence of random partial updates (JSON and form) is answered and stored "
+        "exactly as the model predicts",
+        f"{_C}: Update — partial; Request bodies",
+    ),
+    Rule(
+        "UPDATE-FORM",
+        GROUP,
+        "Form-encoded updates work: true/false are booleans, digits are timestamps, null is null; "
+        "other values answer 400",
+        f"{_C}: Request bodies — application/x-www-form-urlencoded",
+    ),
 ]
 
 
@@ -70,32 +104,56 @@ def _check_random_sequence(s: Session, conversation_id: str, current: dict[str, 
     }
     names = [n for n in s.contract.updatable_fields if n in choices]
     for _ in range(_RANDOM_UPDATES):
-        change = {n: s.rng.choice(choices[n]) for n in s.rng.sample(names, s.rng.randint(1, len(names)))}
+        change = {
+            n: s.rng.choice(choices[n]) for n in s.rng.sample(names, s.rng.randint(1, len(names)))
+        }
         media_type = s.rng.choice([JSON, FORM])
         what = f"{change} as {media_type}"
         expected = {**current, **change}
-        current = _accepted(s, "UPDATE-RANDOM-SEQUENCE",
-                            s.put(conversation_id, change, media_type=media_type), expected, what)
+        current = _accepted(
+            s,
+            "UPDATE-RANDOM-SEQUENCE",
+            s.put(conversation_id, change, media_type=media_type),
+            expected,
+            what,
+        )
 
 
-def _unchanged(s: Session, rule_id: str, conversation_id: str, before: dict[str, Any],
-               what: str) -> None:
+def _unchanged(
+    s: Session, rule_id: str, conversation_id: str, before: dict[str, Any], what: str
+) -> None:
     read = s.get(conversation_id)
-    s.expect(rule_id, read.status == 200 and read.json == before,
-             f"after the rejected update ({what}) the conversation must be unchanged",
-             expected=before, actual=read.summary(), exchange=read)
+    s.expect(
+        rule_id,
+        read.status == 200 and read.json == before,
+        f"after the rejected update ({what}) the conversation must be unchanged",
+        expected=before,
+        actual=read.summary(),
+        exchange=read,
+    )
 
 
-def _accepted(s: Session, rule_id: str, exchange: Exchange, expected: dict[str, Any],
-              what: str) -> dict[str, Any]:
+def _accepted(
+    s: Session, rule_id: str, exchange: Exchange, expected: dict[str, Any], what: str
+) -> dict[str, Any]:
     """Check an update was answered with ``expected`` and reads back so; return what is stored."""
-    s.expect(rule_id, exchange.status == 200 and exchange.json == expected,
-             f"the update {what} must answer 200 with the stored object", expected=expected,
-             actual=exchange.summary(), exchange=exchange)
+    s.expect(
+        rule_id,
+        exchange.status == 200 and exchange.json == expected,
+        f"the update {what} must answer 200 with the stored object",
+        expected=expected,
+        actual=exchange.summary(),
+        exchange=exchange,
+    )
     read = s.get(str(expected["id"]))
-    s.expect(rule_id, read.status == 200 and read.json == expected,
-             f"after the update {what} GET must answer the stored object", expected=expected,
-             actual=read.summary(), exchange=read)
+    s.expect(
+        rule_id,
+        read.status == 200 and read.json == expected,
+        f"after the update {what} GET must answer the stored object",
+        expected=expected,
+        actual=read.summary(),
+        exchange=read,
+    )
     return read.json if read.status == 200 and isinstance(read.json, dict) else expected
 
 
@@ -107,21 +165,36 @@ def _check_empty(s: Session, conversation_id: str, current: dict[str, Any]) -> d
 
 def _check_rejections(s: Session, conversation_id: str, current: dict[str, Any]) -> None:
     lo, hi = s.contract.timestamp_bounds
-    plausible = {"id": s.new_id(), "contact_id": s.new_id(), "group_id": s.new_id(),
-                 "created_at": 1_700_000_000, "last_active_at": 1_700_000_000,
-                 "last_opened_at": 1_700_000_000}
+    plausible = {
+        "id": s.new_id(),
+        "contact_id": s.new_id(),
+        "group_id": s.new_id(),
+        "created_at": 1_700_000_000,
+        "last_active_at": 1_700_000_000,
+        "last_opened_at": 1_700_000_000,
+    }
     cases: list[tuple[str, Any, str]] = [
         ("UPDATE-READ-ONLY", {name: plausible.get(name, 1_700_000_000)}, f"of {name}")
         for name in s.contract.read_only_fields
     ]
     cases += [
         ("UPDATE-UNKNOWN-ATTRIBUTE", {"nickname": "x"}, "with an unknown attribute"),
-        ("UPDATE-UNKNOWN-ATTRIBUTE", {"is_muted": not current["is_muted"], "nickname": "x"},
-         "with a valid change and an unknown attribute"),
-        ("UPDATE-READ-ONLY", {"is_pinned": not current["is_pinned"], "created_at": 1},
-         "with a valid change and a read-only attribute"),
+        (
+            "UPDATE-UNKNOWN-ATTRIBUTE",
+            {"is_muted": not current["is_muted"], "nickname": "x"},
+            "with a valid change and an unknown attribute",
+        ),
+        (
+            "UPDATE-READ-ONLY",
+            {"is_pinned": not current["is_pinned"], "created_at": 1},
+            "with a valid change and a read-only attribute",
+        ),
         ("UPDATE-READ-ONLY", {"id": current["id"]}, "of id to its own value"),
-        ("UPDATE-READ-ONLY", {"created_at": current["created_at"]}, "of created_at to its own value"),
+        (
+            "UPDATE-READ-ONLY",
+            {"created_at": current["created_at"]},
+            "of created_at to its own value",
+        ),
     ]
     wrong: dict[str, list[Any]] = {
         "is_muted": ["true", 1, None, "yes"],
@@ -136,11 +209,19 @@ def _check_rejections(s: Session, conversation_id: str, current: dict[str, Any])
         exchange = s.put(conversation_id, body)
         s.expect_status(rule_id, exchange, 400, f"an update {what} must answer 400")
         _unchanged(s, rule_id, conversation_id, current, what)
-    for raw, what in ((b'{"is_muted": ', "truncated JSON"), (b"[]", "a JSON array"),
-                      (b'"x"', "a JSON string"), (b'{"is_muted": true', "an unclosed object")):
+    for raw, what in (
+        (b'{"is_muted": ', "truncated JSON"),
+        (b"[]", "a JSON array"),
+        (b'"x"', "a JSON string"),
+        (b'{"is_muted": true', "an unclosed object"),
+    ):
         exchange = s.send("PUT", s.contract.item(conversation_id), raw=raw, media_type=JSON)
-        s.expect_status("UPDATE-MALFORMED-BODY", exchange, 400,
-                        f"an update whose body is {what} must answer 400")
+        s.expect_status(
+            "UPDATE-MALFORMED-BODY",
+            exchange,
+            400,
+            f"an update whose body is {what} must answer 400",
+        )
         _unchanged(s, "UPDATE-MALFORMED-BODY", conversation_id, current, what)
 
 
@@ -148,21 +229,37 @@ def _check_values(s: Session, conversation_id: str, current: dict[str, Any]) -> 
     lo, hi = s.contract.timestamp_bounds
     for value in (lo, hi):
         expected = {**current, "archived_at": value}
-        current = _accepted(s, "UPDATE-TIMESTAMP-RANGE", s.put(conversation_id, {"archived_at": value}),
-                            expected, f"archived_at={value}")
+        current = _accepted(
+            s,
+            "UPDATE-TIMESTAMP-RANGE",
+            s.put(conversation_id, {"archived_at": value}),
+            expected,
+            f"archived_at={value}",
+        )
     whole = 1_700_000_000 + s.rng.randrange(1000)
     expected = {**current, "archived_at": whole}
-    current = _accepted(s, "UPDATE-INTEGRAL-FLOAT",
-                        s.put(conversation_id, {"archived_at": float(whole)}), expected,
-                        f"archived_at={float(whole)}")
+    current = _accepted(
+        s,
+        "UPDATE-INTEGRAL-FLOAT",
+        s.put(conversation_id, {"archived_at": float(whole)}),
+        expected,
+        f"archived_at={float(whole)}",
+    )
     pinned = {**current, "pinned_message_id": s.new_id(), "is_pinned": True}
-    current = _accepted(s, "UPDATE-NULL-CLEARS", s.put(conversation_id, {
-        "pinned_message_id": pinned["pinned_message_id"], "is_pinned": True}), pinned,
-        "pinning a message")
+    current = _accepted(
+        s,
+        "UPDATE-NULL-CLEARS",
+        s.put(
+            conversation_id, {"pinned_message_id": pinned["pinned_message_id"], "is_pinned": True}
+        ),
+        pinned,
+        "pinning a message",
+    )
     for name in ("pinned_message_id", "archived_at"):
         expected = {**current, name: None}
-        current = _accepted(s, "UPDATE-NULL-CLEARS", s.put(conversation_id, {name: None}),
-                            expected, f"{name}=null")
+        current = _accepted(
+            s, "UPDATE-NULL-CLEARS", s.put(conversation_id, {name: None}), expected, f"{name}=null"
+        )
     return current
 
 
@@ -172,18 +269,27 @@ def _check_form(s: Session, conversation_id: str, current: dict[str, Any]) -> di
     steps: list[tuple[dict[str, Any], dict[str, Any]]] = [
         ({"is_muted": "true"}, {"is_muted": True}),
         ({"archived_at": str(stamp)}, {"archived_at": stamp}),
-        ({"pinned_message_id": message, "is_pinned": "false"},
-         {"pinned_message_id": message, "is_pinned": False}),
-        ({"pinned_message_id": "null", "archived_at": "null", "is_muted": "false"},
-         {"pinned_message_id": None, "archived_at": None, "is_muted": False}),
+        (
+            {"pinned_message_id": message, "is_pinned": "false"},
+            {"pinned_message_id": message, "is_pinned": False},
+        ),
+        (
+            {"pinned_message_id": "null", "archived_at": "null", "is_muted": "false"},
+            {"pinned_message_id": None, "archived_at": None, "is_muted": False},
+        ),
     ]
     for sent, change in steps:
         what = "form " + "&".join(f"{k}={v}" for k, v in sent.items())
         expected = {**current, **change}
-        current = _accepted(s, "UPDATE-FORM", s.put(conversation_id, sent, media_type=FORM),
-                            expected, what)
-    for sent in ({"is_muted": "yes"}, {"archived_at": "abc"}, {"is_pinned": "1"},
-                 {"archived_at": "-5"}):
+        current = _accepted(
+            s, "UPDATE-FORM", s.put(conversation_id, sent, media_type=FORM), expected, what
+        )
+    for sent in (
+        {"is_muted": "yes"},
+        {"archived_at": "abc"},
+        {"is_pinned": "1"},
+        {"archived_at": "-5"},
+    ):
         what = "form " + "&".join(f"{k}={v}" for k, v in sent.items())
         exchange = s.put(conversation_id, sent, media_type=FORM)
         s.expect_status("UPDATE-FORM", exchange, 400, f"an update {what} must answer 400")

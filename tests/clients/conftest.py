@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reference_server.runner import free_port, running_server
+from protocol_kit.server.runner import free_port, running_server
 
 from ..conftest import REPO
 from .scripted import ScriptedServer

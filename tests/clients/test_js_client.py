@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.loader import load_model
-from generator.snippets import code_samples
+from protocol_kit.generator.loader import load_model
+from protocol_kit.generator.snippets import code_samples
 
 from ..seed import check_seed_results, seed_operations
 from .conftest import CLIENTS, OTHER_TOKEN, TOKEN

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.contract import Contract
+from protocol_kit.conformance.contract import Contract
 from protocol_kit.spec import Spec
 from tests.conformance.fake_server import FakeServer
 

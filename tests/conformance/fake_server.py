@@ -22,8 +22,18 @@ ITEM = re.compile(r"^/v1/conversations/([^/]+)$")
 ID = re.compile(r"[A-Za-z0-9]{16}")
 MIB = 1024 * 1024
 MAX_TIMESTAMP = 2**53 - 1
-FIELDS = ("id", "contact_id", "group_id", "pinned_message_id", "is_pinned", "is_muted",
-          "last_active_at", "last_opened_at", "created_at", "archived_at")
+FIELDS = (
+    "id",
+    "contact_id",
+    "group_id",
+    "pinned_message_id",
+    "is_pinned",
+    "is_muted",
+    "last_active_at",
+    "last_opened_at",
+    "created_at",
+    "archived_at",
+)
 UPDATABLE = ("pinned_message_id", "is_pinned", "is_muted", "archived_at")
 
 
@@ -86,8 +96,9 @@ class FakeServer:
 
     # ---- request handling ----------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes,
-               body_too_large: bool) -> tuple[int, Any, dict[str, str]]:
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, body_too_large: bool
+    ) -> tuple[int, Any, dict[str, str]]:
         f = self.faults
         self.log.append(f"{method} {target} {body[:200]!r}")
         parts = urlsplit(target)
@@ -119,11 +130,19 @@ class FakeServer:
             raise Reject(404, f"No conversation with id `{conversation_id}`.")
         if "validate-before-auth" in f and method in ("POST", "PUT"):
             self._body(method, headers, body)
-        account = None if ("auth-skip-delete" in f and method == "DELETE") else self._account(headers)
+        account = (
+            None if ("auth-skip-delete" in f and method == "DELETE") else self._account(headers)
+        )
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        if "unknown-query-400" in f and set(query) - {"limit", "muted", "archived", "pinned",
-                                                       "group_id", "starting_after",
-                                                       "ending_before"}:
+        if "unknown-query-400" in f and set(query) - {
+            "limit",
+            "muted",
+            "archived",
+            "pinned",
+            "group_id",
+            "starting_after",
+            "ending_before",
+        }:
             raise Reject(400, "Unknown query parameter.")
         if method in ("POST", "PUT"):
             limit = 1_000_000 if "size-limit-decimal" in f else MIB
@@ -158,12 +177,16 @@ class FakeServer:
     def _account(self, headers: dict[str, str]) -> str:
         f = self.faults
         value = headers.get("authorization", "")
-        challenge = {} if "no-www-authenticate" in f else {"WWW-Authenticate": 'Bearer realm="protocol"'}
+        challenge = (
+            {} if "no-www-authenticate" in f else {"WWW-Authenticate": 'Bearer realm="protocol"'}
+        )
         scheme, _, token = value.partition(" ")
         if "auth-any-scheme" in f and token:
             scheme = "Bearer"
         if scheme != "Bearer" or not token or " " in token:
-            raise Reject(401, "Missing or malformed `Authorization: Bearer <token>` header.", challenge)
+            raise Reject(
+                401, "Missing or malformed `Authorization: Bearer <token>` header.", challenge
+            )
         if token in self.tokens:
             return self.tokens[token]
         if "auth-prefix-token" in f:
@@ -199,7 +222,9 @@ class FakeServer:
             if "form-untyped" in f:
                 return dict(pairs)
             return {k: _form_value(v) for k, v in pairs}
-        raise Reject(415, f"Content-Type {media or '(none)'} is not supported; send JSON or form data.")
+        raise Reject(
+            415, f"Content-Type {media or '(none)'} is not supported; send JSON or form data."
+        )
 
     def _create(self, account: str | None, data: dict[str, Any]) -> dict[str, Any]:
         f = self.faults
@@ -211,7 +236,11 @@ class FakeServer:
             value = data.get(name)
             if value is not None and not _is_id(value) and "create-id-lenient" not in f:
                 raise Reject(400, f"`{name}` must be a 16-character id.")
-        given = [k for k in known if (k in data if "null-counts-as-given" in f else data.get(k) is not None)]
+        given = [
+            k
+            for k in known
+            if (k in data if "null-counts-as-given" in f else data.get(k) is not None)
+        ]
         if not given:
             raise Reject(400, "Give exactly one of `contact_id` or `group_id`.")
         if len(given) > 1 and "create-both-allowed" not in f:
@@ -223,10 +252,14 @@ class FakeServer:
         now = time.time()
         row: dict[str, Any] = {name: None for name in FIELDS}
         row.update(
-            id=f"conv{len(self.rows) + len(self.deleted):012d}" if "sequential-ids" in f else
-            "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16)),
-            contact_id=data.get("contact_id"), group_id=data.get("group_id"), is_pinned=False,
-            is_muted=False, created_at=int(now * 1000) if "created-at-ms" in f else int(now),
+            id=f"conv{len(self.rows) + len(self.deleted):012d}"
+            if "sequential-ids" in f
+            else "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16)),
+            contact_id=data.get("contact_id"),
+            group_id=data.get("group_id"),
+            is_pinned=False,
+            is_muted=False,
+            created_at=int(now * 1000) if "created-at-ms" in f else int(now),
             account=account,
         )
         if "archived-default-now" in f:
@@ -261,7 +294,9 @@ class FakeServer:
             elif value is not None:
                 stamp = _timestamp(value, f)
                 if stamp is None:
-                    raise Reject(400, "`archived_at` must be an integer timestamp 0..2^53-1 or null.")
+                    raise Reject(
+                        400, "`archived_at` must be an integer timestamp 0..2^53-1 or null."
+                    )
                 value = stamp
             changes[name] = value
         before = _public(row)
@@ -279,9 +314,9 @@ class FakeServer:
         f = self.faults
         for row in self.rows:
             same = row["id"] == conversation_id or (
-                "id-case-insensitive" in f and row["id"].lower() == conversation_id.lower())
-            if same and (row["account"] == account or account is None
-                         or "isolation-off" in f):
+                "id-case-insensitive" in f and row["id"].lower() == conversation_id.lower()
+            )
+            if same and (row["account"] == account or account is None or "isolation-off" in f):
                 return row
         return None
 
@@ -323,19 +358,26 @@ class FakeServer:
         if "oldest-first" in f:
             ordered = scope
         elif "order-by-last-update" in f:
-            ordered = sorted(scope, key=lambda r: r.get("touched", self.rows.index(r)), reverse=True)
+            ordered = sorted(
+                scope, key=lambda r: r.get("touched", self.rows.index(r)), reverse=True
+            )
         elif "order-by-id-in-second" in f:
             ordered = sorted(scope, key=lambda r: (r["created_at"], r["id"]), reverse=True)
         else:
             ordered = list(reversed(scope))
 
         def matches(row: dict[str, Any]) -> bool:
-            states = {"muted": row["is_muted"],
-                      "archived": bool(row["archived_at"]) if "archived-truthy" in f
-                      else (row["archived_at"] is not None and row["archived_at"] <= time.time())
-                      if "archived-by-now" in f else row["archived_at"] is not None,
-                      "pinned": row["pinned_message_id"] is not None if "pinned-by-message" in f
-                      else row["is_pinned"]}
+            states = {
+                "muted": row["is_muted"],
+                "archived": bool(row["archived_at"])
+                if "archived-truthy" in f
+                else (row["archived_at"] is not None and row["archived_at"] <= time.time())
+                if "archived-by-now" in f
+                else row["archived_at"] is not None,
+                "pinned": row["pinned_message_id"] is not None
+                if "pinned-by-message" in f
+                else row["is_pinned"],
+            }
             checks = [states[k] == v for k, v in filters.items()]
             if group is not None and "group-ignored" not in f:
                 checks.append(row["group_id"] == group)
@@ -439,16 +481,20 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             body, too_large = self._read_body()
             headers = {k.lower(): v for k, v in self.headers.items()}
             try:
-                status, payload, extra = server.handle(self.command, self.path, headers, body,
-                                                       too_large)
+                status, payload, extra = server.handle(
+                    self.command, self.path, headers, body, too_large
+                )
             except Reject as reject:
                 status, extra = reject.status, reject.headers
                 kind = "api_error" if status >= 500 else "invalid_request"
                 if "error-type-wrong" in f:
                     kind = "invalid_request_error"
                 message = "Bad request." if "error-message-generic" in f else reject.message
-                payload = {"type": kind, "message": message,
-                           "documentation_url": f"https://protocol.chat/docs/errors/{kind}"}
+                payload = {
+                    "type": kind,
+                    "message": message,
+                    "documentation_url": f"https://protocol.chat/docs/errors/{kind}",
+                }
                 if "error-no-doc-url" in f:
                     del payload["documentation_url"]
                 if "error-text-plain" in f:
@@ -460,7 +506,9 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                 if "missing-field" in f:
                     payload = {k: v for k, v in payload.items() if k != "last_opened_at"}
             content = b"" if payload is None else json.dumps(payload).encode()
-            media = "text/plain" if "success-text-plain" in f and status < 400 else "application/json"
+            media = (
+                "text/plain" if "success-text-plain" in f and status < 400 else "application/json"
+            )
             self._send(status, content, media, extra)
 
         def _send(self, status: int, content: bytes, media: str, extra: dict[str, str]) -> None:

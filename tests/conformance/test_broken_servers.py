@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.contract import Contract
-from conformance.rules import GROUPS
-from conformance.runner import Options, Outcome, run
-from conformance.verdicts import FAILED, PASSED
+from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.rules import GROUPS
+from protocol_kit.conformance.runner import Options, Outcome, run
+from protocol_kit.conformance.verdicts import FAILED, PASSED
 from tests.conformance.conftest import TOKENS
 from tests.conformance.fake_server import FakeServer
 
@@ -120,8 +120,9 @@ def _failed(outcome: Outcome) -> set[str]:
     return {r.rule.id for r in outcome.results if r.status == FAILED}
 
 
-def test_the_fake_server_without_faults_passes_every_rule(fake_server: FakeServer,
-                                                          contract: Contract) -> None:
+def test_the_fake_server_without_faults_passes_every_rule(
+    fake_server: FakeServer, contract: Contract
+) -> None:
     fake_server.reset(set())
     outcome = _verify(fake_server, contract, [g.name for g in GROUPS])
     assert _failed(outcome) == set()
@@ -134,8 +135,9 @@ def test_the_battery_covers_every_group() -> None:
 
 
 @pytest.mark.parametrize(("fault", "rule_id"), sorted(BROKEN.items()))
-def test_each_single_deviation_is_caught_by_its_rule(fake_server: FakeServer, contract: Contract,
-                                                     fault: str, rule_id: str) -> None:
+def test_each_single_deviation_is_caught_by_its_rule(
+    fake_server: FakeServer, contract: Contract, fault: str, rule_id: str
+) -> None:
     fake_server.reset({fault})
     # Only the rule's own group: the assertion is about that rule (protocol audits its own traffic).
     outcome = _verify(fake_server, contract, [_GROUP_OF[rule_id]])

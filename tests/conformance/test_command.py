@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.fuzzing import DEVIATIONS
+from protocol_kit.conformance.fuzzing import DEVIATIONS
 from tests.conformance.conftest import TOKENS
 from tests.conformance.fake_server import FakeServer
 from tests.conformance.garbage_server import GarbageServer
@@ -22,12 +22,20 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def verify(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "protocol_kit.cli", "verify", *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=REPO, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "protocol_kit", "verify", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        check=False,
+    )
 
 
 def against(server: FakeServer, *args: str) -> subprocess.CompletedProcess[str]:
-    return verify(server.url, "--token", TOKENS[0], "--other-token", TOKENS[1], "--seed", "5", *args)
+    return verify(
+        server.url, "--token", TOKENS[0], "--other-token", TOKENS[1], "--seed", "5", *args
+    )
 
 
 @pytest.fixture
@@ -52,11 +60,17 @@ def test_rejected_token_exits_2(fake_server: FakeServer) -> None:
     assert "rejected --token" in result.stderr
 
 
-@pytest.mark.parametrize("args", [["http://127.0.0.1:1"], ["--only", "nonsense"],
-                                  ["--skip", ("lifecycle,create,update,list,auth,isolation,"
-                                             "protocol,schemathesis")],
-                                  ["--baseline-update"], ["--spec", "/nonexistent/spec.yaml"],
-                                  ["--max-examples", "0"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["http://127.0.0.1:1"],
+        ["--only", "nonsense"],
+        ["--skip", ("lifecycle,create,update,list,auth,isolation,protocol,schemathesis")],
+        ["--baseline-update"],
+        ["--spec", "/nonexistent/spec.yaml"],
+        ["--max-examples", "0"],
+    ],
+)
 def test_bad_arguments_exit_2(args: list[str]) -> None:
     result = verify(*args)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -75,12 +89,22 @@ def test_html_garbage_server_gives_readable_failures_and_exit_1() -> None:
     assert "schemathesis:" in output  # the property-based phase ran and reported too
 
 
-def test_reports_name_the_failing_rule_and_redact_tokens(fake_server: FakeServer,
-                                                          tmp_path: Path) -> None:
+def test_reports_name_the_failing_rule_and_redact_tokens(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
     fake_server.reset({"muted-ignored"})
     junit, report, html = tmp_path / "junit.xml", tmp_path / "r.json", tmp_path / "r.html"
-    result = against(fake_server, "--skip", "schemathesis", "--junit-xml", str(junit),
-                     "--json", str(report), "--report", str(html))
+    result = against(
+        fake_server,
+        "--skip",
+        "schemathesis",
+        "--junit-xml",
+        str(junit),
+        "--json",
+        str(report),
+        "--report",
+        str(html),
+    )
     assert result.returncode == 1
     assert "FAILED LIST-FILTER-MUTED" in result.stdout and "curl " in result.stdout
     assert TOKENS[0] not in result.stdout and "Bearer <redacted>" in result.stdout
@@ -100,12 +124,14 @@ def test_reports_name_the_failing_rule_and_redact_tokens(fake_server: FakeServer
     assert f"Bearer {TOKENS[0]}" in shown.stdout
 
 
-def test_baseline_accepts_known_failures_and_reports_new_ones(fake_server: FakeServer,
-                                                               tmp_path: Path) -> None:
+def test_baseline_accepts_known_failures_and_reports_new_ones(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
     baseline = tmp_path / "baseline.txt"
     fake_server.reset({"no-allow-header"})
-    written = against(fake_server, "--only", "protocol", "--baseline", str(baseline),
-                      "--baseline-update")
+    written = against(
+        fake_server, "--only", "protocol", "--baseline", str(baseline), "--baseline-update"
+    )
     assert written.returncode == 0
     assert "PROTO-ALLOW-HEADER" in baseline.read_text().split()
 
@@ -127,8 +153,9 @@ def test_the_same_seed_sends_the_same_requests(fake_server: FakeServer) -> None:
         log = fake_server.log
         fake_server.log = []
         # Ids are fresh per run and created_at is the server's clock: the rest is the seed's.
-        return [re.sub(r'[A-Za-z0-9]{16}|"created_at": \d+', "<server value>", line)
-                for line in log]
+        return [
+            re.sub(r'[A-Za-z0-9]{16}|"created_at": \d+', "<server value>", line) for line in log
+        ]
 
     fake_server.log = []
     first, again, other = requests("21"), requests("21"), requests("22")

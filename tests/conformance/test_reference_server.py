@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reference_server.runner import running_server
+from protocol_kit.server.runner import running_server
 from tests.conformance.conftest import TOKENS
 from tests.conformance.fake_server import FakeServer
 from tests.conformance.test_command import against, verify
@@ -18,7 +18,9 @@ def _statuses(report: Path) -> dict[str, str]:
     return {r["id"]: r["status"] for r in json.loads(report.read_text())["results"]}
 
 
-def test_default_verify_passes_the_embedded_reference_server_in_under_a_minute(tmp_path: Path) -> None:
+def test_default_verify_passes_the_embedded_reference_server_in_under_a_minute(
+    tmp_path: Path,
+) -> None:
     report = tmp_path / "report.json"
     began = time.monotonic()
     result = verify("--seed", "11", "--json", str(report))
@@ -35,8 +37,17 @@ def test_default_verify_passes_the_embedded_reference_server_in_under_a_minute(t
 def test_verify_passes_a_running_reference_server_with_another_seed(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     with running_server(db=tmp_path / "ref.db", tokens=TOKENS) as url:
-        result = verify(url, "--token", TOKENS[0], "--other-token", TOKENS[1], "--seed", "12",
-                        "--json", str(report))
+        result = verify(
+            url,
+            "--token",
+            TOKENS[0],
+            "--other-token",
+            TOKENS[1],
+            "--seed",
+            "12",
+            "--json",
+            str(report),
+        )
     assert result.returncode == 0, result.stdout[-4000:]
     assert set(_statuses(report).values()) == {"passed"}
 
@@ -48,35 +59,51 @@ def test_verify_leaves_data_it_did_not_create_alone_and_cleans_up(tmp_path: Path
     with running_server(db=tmp_path / "ref.db", tokens=TOKENS, demo=True) as url:
         headers = {"Authorization": f"Bearer {TOKENS[0]}"}
         before = httpx.get(f"{url}/v1/conversations?limit=100", headers=headers).json()
-        result = verify(url, "--token", TOKENS[0], "--other-token", TOKENS[1], "--seed", "13",
-                        "--max-examples", "10")
+        result = verify(
+            url,
+            "--token",
+            TOKENS[0],
+            "--other-token",
+            TOKENS[1],
+            "--seed",
+            "13",
+            "--max-examples",
+            "10",
+        )
         after = httpx.get(f"{url}/v1/conversations?limit=100", headers=headers).json()
     assert result.returncode == 0, result.stdout[-4000:]
     assert before["data"], "the demo account should hold conversations"
     assert after == before
 
 
-def test_schemathesis_phase_passes_the_independent_fake_server(fake_server: FakeServer,
-                                                               tmp_path: Path) -> None:
+def test_schemathesis_phase_passes_the_independent_fake_server(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
     fake_server.reset(set())
     report = tmp_path / "report.json"
-    result = against(fake_server, "--only", "schemathesis", "--max-examples", "10",
-                     "--json", str(report))
+    result = against(
+        fake_server, "--only", "schemathesis", "--max-examples", "10", "--json", str(report)
+    )
     assert result.returncode == 0, result.stdout[-4000:]
     assert len(_statuses(report)) > 20
 
 
-@pytest.mark.parametrize(("fault", "check"), [
-    ("extra-field", "response_schema_conformance"),
-    ("isolation-off", "object_level_authorization"),
-    ("method-404", "unsupported_method"),
-])
-def test_schemathesis_phase_reports_by_check_and_operation(fake_server: FakeServer, tmp_path: Path,
-                                                          fault: str, check: str) -> None:
+@pytest.mark.parametrize(
+    ("fault", "check"),
+    [
+        ("extra-field", "response_schema_conformance"),
+        ("isolation-off", "object_level_authorization"),
+        ("method-404", "unsupported_method"),
+    ],
+)
+def test_schemathesis_phase_reports_by_check_and_operation(
+    fake_server: FakeServer, tmp_path: Path, fault: str, check: str
+) -> None:
     fake_server.reset({fault})
     report = tmp_path / "report.json"
-    result = against(fake_server, "--only", "schemathesis", "--max-examples", "10",
-                     "--json", str(report))
+    result = against(
+        fake_server, "--only", "schemathesis", "--max-examples", "10", "--json", str(report)
+    )
     assert result.returncode == 1
     failed = [rule for rule, status in _statuses(report).items() if status == "failed"]
     assert any(rule.startswith(f"schemathesis:{check}:") for rule in failed), failed

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from generator import ApiModel, load_model
-from generator.render import render_all
-from generator.targets import DOCS
+from protocol_kit.generator import ApiModel, load_model
+from protocol_kit.generator.render import render_all
+from protocol_kit.generator.targets import DOCS
 
 REPO = Path(__file__).resolve().parents[2]
 # Screenshots land here for a person to look at; the folder is git-ignored.
@@ -47,7 +47,8 @@ def browser() -> Iterator[Any]:
     thread while it is open, which would break later tests that call ``asyncio.run``.
     """
     sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="the playwright package is not installed (pip install -e '.[test]')"
+        "playwright.sync_api",
+        reason="the playwright package is not installed (pip install -e '.[test]')",
     )
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)")

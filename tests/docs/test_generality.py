@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from generator import ApiModel, load_model
 from protocol_kit.cli import main
+from protocol_kit.generator import ApiModel, load_model
 
 from ..generator.support import with_contacts, write_spec
 from .conftest import REPO
@@ -36,7 +36,11 @@ def out(spec: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_each_resource_gets_an_mdx_and_a_markdown_page(two: ApiModel, out: Path) -> None:
     assert sorted(p.name for p in (out / "docs").iterdir()) == [
-        "contacts.md", "contacts.mdx", "conversations.md", "conversations.mdx", "index.html",
+        "contacts.md",
+        "contacts.mdx",
+        "conversations.md",
+        "conversations.mdx",
+        "index.html",
     ]
     assert [r.name for r in two.resources] == ["conversations", "contacts"]
     for resource in two.resources:
@@ -62,18 +66,16 @@ def test_the_contacts_page_has_its_model_and_attributes(two: ApiModel, out: Path
     assert "## The contact model" in mdx
     assert mdx.count('\n  <Property name="') == len(two.resources[1].model.properties) == 7
     assert '  <Property name="last_active_at" type="timestamp">' in mdx
-    create = mdx[mdx.index("## Create a contact"):mdx.index("## Retrieve a contact")]
+    create = mdx[mdx.index("## Create a contact") : mdx.index("## Retrieve a contact")]
     assert "### Optional attributes" not in create
-    required = create[create.index("### Required attributes"):]
+    required = create[create.index("### Required attributes") :]
     assert 'name="username"' in required and 'name="phone_number"' in required
     assert "client.contacts.create(" in create and "-d 'username'=\"FrankMcCallister\"" in create
-    delete = mdx[mdx.index("## Delete a contact"):]
+    delete = mdx[mdx.index("## Delete a contact") :]
     assert "label: '/v1/contacts/:id'" in delete and "```json" not in delete
 
 
-def test_the_html_navigation_lists_both_resources(
-    open_page: Any, out: Path, two: ApiModel
-) -> None:
+def test_the_html_navigation_lists_both_resources(open_page: Any, out: Path, two: ApiModel) -> None:
     loaded = open_page(out / "docs" / "index.html")
     page = loaded.page
     groups = page.locator("nav ul[data-resource]")

@@ -7,10 +7,10 @@ import textwrap
 
 from markupsafe import escape
 
-from generator import ApiModel
-from generator.render import render_all
-from generator.snippets import code_samples
-from generator.targets import DOCS
+from protocol_kit.generator import ApiModel
+from protocol_kit.generator.render import render_all
+from protocol_kit.generator.snippets import code_samples
+from protocol_kit.generator.targets import DOCS
 
 from .conftest import REPO
 
@@ -28,7 +28,7 @@ def test_rendering_is_deterministic(api: ApiModel, docs: dict[str, str]) -> None
 def test_every_page_shows_the_snippets_the_client_tests_run(
     api: ApiModel, docs: dict[str, str]
 ) -> None:
-    """Each operation's samples, in order, exactly as `generator.snippets.code_samples` renders
+    """Each operation's samples, in order, exactly as `protocol_kit.generator.snippets.code_samples` renders
     them: the MDX indents them into its column, Markdown shows them as they are, HTML escapes them."""
     for resource in api.resources:
         pages = {
@@ -41,11 +41,15 @@ def test_every_page_shows_the_snippets_the_client_tests_run(
             for sample in code_samples(api, resource, op):
                 mdx_title = " {{ title: 'cURL' }}" if sample.title == "cURL" else ""
                 expected = {
-                    "mdx": re.escape(f"```{sample.language}{mdx_title}\n"
-                                     + textwrap.indent(sample.code, "    ") + "\n    ```"),
+                    "mdx": re.escape(
+                        f"```{sample.language}{mdx_title}\n"
+                        + textwrap.indent(sample.code, "    ")
+                        + "\n    ```"
+                    ),
                     "md": re.escape(f"{sample.title}:\n\n```{sample.language}\n{sample.code}\n```"),
                     "html": f'data-lang="{sample.language}"(?: hidden)?><code>'
-                            + re.escape(str(escape(sample.code))) + "</code>",
+                    + re.escape(str(escape(sample.code)))
+                    + "</code>",
                 }
                 for kind, page in pages.items():
                     found = re.compile(expected[kind]).search(page, positions[kind])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from generator import ApiModel
-from generator.snippets import code_samples
+from protocol_kit.generator import ApiModel
+from protocol_kit.generator.snippets import code_samples
 
 from .conftest import screenshot
 
@@ -41,7 +41,8 @@ def test_every_operation_appears_with_its_tables_and_responses(
         model_link = nav.locator("a").first
         assert model_link.inner_text() == f"The {resource.model.name.lower()} model"
         assert page.locator(model_link.get_attribute("href") + " tbody tr").count() == len(
-            resource.model.properties)
+            resource.model.properties
+        )
         for op in resource.operations:
             link = nav.locator(f'a[href="#{op.operation_id}"]')
             assert link.inner_text().split() == [op.method, *op.summary.split()]
@@ -51,7 +52,8 @@ def test_every_operation_appears_with_its_tables_and_responses(
             names = article.locator(".op-text td:first-child code.name").all_inner_texts()
             assert names == [p.name for p in op.parameters] + [a.name for a in op.body_attributes]
             statuses = article.locator(".responses > li").evaluate_all(
-                "items => items.map(li => li.dataset.status)")
+                "items => items.map(li => li.dataset.status)"
+            )
             assert statuses == [r.status for r in op.responses]
             link.click()
             assert article.locator("h2").is_visible()
@@ -62,7 +64,9 @@ def test_descriptions_render_their_inline_markdown(open_page: Any, html_file: Pa
     page = open_page(html_file, viewport=LAPTOP).page
     retrieve = page.locator("article#getConversation .op-text > p.md")
     link = retrieve.locator("a")
-    assert link.inner_text() == "the list" and link.get_attribute("href") == "#the-conversation-model"
+    assert (
+        link.inner_text() == "the list" and link.get_attribute("href") == "#the-conversation-model"
+    )
     assert page.locator("#the-conversation-model h2").inner_text() == "The conversation model"
     muted = page.locator("article#listConversations td.md").nth(1)
     assert muted.locator("code").inner_text() == "true"
@@ -116,8 +120,14 @@ def test_light_and_dark_themes_follow_the_system_and_the_toggle(
 
 
 def test_the_page_reads_on_a_phone(open_page: Any, html_file: Path) -> None:
-    loaded = open_page(html_file, viewport=PHONE, color_scheme="light", is_mobile=True,
-                       has_touch=True, device_scale_factor=2)
+    loaded = open_page(
+        html_file,
+        viewport=PHONE,
+        color_scheme="light",
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     page = loaded.page
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"

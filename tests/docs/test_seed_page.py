@@ -6,8 +6,8 @@ import json
 import re
 from typing import Any
 
-from generator import ApiModel
-from generator.render import header_text
+from protocol_kit.generator import ApiModel
+from protocol_kit.generator.render import header_text
 
 Item = tuple[Any, ...]
 
@@ -16,20 +16,34 @@ Item = tuple[Any, ...]
 # conversation, which the seed abbreviates as `{"id": "hSIhXBhNe8X1d8Et" // ...}`, is printed whole
 # from the spec's example, so the block is valid JSON a reader can copy (and `protocol-kit lint`
 # checks it against the schema). A seed object marked `// ...` matches on the keys it shows.
-_SEED_SUMMARY = ("'On this page, we’ll dive into the different conversation endpoints you can use "
-                 "to manage conversations programmatically.',")
-_SUMMARY = ("'Conversations are an essential part of Protocol — they are the containers for the "
-            "messages between you, your contacts, and groups.',")
-_SUMMARY_REASON = ("The metadata description: the spec has no per-page summary, so the page uses "
-                   "the first sentence of the tag's description (the seed's is the lead's second).")
-_AFTER = ("A cursor: the id of the last conversation on the current page, to fetch the next page. "
-          "Cannot be combined with `ending_before`.")
-_BEFORE = ("A cursor: the id of the first conversation on the current page, to fetch the previous "
-           "page. Cannot be combined with `starting_after`.")
-_CURSOR_REASON = ("The seed page forgot the list operation's cursor parameters; the spec and the "
-                  "conventions page define them, and a reader cannot page without them.")
-_NOTICE_REASON = ("The generated-file notice, an MDX comment: `protocol-kit generate` recognises its "
-                  "own files by it.")
+_SEED_SUMMARY = (
+    "'On this page, we’ll dive into the different conversation endpoints you can use "
+    "to manage conversations programmatically.',"
+)
+_SUMMARY = (
+    "'Conversations are an essential part of Protocol — they are the containers for the "
+    "messages between you, your contacts, and groups.',"
+)
+_SUMMARY_REASON = (
+    "The metadata description: the spec has no per-page summary, so the page uses "
+    "the first sentence of the tag's description (the seed's is the lead's second)."
+)
+_AFTER = (
+    "A cursor: the id of the last conversation on the current page, to fetch the next page. "
+    "Cannot be combined with `ending_before`."
+)
+_BEFORE = (
+    "A cursor: the id of the first conversation on the current page, to fetch the previous "
+    "page. Cannot be combined with `starting_after`."
+)
+_CURSOR_REASON = (
+    "The seed page forgot the list operation's cursor parameters; the spec and the "
+    "conventions page define them, and a reader cannot page without them."
+)
+_NOTICE_REASON = (
+    "The generated-file notice, an MDX comment: `protocol-kit generate` recognises its "
+    "own files by it."
+)
 
 # Seed items the generated page does not have.
 MISSING: list[tuple[Item, str]] = [(("line", _SEED_SUMMARY), _SUMMARY_REASON)]
@@ -84,7 +98,7 @@ def _items(page: str) -> list[Item]:
         prop = _PROPERTY.match(line)
         if fence:
             end = lines.index("```", i + 1)
-            body = lines[i + 1:end]
+            body = lines[i + 1 : end]
             if fence.group(1) == "json":
                 items.append(("json", fence.group(2), _json(body)))
             else:
@@ -93,7 +107,7 @@ def _items(page: str) -> list[Item]:
             continue
         if prop:
             end = lines.index("</Property>", i + 1)
-            description = " ".join(" ".join(lines[i + 1:end]).split())
+            description = " ".join(" ".join(lines[i + 1 : end]).split())
             items.append(("property", section, prop.group(1), prop.group(2), description))
             i = end + 1
             continue
@@ -128,12 +142,17 @@ def _json_matches(generated: Any, seed: Any) -> bool:
             return False
         shown = {k: v for k, v in seed.items() if k != _ELIDED}
         keys_ok = set(shown) <= set(generated) if _ELIDED in seed else set(shown) == set(generated)
-        return keys_ok and list(generated)[: len(shown)] == list(shown) and all(
-            _json_matches(generated[k], v) for k, v in shown.items()
+        return (
+            keys_ok
+            and list(generated)[: len(shown)] == list(shown)
+            and all(_json_matches(generated[k], v) for k, v in shown.items())
         )
     if isinstance(seed, list):
-        return (isinstance(generated, list) and len(generated) == len(seed)
-                and all(_json_matches(g, s) for g, s in zip(generated, seed, strict=True)))
+        return (
+            isinstance(generated, list)
+            and len(generated) == len(seed)
+            and all(_json_matches(g, s) for g, s in zip(generated, seed, strict=True))
+        )
     return type(generated) is type(seed) and generated == seed
 
 
@@ -191,7 +210,7 @@ def test_the_abbreviated_list_item_is_shown_whole(docs: dict[str, str]) -> None:
 def test_the_page_is_indented_as_the_published_page_was(docs: dict[str, str]) -> None:
     """The seed lost its indentation in the copy; the page indents JSX children and column text."""
     lines = docs["docs/conversations.mdx"].splitlines()
-    assert "  <Property name=\"id\" type=\"string\">" in lines
+    assert '  <Property name="id" type="string">' in lines
     assert "    Unique identifier for the conversation." in lines
     assert "  <Col sticky>" in lines
     inside_col = False

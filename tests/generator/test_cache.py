@@ -42,7 +42,9 @@ def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_cold_and_warm_runs_write_identical_bytes(
-    tmp_path: Path, cache_home: Path, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    cache_home: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert _generate(tmp_path / "cold", capsys) == 0
@@ -85,7 +87,9 @@ def test_cache_that_cannot_be_created_is_skipped(
 
 
 def test_cache_that_cannot_be_written_is_skipped(
-    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    cache_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # File modes don't stop root, so refuse the writes themselves: every cache write fails.

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from generator import GeneratorError, build_model
-from generator.render import render_all, write
+from protocol_kit.generator import GeneratorError, build_model
+from protocol_kit.generator.render import render_all, write
 from protocol_kit.spec import Spec
 
 from ..clients.scripted import Reply, ScriptedServer
@@ -23,8 +23,15 @@ from ..conftest import REPO
 from .support import bundled, with_contacts
 
 CONTACTS = [
-    {"id": f"C0ntact{n:09d}", "username": f"user{n}", "phone_number": f"1-800-000-{n:04d}",
-     "avatar_url": None, "display_name": None, "last_active_at": None, "created_at": 692233200 + n}
+    {
+        "id": f"C0ntact{n:09d}",
+        "username": f"user{n}",
+        "phone_number": f"1-800-000-{n:04d}",
+        "avatar_url": None,
+        "display_name": None,
+        "last_active_at": None,
+        "created_at": 692233200 + n,
+    }
     for n in range(3)
 ]
 
@@ -87,8 +94,9 @@ def test_every_client_gets_the_new_namespace(generated: Path) -> None:
 
 
 def _run(command: list[str], **kwargs: Any) -> Any:
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,
-                            **kwargs)
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=60, check=False, **kwargs
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout)
 
@@ -107,14 +115,21 @@ client.contacts.delete(ids[0])
 print(json.dumps({"ids": ids, "created": created.to_dict(), "typed": isinstance(created, Contact),
                   "both": hasattr(client, "conversations")}))
 """
-    out = _run([sys.executable, "-c", program, contacts_server.url],
-               env={**os.environ, "PYTHONPATH": str(generated / "clients/python")})
-    assert out == {"ids": [c["id"] for c in CONTACTS], "created": CONTACTS[2], "typed": True,
-                   "both": True}
+    out = _run(
+        [sys.executable, "-c", program, contacts_server.url],
+        env={**os.environ, "PYTHONPATH": str(generated / "clients/python")},
+    )
+    assert out == {
+        "ids": [c["id"] for c in CONTACTS],
+        "created": CONTACTS[2],
+        "typed": True,
+        "both": True,
+    }
     _check_requests(contacts_server)
     for command in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--check", "."]):
-        lint = subprocess.run(command, cwd=generated / "clients/python", capture_output=True,
-                              text=True, check=False)
+        lint = subprocess.run(
+            command, cwd=generated / "clients/python", capture_output=True, text=True, check=False
+        )
         assert lint.returncode == 0, lint.stdout
 
 
@@ -154,8 +169,11 @@ echo json_encode(['ids' => $ids, 'created' => $created, 'class' => get_class($cr
     autoload = generated / "clients/php/autoload.php"
     # auto_prepend_file stands in for Composer's autoloader (it does not apply to `php -r`).
     out = _run(["php", "-d", f"auto_prepend_file={autoload}", str(script), contacts_server.url])
-    assert out == {"ids": [c["id"] for c in CONTACTS], "created": CONTACTS[2],
-                   "class": "Protocol\\Model\\Contact"}
+    assert out == {
+        "ids": [c["id"] for c in CONTACTS],
+        "created": CONTACTS[2],
+        "class": "Protocol\\Model\\Contact",
+    }
     _check_requests(contacts_server)
 
 
@@ -169,12 +187,14 @@ def _node(document: dict[str, Any], keys: tuple[str | int, ...]) -> Any:
 def _set(*keys: str | int, value: Any) -> Callable[[dict[str, Any]], None]:
     def mutate(document: dict[str, Any]) -> None:
         _node(document, keys[:-1])[keys[-1]] = value
+
     return mutate
 
 
 def _delete(*keys: str | int) -> Callable[[dict[str, Any]], None]:
     def mutate(document: dict[str, Any]) -> None:
         del _node(document, keys[:-1])[keys[-1]]
+
     return mutate
 
 
@@ -190,25 +210,58 @@ SCHEMAS = "#/components/schemas"
 @pytest.mark.parametrize(
     ("mutate", "pointer"),
     [
-        (_set("components", "schemas", "Conversation", "allOf", value=[{"type": "object"}]),
-         f"{SCHEMAS}/Conversation/allOf"),
+        (
+            _set("components", "schemas", "Conversation", "allOf", value=[{"type": "object"}]),
+            f"{SCHEMAS}/Conversation/allOf",
+        ),
         (_append_parameter, f"{LIST}/parameters/7/in"),
-        (_delete("components", "requestBodies", "CreateConversation", "content",
-                 "application/json"),
-         "#/components/requestBodies/CreateConversation/content"),
+        (
+            _delete(
+                "components", "requestBodies", "CreateConversation", "content", "application/json"
+            ),
+            "#/components/requestBodies/CreateConversation/content",
+        ),
         (_delete("tags", 0, "x-model"), "#/tags/0"),
-        (_set("components", "schemas", "Conversation", "properties", "contact_id", "anyOf",
-              value=[{"type": "string"}, {"type": "integer"}]),
-         f"{SCHEMAS}/Conversation/properties/contact_id/anyOf"),
+        (
+            _set(
+                "components",
+                "schemas",
+                "Conversation",
+                "properties",
+                "contact_id",
+                "anyOf",
+                value=[{"type": "string"}, {"type": "integer"}],
+            ),
+            f"{SCHEMAS}/Conversation/properties/contact_id/anyOf",
+        ),
         (_set("paths", "/v1/conversations", "get", "tags", value=["Elsewhere"]), f"{LIST}/tags"),
-        (_set("components", "schemas", "Conversation", "properties", "is_muted", "type",
-              value=["boolean", "string"]),
-         f"{SCHEMAS}/Conversation/properties/is_muted/type"),
-        (_delete("components", "parameters", "ConversationId", "examples"),
-         "#/components/parameters/ConversationId"),
+        (
+            _set(
+                "components",
+                "schemas",
+                "Conversation",
+                "properties",
+                "is_muted",
+                "type",
+                value=["boolean", "string"],
+            ),
+            f"{SCHEMAS}/Conversation/properties/is_muted/type",
+        ),
+        (
+            _delete("components", "parameters", "ConversationId", "examples"),
+            "#/components/parameters/ConversationId",
+        ),
     ],
-    ids=["allOf", "cookie-parameter", "form-only-body", "tag-without-x-model",
-         "union-of-two-types", "untagged-operation", "type-list", "path-parameter-without-example"],
+    ids=[
+        "allOf",
+        "cookie-parameter",
+        "form-only-body",
+        "tag-without-x-model",
+        "union-of-two-types",
+        "untagged-operation",
+        "type-list",
+        "path-parameter-without-example",
+    ],
 )
 def test_unsupported_constructs_fail_naming_the_pointer(
     mutate: Callable[[dict[str, Any]], None], pointer: str

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import load_model
-from generator.render import GENERATED_MARK, render_all
 from protocol_kit.cli import main
+from protocol_kit.generator import load_model
+from protocol_kit.generator.render import GENERATED_MARK, render_all
 
 from ..conftest import REPO
 from .support import bundled, write_spec
@@ -19,8 +19,12 @@ from .support import bundled, write_spec
 
 def _generate(*args: str, cwd: Path = REPO, seed: str = "0") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "protocol_kit.cli", "generate", *args], cwd=cwd,
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "-m", "protocol_kit", "generate", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={**os.environ, "PYTHONHASHSEED": seed},
     )
 
@@ -63,10 +67,16 @@ def test_check_names_every_file_that_differs(
 
     status, out, _ = _run(capsys, "--check", "--out", str(tmp_path))
     assert status == 1
-    named = sorted(line.removeprefix("out of date: ") for line in out.splitlines()
-                   if line.startswith("out of date: "))
-    assert named == ["clients/js/src/errors.js", "clients/php/src/Model/Removed.php",
-                     "clients/python/protocol_api/models.py"]
+    named = sorted(
+        line.removeprefix("out of date: ")
+        for line in out.splitlines()
+        if line.startswith("out of date: ")
+    )
+    assert named == [
+        "clients/js/src/errors.js",
+        "clients/php/src/Model/Removed.php",
+        "clients/python/protocol_api/models.py",
+    ]
 
     assert _run(capsys, "--out", str(tmp_path))[0] == 0
     assert not stale.exists() and missing.exists() and hand_written.exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator import ApiModel, load_model
+from protocol_kit.generator import ApiModel, load_model
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,10 @@ def test_resources_and_methods(api: ApiModel) -> None:
     assert [r.name for r in api.resources] == ["conversations"]
     resource = api.resources[0]
     assert (resource.class_name, resource.tag, resource.model.name) == (
-        "Conversations", "Conversations", "Conversation")
+        "Conversations",
+        "Conversations",
+        "Conversation",
+    )
     assert [(op.name, op.method, op.path) for op in resource.operations] == [
         ("list", "GET", "/v1/conversations"),
         ("create", "POST", "/v1/conversations"),
@@ -58,20 +61,35 @@ def test_parameters_bodies_and_pagination(api: ApiModel) -> None:
     assert limit.constraints == {"minimum": 1, "maximum": 100, "default": 10}
     assert limit.description == "Limit the number of conversations returned."
     assert [p.name for p in listing.query_params] == [
-        "limit", "muted", "archived", "pinned", "group_id", "starting_after", "ending_before"]
+        "limit",
+        "muted",
+        "archived",
+        "pinned",
+        "group_id",
+        "starting_after",
+        "ending_before",
+    ]
     assert listing.pagination is not None
-    assert (listing.pagination.model, listing.pagination.after_param,
-            listing.pagination.before_param) == ("Conversation", "starting_after", "ending_before")
+    assert (
+        listing.pagination.model,
+        listing.pagination.after_param,
+        listing.pagination.before_param,
+    ) == ("Conversation", "starting_after", "ending_before")
     assert [p.name for p in get.path_params] == ["id"] and get.pagination is None
 
     assert create.body is not None and create.body.required
     assert create.body.required_one_of == ("contact_id", "group_id")
     assert [(a.name, a.required, a.one_of_required) for a in create.body.attributes] == [
-        ("contact_id", False, True), ("group_id", False, True)]
+        ("contact_id", False, True),
+        ("group_id", False, True),
+    ]
     assert [a.name for a in create.required_attributes] == ["contact_id", "group_id"]
     assert [(a.name, a.type.display) for a in update.optional_attributes] == [
-        ("pinned_message_id", "string"), ("is_pinned", "boolean"), ("is_muted", "boolean"),
-        ("archived_at", "timestamp")]
+        ("pinned_message_id", "string"),
+        ("is_pinned", "boolean"),
+        ("is_muted", "boolean"),
+        ("archived_at", "timestamp"),
+    ]
     assert delete.body is None and delete.body_attributes == ()
 
 
@@ -80,13 +98,22 @@ def test_responses_examples_and_errors(api: ApiModel) -> None:
     assert (listing.success.status, listing.success.kind) == ("200", "page")
     assert listing.success.examples[0].value["data"][0]["id"] == "xgQQXg3hrtjh7AvZ"
     assert (create.success.status, create.success.kind, create.success.model) == (
-        "201", "model", "Conversation")
+        "201",
+        "model",
+        "Conversation",
+    )
     assert (delete.success.status, delete.success.kind) == ("204", "empty")
     assert [e.status for e in get.errors] == ["401", "404", "500"]
     assert get.errors[1].examples[0].value["type"] == "invalid_request"
     assert [(e.name, e.status) for e in api.errors] == [
-        ("BadRequest", 400), ("Authentication", 401), ("NotFound", 404), ("PayloadTooLarge", 413),
-        ("UnsupportedMediaType", 415), ("RateLimit", 429), ("InternalServer", 500)]
+        ("BadRequest", 400),
+        ("Authentication", 401),
+        ("NotFound", 404),
+        ("PayloadTooLarge", 413),
+        ("UnsupportedMediaType", 415),
+        ("RateLimit", 429),
+        ("InternalServer", 500),
+    ]
     assert [p.name for p in api.error_model.properties] == ["type", "message", "documentation_url"]
 
 

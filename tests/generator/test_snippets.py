@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from generator import load_model
-from generator.snippets import code_samples
+from protocol_kit.generator import load_model
+from protocol_kit.generator.snippets import code_samples
 
 from ..seed import seed_operations
 
@@ -17,14 +17,21 @@ def test_generated_samples_are_the_pages_samples(seed_page: str) -> None:
     resource = api.resources[0]
     page = seed_operations(seed_page)
     assert [(op.method, op.path.replace(":id", "{id}")) for op in page] == [
-        (op.method, op.path) for op in resource.operations]
+        (op.method, op.path) for op in resource.operations
+    ]
     for documented, operation in zip(page, resource.operations, strict=True):
         samples = code_samples(api, resource, operation)
         assert [(s.language, s.title) for s in samples] == [
-            ("bash", "cURL"), ("js", "JavaScript"), ("python", "Python"), ("php", "PHP")]
+            ("bash", "cURL"),
+            ("js", "JavaScript"),
+            ("python", "Python"),
+            ("php", "PHP"),
+        ]
         for sample in samples:
             assert _unindented(sample.code) == _unindented(documented.samples[sample.language]), (
-                operation.name, sample.language)
+                operation.name,
+                sample.language,
+            )
 
 
 def test_samples_are_indented_as_code() -> None:
@@ -32,6 +39,6 @@ def test_samples_are_indented_as_code() -> None:
     resource = api.resources[0]
     create = code_samples(api, resource, resource.operations[1])
     by_language = {s.language: s.code for s in create}
-    assert "\n  -H \"Authorization: Bearer {token}\"" in by_language["bash"]
+    assert '\n  -H "Authorization: Bearer {token}"' in by_language["bash"]
     assert "\n  contact_id: 'WAz8eIbvDR60rouK',\n})" in by_language["js"]
     assert "\n    'contact_id' => 'WAz8eIbvDR60rouK',\n]);" in by_language["php"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reference_server.runner import free_port
+from protocol_kit.server.runner import free_port
 
 
 class ServeProcess:

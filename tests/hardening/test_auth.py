@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from reference_server.auth import Accounts, account_of
-from reference_server.runner import running_server
+from protocol_kit.server.auth import Accounts, account_of
+from protocol_kit.server.runner import running_server
 
 from .conftest import ServeProcess
 

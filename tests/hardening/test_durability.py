@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from reference_server.storage import FIELDS
+from protocol_kit.server.storage import FIELDS
 
 from .conftest import ServeProcess
 

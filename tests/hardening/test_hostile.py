@@ -1,13 +1,14 @@
 """Hostile input: every request of hostile_corpus.jsonl gets a 4xx in the error shape and changes nothing.
 
 Requests go out byte for byte on raw sockets (httpx would normalise or refuse many of them) to
-the server as `reference_server.runner` runs it: uvicorn with `reference_server.http11`'s
+the server as `protocol_kit.server.runner` runs it: uvicorn with `protocol_kit.server.http11`'s
 protocol, which answers what h11 cannot parse in the error shape instead of uvicorn's plain
 text, and refuses overlong targets (414) and header sets (431) the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -20,10 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from reference_server.auth import account_of
-from reference_server.errors import DOCUMENTATION_URL
-from reference_server.runner import running_server
-from reference_server.storage import ConversationStore
+from protocol_kit.server.auth import account_of
+from protocol_kit.server.errors import DOCUMENTATION_URL
+from protocol_kit.server.runner import running_server
+from protocol_kit.server.storage import ConversationStore
 
 from .conftest import ServeProcess
 from .make_corpus import GROUP, KNOWN
@@ -109,10 +110,9 @@ def _send_raw(port: int, data: bytes) -> _Answer:
     """One request on its own connection, byte for byte; reads until the server closes."""
     received = bytearray()
     with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
-        try:
+        # Answered (413) and closed before the whole body was sent: read the answer.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             sock.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # answered (413) and closed before the whole body was sent: read the answer
         try:
             while chunk := sock.recv(65536):
                 received += chunk
@@ -177,7 +177,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Server]:
     )
     store.close()
     errors = _Errors()
-    loggers = [logging.getLogger(name) for name in ("reference_server", "uvicorn.error")]
+    loggers = [logging.getLogger(name) for name in ("protocol_kit.server", "uvicorn.error")]
     for logger in loggers:
         logger.addHandler(errors)
     try:

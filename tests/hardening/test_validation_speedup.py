@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from protocol_kit.server.errors import ApiError
+from protocol_kit.server.validation import OperationRequest, _compiled
 from protocol_kit.spec import Spec
-from reference_server.errors import ApiError
-from reference_server.validation import OperationRequest, _compiled
 
 _SPEC = Spec.load()
 _POINTERS = sorted(

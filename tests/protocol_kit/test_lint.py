@@ -38,7 +38,9 @@ def _plain_error(doc: dict[str, Any]) -> None:
 
 
 def _dangling_ref(doc: dict[str, Any]) -> None:
-    doc["components"]["schemas"]["Conversation"]["properties"]["id"]["$ref"] = "#/components/schemas/Nope"
+    doc["components"]["schemas"]["Conversation"]["properties"]["id"]["$ref"] = (
+        "#/components/schemas/Nope"
+    )
 
 
 def _unused_component(doc: dict[str, Any]) -> None:
@@ -52,7 +54,11 @@ def _not_openapi(doc: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("breakage", "pointer", "words"),
     [
-        (_break_example, "#/paths/~1v1~1conversations~1{id}/get/responses/200/content/application~1json/examples/conversation/value/is_muted", "not of type"),
+        (
+            _break_example,
+            "#/paths/~1v1~1conversations~1{id}/get/responses/200/content/application~1json/examples/conversation/value/is_muted",
+            "not of type",
+        ),
         (_drop_summary, "#/paths/~1v1~1conversations/post", "summary"),
         (_plain_error, "#/components/responses/NotFound", "Error"),
         (_dangling_ref, "#/components/schemas/Conversation/properties/id", "Nope"),
@@ -77,6 +83,8 @@ def test_each_rule_reports_the_json_pointer(
     assert pointer in capsys.readouterr().out
 
 
-def test_a_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_file_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["lint", str(tmp_path / "nope.yaml")]) == 2
     assert "cannot read" in capsys.readouterr().err

@@ -13,14 +13,16 @@ from pathlib import Path
 
 import httpx
 
-from reference_server.runner import free_port
+from protocol_kit.server.runner import free_port
 
 
 @contextmanager
-def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def serve(
+    *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "protocol_kit.cli", "serve", "--port", str(port), *args],
+        [sys.executable, "-m", "protocol_kit", "serve", "--port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -55,7 +57,9 @@ def _stop(process: subprocess.Popen[str]) -> str:
 
 def test_help_explains_every_option() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "protocol_kit.cli", "serve", "--help"], capture_output=True, text=True
+        [sys.executable, "-m", "protocol_kit", "serve", "--help"],
+        capture_output=True,
+        text=True,
     )
     for option in ("--host", "--port", "--db", "--token", "--demo", "PROTOCOL_TOKENS", ":memory:"):
         assert option in result.stdout
@@ -66,7 +70,12 @@ def test_tokens_from_the_environment_and_clean_ctrl_c() -> None:
         for token in ("alpha", "beta"):
             headers = {"Authorization": f"Bearer {token}"}
             assert httpx.get(f"{url}/v1/conversations", headers=headers).status_code == 200
-        assert httpx.get(f"{url}/v1/conversations", headers={"Authorization": "Bearer gamma"}).status_code == 401
+        assert (
+            httpx.get(
+                f"{url}/v1/conversations", headers={"Authorization": "Bearer gamma"}
+            ).status_code
+            == 401
+        )
         _stop(process)
 
 
@@ -83,7 +92,9 @@ def test_without_tokens_one_is_generated_and_printed() -> None:
 
 def test_demo_loads_the_documented_conversations() -> None:
     with serve("--db", ":memory:", "--token", "t", "--demo") as (url, _):
-        response = httpx.get(f"{url}/v1/conversations/xgQQXg3hrtjh7AvZ", headers={"Authorization": "Bearer t"})
+        response = httpx.get(
+            f"{url}/v1/conversations/xgQQXg3hrtjh7AvZ", headers={"Authorization": "Bearer t"}
+        )
         assert response.status_code == 200
         assert response.json()["contact_id"] == "WAz8eIbvDR60rouK"
 
@@ -93,8 +104,14 @@ def test_a_file_database_survives_a_restart_and_the_log_has_no_token(tmp_path: P
     secret = "s3cret-token-never-logged"
     headers = {"Authorization": f"Bearer {secret}"}
     with serve("--db", str(db), "--token", secret) as (url, process):
-        created = httpx.post(f"{url}/v1/conversations", json={"contact_id": "WAz8eIbvDR60rouK"}, headers=headers)
-        httpx.put(f"{url}/v1/conversations/{created.json()['id']}", json={"is_muted": True}, headers=headers)
+        created = httpx.post(
+            f"{url}/v1/conversations", json={"contact_id": "WAz8eIbvDR60rouK"}, headers=headers
+        )
+        httpx.put(
+            f"{url}/v1/conversations/{created.json()['id']}",
+            json={"is_muted": True},
+            headers=headers,
+        )
         httpx.get(f"{url}/v1/conversations", headers={"Authorization": "Bearer wrong-token"})
         output = _stop(process)
     assert secret not in output and "wrong-token" not in output
@@ -112,7 +129,16 @@ def test_a_file_database_survives_a_restart_and_the_log_has_no_token(tmp_path: P
 
 def test_an_unwritable_database_is_a_clear_error(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "protocol_kit.cli", "serve", "--db", str(tmp_path / "no" / "such" / "x.db"), "--token", "t"],
+        [
+            sys.executable,
+            "-m",
+            "protocol_kit",
+            "serve",
+            "--db",
+            str(tmp_path / "no" / "such" / "x.db"),
+            "--token",
+            "t",
+        ],
         capture_output=True,
         text=True,
         timeout=30,

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from protocol_kit.server.runner import running_server
 from protocol_kit.spec import Spec
-from reference_server.runner import running_server
 
 TOKEN = "token-of-account-one"
 OTHER_TOKEN = "token-of-account-two"
@@ -36,7 +36,9 @@ class ResponseChecker:
         else:
             return  # unknown paths and methods are checked by the tests themselves
         status = str(response.status_code)
-        assert status in op.responses, f"{op.operation_id} answered undeclared {status}: {response.text}"
+        assert status in op.responses, (
+            f"{op.operation_id} answered undeclared {status}: {response.text}"
+        )
         content = op.responses[status].get("content")
         if not content:
             assert response.content == b"", f"{status} must have an empty body"

@@ -68,4 +68,9 @@ def test_lists_are_per_account_and_cursors_do_not_cross(
 def test_the_bearer_scheme_is_case_insensitive(base_url: str) -> None:
     headers = {"Authorization": "bearer token-of-account-one"}
     assert httpx.get(f"{base_url}/v1/conversations", headers=headers).status_code == 200
-    assert httpx.get(f"{base_url}/v1/conversations", headers=bearer("token-of-account-one")).status_code == 200
+    assert (
+        httpx.get(
+            f"{base_url}/v1/conversations", headers=bearer("token-of-account-one")
+        ).status_code
+        == 200
+    )

@@ -11,8 +11,16 @@ from .conftest import ID
 from .contract import assert_error, create, new_id
 
 FIELDS = {
-    "id", "contact_id", "group_id", "pinned_message_id", "is_pinned", "is_muted",
-    "last_active_at", "last_opened_at", "created_at", "archived_at",
+    "id",
+    "contact_id",
+    "group_id",
+    "pinned_message_id",
+    "is_pinned",
+    "is_muted",
+    "last_active_at",
+    "last_opened_at",
+    "created_at",
+    "archived_at",
 }
 
 
@@ -28,7 +36,13 @@ def test_create_answers_201_with_all_ten_fields_and_defaults(api: httpx.Client) 
     assert body["contact_id"] == contact
     assert before <= body["created_at"] <= after
     assert body["is_pinned"] is False and body["is_muted"] is False
-    for name in ("group_id", "pinned_message_id", "last_active_at", "last_opened_at", "archived_at"):
+    for name in (
+        "group_id",
+        "pinned_message_id",
+        "last_active_at",
+        "last_opened_at",
+        "archived_at",
+    ):
         assert body[name] is None
 
 

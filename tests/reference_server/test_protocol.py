@@ -17,7 +17,10 @@ def test_form_and_json_bodies_give_the_same_result(api: httpx.Client) -> None:
     from_form = api.post("/v1/conversations", content=f"contact_id={contact}", headers=FORM)
     from_json = api.post("/v1/conversations", json={"contact_id": contact})
     assert from_form.status_code == from_json.status_code == 201
-    strip = lambda c: {k: v for k, v in c.items() if k not in ("id", "created_at")}
+
+    def strip(c):
+        return {k: v for k, v in c.items() if k not in ("id", "created_at")}
+
     assert strip(from_form.json()) == strip(from_json.json())
 
 
@@ -26,7 +29,11 @@ def test_form_values_true_false_digits_and_null(api: httpx.Client) -> None:
     url = f"/v1/conversations/{created['id']}"
     body = urlencode({"is_muted": "true", "is_pinned": "false", "archived_at": "1700000000"})
     updated = api.put(url, content=body, headers=FORM).json()
-    assert (updated["is_muted"], updated["is_pinned"], updated["archived_at"]) == (True, False, 1700000000)
+    assert (updated["is_muted"], updated["is_pinned"], updated["archived_at"]) == (
+        True,
+        False,
+        1700000000,
+    )
     body = urlencode({"archived_at": "null", "pinned_message_id": "null"})
     updated = api.put(url, content=body, headers=FORM).json()
     assert updated["archived_at"] is None and updated["pinned_message_id"] is None
@@ -51,7 +58,9 @@ def test_an_all_digit_id_in_a_form_stays_an_id(api: httpx.Client) -> None:
         ("is_muted=%FF", "form"),
     ],
 )
-def test_bad_form_bodies_are_400_and_change_nothing(api: httpx.Client, body: str, word: str) -> None:
+def test_bad_form_bodies_are_400_and_change_nothing(
+    api: httpx.Client, body: str, word: str
+) -> None:
     created = create(api)
     url = f"/v1/conversations/{created['id']}"
     assert_error(api.put(url, content=body, headers=FORM), 400, word)
@@ -59,13 +68,18 @@ def test_bad_form_bodies_are_400_and_change_nothing(api: httpx.Client, body: str
 
 
 @pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/xml", "multipart/form-data; boundary=x", "application/jsonx"]
+    "content_type",
+    ["text/plain", "application/xml", "multipart/form-data; boundary=x", "application/jsonx"],
 )
 def test_other_content_types_are_415(api: httpx.Client, content_type: str) -> None:
     created = create(api)
     body = b'{"is_muted": true}'
     headers = {"content-type": content_type}
-    assert_error(api.post("/v1/conversations", content=body, headers=headers), 415, content_type.split(";")[0])
+    assert_error(
+        api.post("/v1/conversations", content=body, headers=headers),
+        415,
+        content_type.split(";")[0],
+    )
     assert_error(api.put(f"/v1/conversations/{created['id']}", content=body, headers=headers), 415)
 
 
@@ -77,7 +91,16 @@ def test_json_with_a_charset_parameter_is_json(api: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"{", b'{"contact_id": }', b"[]", b'"text"', b"null", b'{"a": NaN}', b"\xff\xfe", b"{" * 5000 + b"}" * 5000],
+    [
+        b"{",
+        b'{"contact_id": }',
+        b"[]",
+        b'"text"',
+        b"null",
+        b'{"a": NaN}',
+        b"\xff\xfe",
+        b"{" * 5000 + b"}" * 5000,
+    ],
 )
 def test_malformed_json_is_400(api: httpx.Client, body: bytes) -> None:
     headers = {"content-type": "application/json"}
@@ -99,7 +122,15 @@ def test_bodies_over_one_mebibyte_are_413(api: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/v1", "/v1/conversation", "/v1/conversations/", "/v2/conversations", "/v1/conversations/a/b"]
+    "path",
+    [
+        "/",
+        "/v1",
+        "/v1/conversation",
+        "/v1/conversations/",
+        "/v2/conversations",
+        "/v1/conversations/a/b",
+    ],
 )
 def test_unknown_paths_are_404_before_authentication(anonymous: httpx.Client, path: str) -> None:
     assert_error(anonymous.get(path), 404)

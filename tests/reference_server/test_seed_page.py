@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from protocol_kit.server.runner import running_server
 from protocol_kit.spec import Spec
-from reference_server.runner import running_server
 
 from ..seed import check_seed_results, seed_operations
 from .conftest import TOKEN

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reference_server.storage import ConversationStore, ListQuery
+from protocol_kit.server.storage import ConversationStore, ListQuery
 
 
 def _stored_ids(db: Path) -> set[str]:
