@@ -13,8 +13,8 @@ from pathlib import Path
 
 from protocol_kit.conformance import baseline
 from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.outcome import GROUP_NAMES, CouldNotRun, Options, Outcome
 from protocol_kit.conformance.reports import terminal
-from protocol_kit.conformance.runner import GROUP_NAMES, CouldNotRun, Options, Outcome
 from protocol_kit.conformance.runner import run as run_checks
 from protocol_kit.spec import Spec, SpecError
 

@@ -10,16 +10,14 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from protocol_kit.conformance.contract import Contract
 from protocol_kit.conformance.fuzzing_hooks import ID_PATTERN_ENV
+from protocol_kit.conformance.outcome import Options, Progress
 from protocol_kit.conformance.transport import Exchange, Transport
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, Finding, Rule, RuleResult
-
-if TYPE_CHECKING:  # the runner calls this module; its types are only needed for checking
-    from protocol_kit.conformance.runner import Options, Progress
 
 GROUP = "schemathesis"
 PHASES = "examples,coverage,fuzzing,stateful"

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from protocol_kit.conformance.runner import Outcome
+from protocol_kit.conformance.outcome import Outcome
 from protocol_kit.conformance.transport import Exchange
 from protocol_kit.conformance.verdicts import RuleResult
 

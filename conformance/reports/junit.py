@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from protocol_kit.conformance.runner import Outcome
+from protocol_kit.conformance.outcome import Outcome
 from protocol_kit.conformance.verdicts import FAILED, SKIPPED, RuleResult
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.outcome import Options, Outcome
 from protocol_kit.conformance.rules import GROUPS
-from protocol_kit.conformance.runner import Options, Outcome, run
+from protocol_kit.conformance.runner import run
 from protocol_kit.conformance.verdicts import FAILED, PASSED
 from tests.conformance.conftest import TOKENS
 from tests.conformance.fake_server import FakeServer

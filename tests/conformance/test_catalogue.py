@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from protocol_kit.conformance.outcome import GROUP_NAMES
 from protocol_kit.conformance.rules import GROUPS
-from protocol_kit.conformance.runner import GROUP_NAMES
 
 
 def test_rule_ids_are_unique_stable_and_explained() -> None:

@@ -1,0 +1,57 @@
+"""What a run is asked to do (Options), what it reports as it goes (Progress), what it found (Outcome)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from protocol_kit.conformance.rules import GROUPS
+from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, RuleResult
+
+FUZZ_GROUP = "schemathesis"
+GROUP_NAMES = [group.name for group in GROUPS] + [FUZZ_GROUP]
+
+
+class CouldNotRun(Exception):
+    """The run cannot start: server unreachable, token rejected, bad arguments (exit 2)."""
+
+
+@dataclass
+class Options:
+    base_url: str
+    token: str
+    other_token: str | None = None
+    seed: int = 0
+    max_examples: int = 10
+    workers: int = 1
+    groups: list[str] = field(default_factory=lambda: list(GROUP_NAMES))
+
+
+@dataclass
+class Outcome:
+    """Everything a report needs."""
+
+    base_url: str
+    seed: int
+    groups: list[str]
+    results: list[RuleResult]
+    durations: dict[str, float]
+    started_at: float
+    elapsed: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def counts(self, group: str | None = None) -> dict[str, int]:
+        counted = {PASSED: 0, FAILED: 0, SKIPPED: 0}
+        for result in self.results:
+            if group is None or result.rule.group == group:
+                counted[result.status] += 1
+        return counted
+
+    @property
+    def failed(self) -> list[RuleResult]:
+        return [r for r in self.results if r.status == FAILED and not r.baselined]
+
+
+# progress(event, group, detail): "start"/"done" per group, "note" for phase messages.
+Progress = Callable[[str, str, dict[str, Any]], None]
