@@ -10,6 +10,7 @@ from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, RuleResult
 
 FUZZ_GROUP = "schemathesis"
+ACCEPTED = "accepted"
 GROUP_NAMES = [group.name for group in GROUPS] + [FUZZ_GROUP]
 
 
@@ -42,11 +43,17 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
     def counts(self, group: str | None = None) -> dict[str, int]:
-        counted = {PASSED: 0, FAILED: 0, SKIPPED: 0}
+        """Rules by status; ``accepted`` counts the failed ones the baseline accepts."""
+        counted = {PASSED: 0, FAILED: 0, SKIPPED: 0, ACCEPTED: 0}
         for result in self.results:
             if group is None or result.rule.group == group:
                 counted[result.status] += 1
+                counted[ACCEPTED] += result.baselined
         return counted
+
+    @property
+    def accepted(self) -> list[RuleResult]:
+        return [r for r in self.results if r.status == FAILED and r.baselined]
 
     @property
     def failed(self) -> list[RuleResult]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from html import escape
+from html import escape as _escape
 from pathlib import Path
 
 from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
 
 _STYLE = """
@@ -94,3 +95,8 @@ def _summary(outcome: Outcome) -> str:
             f"<td class=failed>{c[FAILED]}</td><td class=skipped>{c[SKIPPED]}</td></tr>"
         )
     return "".join(rows) + "</table>"
+
+
+def escape(text: str) -> str:
+    """Markup-safe and visible: what the server sent can neither inject HTML nor hide bytes."""
+    return _escape(visible(text))

@@ -16,7 +16,12 @@ import pytest
 from protocol_kit.conformance.fuzzing import DEVIATIONS
 from tests.conformance.conftest import TOKENS
 from tests.conformance.fake_server import FakeServer
-from tests.conformance.garbage_server import GarbageServer
+from tests.conformance.garbage_server import HOSTILE, GarbageServer
+from tests.conformance.report_checks import (
+    assert_printable,
+    assert_valid_junit,
+    assert_valid_report,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -89,6 +94,31 @@ def test_html_garbage_server_gives_readable_failures_and_exit_1() -> None:
     assert "schemathesis:" in output  # the property-based phase ran and reported too
 
 
+def test_hostile_bytes_reach_no_report_raw(tmp_path: Path) -> None:
+    """A server answering NUL, terminal escapes, bytes that are not UTF-8 and markup: every report
+    stays valid for its medium and shows those bytes as visible escapes."""
+    junit, report, html = tmp_path / "junit.xml", tmp_path / "r.json", tmp_path / "r.html"
+    with GarbageServer(HOSTILE, "application/json") as server:
+        result = verify(
+            server.url,
+            *("--token", "t", "--seed", "1", "--max-examples", "3"),
+            *("--junit-xml", str(junit), "--json", str(report), "--report", str(html)),
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert_printable(result.stdout + result.stderr, "the terminal output")
+    assert "\\x00\\x1b[31mred" in result.stdout  # shown, not interpreted
+
+    tree = assert_valid_junit(junit)
+    assert any(case.find("failure") is not None for case in tree.getroot().iter("testcase"))
+    assert "\\x00" in junit.read_text(encoding="utf-8")
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert_valid_report(document)
+    assert_printable(json.dumps(document, ensure_ascii=False), "the JSON report")
+    page = html.read_text(encoding="utf-8")
+    assert_printable(page, "the HTML report")
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+
+
 def test_reports_name_the_failing_rule_and_redact_tokens(
     fake_server: FakeServer, tmp_path: Path
 ) -> None:
@@ -112,7 +142,9 @@ def test_reports_name_the_failing_rule_and_redact_tokens(
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
     assert cases["LIST-FILTER-MUTED"].find("failure") is not None
     assert cases["LIFECYCLE-GET"].find("failure") is None
+    assert_valid_junit(junit)
     document = json.loads(report.read_text())
+    assert_valid_report(document)
     assert document["conformant"] is False and document["seed"] == 5
     by_id = {r["id"]: r for r in document["results"]}
     assert by_id["LIST-FILTER-MUTED"]["status"] == "failed"
