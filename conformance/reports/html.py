@@ -39,7 +39,7 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
         parts.append(
             f"<h3 id='{escape(result.rule.id)}' class=failed>{escape(result.rule.id)}"
             f"{accepted}</h3><p>{escape(result.rule.statement)}<br>"
-            f"<small>contract: {escape(result.rule.citation)}</small></p>"
+            f"<small>contract: {escape(result.rule.citation.text)}</small></p>"
         )
         for finding in result.findings:
             parts.append("<div class=finding>")

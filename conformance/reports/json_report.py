@@ -44,7 +44,11 @@ def _result(result: RuleResult, show_secrets: bool) -> dict[str, Any]:
         "id": result.rule.id,
         "group": result.rule.group,
         "statement": result.rule.statement,
-        "citation": {"text": result.rule.citation},
+        "citation": {
+            "text": result.rule.citation.text,
+            "spec": result.rule.citation.spec,
+            "docs": result.rule.citation.docs,
+        },
         "status": result.status,
         "baselined": result.baselined,
         "reason": result.reason,

@@ -50,7 +50,7 @@ def _testcase(suite: ET.Element, result: RuleResult) -> None:
     )
     ET.SubElement(
         case, "system-out"
-    ).text = f"{result.rule.statement}\ncontract: {result.rule.citation}"
+    ).text = f"{result.rule.statement}\ncontract: {result.rule.citation.text}"
     if result.status == FAILED and result.baselined:
         ET.SubElement(case, "skipped", message="failing, accepted by the baseline")
     elif result.status == FAILED:

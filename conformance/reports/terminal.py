@@ -61,7 +61,7 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
     for result in outcome.failed:
         print("\n" + "─" * _WIDTH, file=out)
         print(f"FAILED {result.rule.id} [{result.rule.group}] {result.rule.statement}", file=out)
-        print(f"  contract: {result.rule.citation}", file=out)
+        print(f"  contract: {result.rule.citation.text}", file=out)
         for n, finding in enumerate(result.findings, 1):
             print(f"  {n}) {finding.message}", file=out)
             if finding.expected:
