@@ -158,7 +158,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
     if args.baseline:
-        baseline.apply(outcome.results, baseline.load(args.baseline))
+        fixed = baseline.apply(outcome.results, baseline.load(args.baseline))
+        if fixed:
+            outcome.notes.append(
+                f"the baseline accepts rules that now pass (drop them from {args.baseline}): "
+                + ", ".join(fixed)
+            )
     terminal.summary(outcome, args.show_secrets)
     _write_reports(args, outcome)
     if args.baseline_update:

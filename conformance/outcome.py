@@ -51,6 +51,17 @@ class Outcome:
                 counted[ACCEPTED] += result.baselined
         return counted
 
+    def verdict(self) -> str:
+        """The headline: conformant or not, and how much of that the baseline decided."""
+        failed, accepted = len(self.failed), len(self.accepted)
+        by_baseline = f"{accepted} failing rule(s) accepted by the baseline"
+        if failed:
+            more = f" (and {by_baseline})" if accepted else ""
+            return f"NOT CONFORMANT: {failed} rule(s) failed{more}"
+        if accepted:
+            return f"CONFORMANT ONLY BY THE BASELINE: {by_baseline}, no other rule failed"
+        return "CONFORMANT: no rule failed"
+
     @property
     def accepted(self) -> list[RuleResult]:
         return [r for r in self.results if r.status == FAILED and r.baselined]

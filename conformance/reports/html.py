@@ -78,10 +78,9 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
 
 
 def _verdict(outcome: Outcome) -> str:
-    failed = len(outcome.failed)
-    text = f"NOT CONFORMANT: {failed} rule(s) failed" if failed else "CONFORMANT: no rule failed"
+    failed = outcome.failed or outcome.accepted
     return (
-        f"<p class={'failed' if failed else 'passed'}><b>{text}</b> — seed {outcome.seed}, "
+        f"<p class={'failed' if failed else 'passed'}><b>{escape(outcome.verdict())}</b> — seed {outcome.seed}, "
         f"{outcome.elapsed:.1f} s (repeat with <code>--seed {outcome.seed}</code>)</p>"
     )
 

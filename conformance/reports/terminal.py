@@ -75,10 +75,8 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
     for note in outcome.notes:
         print(f"\nnote: {note}", file=out)
     print(file=out)
-    failed = len(outcome.failed)
-    verdict = f"NOT CONFORMANT: {failed} rule(s) failed" if failed else "CONFORMANT: no rule failed"
     print(
-        f"{verdict} — {outcome.counts()[PASSED]} passed, {outcome.counts()[SKIPPED]} skipped "
+        f"{outcome.verdict()} — {outcome.counts()[PASSED]} passed, {outcome.counts()[SKIPPED]} skipped "
         f"in {outcome.elapsed:.1f} s (seed {outcome.seed}; repeat with --seed {outcome.seed})",
         file=out,
     )

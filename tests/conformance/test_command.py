@@ -171,11 +171,43 @@ def test_baseline_accepts_known_failures_and_reports_new_ones(
     accepted = against(fake_server, "--only", "protocol", "--baseline", str(baseline))
     assert accepted.returncode == 0, accepted.stdout
     assert "accepted by the baseline: PROTO-ALLOW-HEADER" in accepted.stdout
+    assert "CONFORMANT: no rule failed" not in accepted.stdout
+    assert "CONFORMANT ONLY BY THE BASELINE: 1 failing rule(s)" in accepted.stdout
+
+    fake_server.reset(set())
+    fixed = against(fake_server, "--only", "protocol", "--baseline", str(baseline))
+    assert fixed.returncode == 0
+    assert "accepts rules that now pass" in fixed.stdout and "PROTO-ALLOW-HEADER" in fixed.stdout
 
     fake_server.reset({"head-allowed"})
     new = against(fake_server, "--only", "protocol", "--baseline", str(baseline))
     assert new.returncode == 1
     assert "FAILED PROTO-METHOD-NOT-ALLOWED" in new.stdout
+
+
+def test_a_baseline_written_with_one_seed_holds_for_others(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    """Keyed by rule id (operation and check for schemathesis), not by generated example."""
+    baseline = tmp_path / "baseline.txt"
+    faults = {"extra-field", "no-allow-header"}
+    selection = ("--only", "protocol,schemathesis", "--max-examples", "5")
+    fake_server.reset(faults)
+    written = against(
+        fake_server, *selection, "--seed", "3", "--baseline", str(baseline), "--baseline-update"
+    )
+    assert written.returncode == 0, written.stdout + written.stderr
+    accepted = [line.split()[0] for line in baseline.read_text().splitlines() if line[:1] != "#"]
+    assert "PROTO-ALLOW-HEADER" in accepted
+    assert any(rule_id.startswith("schemathesis:") for rule_id in accepted), accepted
+    for seed in ("4", "5", "6"):
+        fake_server.reset(faults)
+        again = against(fake_server, *selection, "--seed", seed, "--baseline", str(baseline))
+        assert again.returncode == 0, f"seed {seed}:\n{again.stdout}"
+        headline = again.stdout.strip().splitlines()[-1]
+        assert headline.startswith(
+            f"CONFORMANT ONLY BY THE BASELINE: {len(accepted)} failing rule(s) accepted"
+        ), headline
 
 
 def test_the_same_seed_sends_the_same_requests(fake_server: FakeServer) -> None:
