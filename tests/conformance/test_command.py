@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from protocol_kit.conformance.fuzzing import DEVIATIONS
+from protocol_kit.conformance.rules import GROUPS
 from tests.conformance.conftest import TOKENS
 from tests.conformance.fake_server import FakeServer
 from tests.conformance.garbage_server import HOSTILE, GarbageServer
@@ -80,6 +81,22 @@ def test_bad_arguments_exit_2(args: list[str]) -> None:
     result = verify(*args)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith("protocol-kit verify: could not run:")
+
+
+def test_only_selects_rule_ids_as_well_as_groups(fake_server: FakeServer, tmp_path: Path) -> None:
+    fake_server.reset({"muted-ignored"})
+    report = tmp_path / "r.json"
+    result = against(fake_server, "--only", "LIST-FILTER-MUTED,auth", "--json", str(report))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED LIST-FILTER-MUTED" in result.stdout
+    reported = {r["id"] for r in json.loads(report.read_text())["results"]}
+    auth = {rule.id for group in GROUPS if group.name == "auth" for rule in group.rules}
+    assert reported == {"LIST-FILTER-MUTED"} | auth
+
+    unknown = verify("--only", "LIST-FILTER-MUTED,LIST-NOPE")
+    assert unknown.returncode == 2
+    assert "LIST-NOPE" in unknown.stderr and "LIST-FILTER-ARCHIVED" in unknown.stderr
+    assert "schemathesis" in unknown.stderr  # the valid groups are listed too
 
 
 def test_html_garbage_server_gives_readable_failures_and_exit_1() -> None:
