@@ -37,7 +37,11 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
     finally:
         session.clean_up()
         transport.close()
-    outcome.results = list(ledger.results.values())
+    outcome.results = [
+        result
+        for result in ledger.results.values()
+        if options.rules is None or result.rule.id in options.rules
+    ]
     if FUZZ_GROUP in options.groups:
         from protocol_kit.conformance.fuzzing import (
             run_schemathesis,  # imported late: schemathesis is heavy

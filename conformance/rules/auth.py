@@ -7,52 +7,53 @@ from typing import Any
 
 from protocol_kit.conformance.session import JSON, Session
 from protocol_kit.conformance.transport import Exchange
-from protocol_kit.conformance.verdicts import Rule
+from protocol_kit.conformance.verdicts import Rule, cite
 
 GROUP = "auth"
 DESCRIPTION = "bearer tokens on every operation"
-_C = "contract issue #2 §2 Pinned contract: Auth"
 RULES = [
     Rule(
         "AUTH-MISSING",
         GROUP,
         "A request without Authorization answers 401 on every operation",
-        f"{_C} — missing token → 401",
+        cite("/components/responses/Unauthorized", "Conversations"),
     ),
     Rule(
         "AUTH-MALFORMED",
         GROUP,
         "A malformed Authorization (other scheme, Basic, no token) answers 401",
-        f"{_C} — malformed token → 401",
+        cite("/components/responses/Unauthorized", "Conversations"),
     ),
     Rule(
         "AUTH-UNKNOWN-TOKEN",
         GROUP,
         "An unknown bearer token (including a prefix or extension of a real one) answers 401",
-        f"{_C} — unknown token → 401",
+        cite("/components/responses/Unauthorized", "Conversations"),
     ),
     Rule(
         "AUTH-WWW-AUTHENTICATE",
         GROUP,
         "Every 401 carries a `WWW-Authenticate: Bearer …` header",
-        f"{_C} — 401 with a WWW-Authenticate: Bearer header",
+        cite("/components/responses/Unauthorized/headers/WWW-Authenticate", "Conversations"),
     ),
     Rule(
-        "AUTH-NO-SIDE-EFFECTS", GROUP, "A request refused with 401 changes nothing", f"{_C}; Errors"
+        "AUTH-NO-SIDE-EFFECTS",
+        GROUP,
+        "A request refused with 401 changes nothing",
+        cite("/components/responses/Unauthorized", "Conversations"),
     ),
     Rule(
         "AUTH-BEFORE-VALIDATION",
         GROUP,
         "Authentication comes before body checks: without a token a malformed, unsupported or "
         "oversized body answers 401",
-        "contract issue #2 §2 Pinned contract: Order of checks — "
-        "routing, then authentication, then 400/413/415",
+        cite("/components/securitySchemes/bearerAuth", "Conversations"),
     ),
     Rule(
         "AUTH-BEFORE-ID",
         GROUP,
         "Authentication comes before the id lookup: unknown ids without a token answer 401",
-        "contract issue #2 §2 Pinned contract: Order of checks — routing, then authentication",
+        cite("/components/securitySchemes/bearerAuth", "Conversations"),
     ),
 ]
 
