@@ -183,12 +183,18 @@ class FakeServer:
         scheme, _, token = value.partition(" ")
         if "auth-any-scheme" in f and token:
             scheme = "Bearer"
+        if "auth-scheme-case-sensitive" not in f:
+            scheme = scheme.capitalize() if scheme.lower() == "bearer" else scheme
         if scheme != "Bearer" or not token or " " in token:
             raise Reject(
                 401, "Missing or malformed `Authorization: Bearer <token>` header.", challenge
             )
         if token in self.tokens:
             return self.tokens[token]
+        if "auth-token-case-folded" in f:
+            for known, account in self.tokens.items():
+                if known.lower() == token.lower():
+                    return account
         if "auth-prefix-token" in f:
             for known, account in self.tokens.items():
                 if known.startswith(token) or token.startswith(known):

@@ -83,6 +83,8 @@ BROKEN = {
     "auth-skip-delete": "AUTH-MISSING",
     "auth-after-lookup": "AUTH-BEFORE-ID",
     "validate-before-auth": "AUTH-BEFORE-VALIDATION",
+    "auth-scheme-case-sensitive": "AUTH-SCHEME-CASE-INSENSITIVE",
+    "auth-token-case-folded": "AUTH-TOKEN-EXACT",
     # isolation
     "isolation-off": "ISOLATION-GET",
     "isolation-list": "ISOLATION-LIST",
