@@ -7,6 +7,7 @@ from protocol_kit.conformance.verdicts import Rule
 
 GROUP = "isolation"
 DESCRIPTION = "two accounts (needs --other-token)"
+NEEDS_OTHER_ACCOUNT = True
 _C = "contract issue #2 §2 Pinned contract: Auth — an account sees only its own conversations"
 RULES = [
     Rule(
