@@ -22,6 +22,7 @@ from protocol_kit.conformance.outcome import (
 from protocol_kit.conformance.reports import terminal
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run as run_checks
+from protocol_kit.conformance.verdicts import SKIPPED
 from protocol_kit.spec import Spec, SpecError
 
 EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2
@@ -43,7 +44,7 @@ def register(
         description=(
             "Check that a server implements the Protocol Conversations API contract. A "
             "behavioural suite (hand-written rules with stable ids: lifecycle, create, update, "
-            "list, auth, isolation, protocol) runs first, then a property-based phase with "
+            "concurrency, list, auth, isolation, protocol) runs first, then a property-based phase with "
             "schemathesis. Without BASE_URL the bundled reference server is started on a free "
             "port with a temporary database and two generated tokens, verified and stopped. "
             "The run creates its own data under fresh random group ids, judges only that, and "
@@ -184,6 +185,15 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
                 f"the baseline accepts rules that now pass (drop them from {args.baseline}): "
                 + ", ".join(fixed)
             )
+    if not outcome.results or all(r.status == SKIPPED for r in outcome.results):
+        _write_reports(args, outcome)
+        reasons = sorted({r.reason for r in outcome.results})
+        print(
+            "protocol-kit verify: could not run: nothing was verified, every selected rule was "
+            f"skipped ({'; '.join(reasons[:3]) or 'no rules selected'})",
+            file=sys.stderr,
+        )
+        return EXIT_COULD_NOT_RUN
     terminal.summary(outcome, args.show_secrets)
     _write_reports(args, outcome)
     if args.baseline_update:

@@ -75,6 +75,7 @@ BROKEN = {
     "float-timestamp-rejected": "UPDATE-INTEGRAL-FLOAT",
     "null-ignored": "UPDATE-NULL-CLEARS",
     "update-empty-400": "UPDATE-EMPTY",
+    "update-lost-write": "UPDATE-CONCURRENT-NO-LOST-WRITES",
     "malformed-json-500": "CREATE-MALFORMED-BODY",
     # content types and sizes
     "form-unsupported": "CREATE-FORM",
@@ -91,6 +92,8 @@ BROKEN = {
     "auth-skip-delete": "AUTH-MISSING",
     "auth-after-lookup": "AUTH-BEFORE-ID",
     "validate-before-auth": "AUTH-BEFORE-VALIDATION",
+    "auth-scheme-case-sensitive": "AUTH-SCHEME-CASE-INSENSITIVE",
+    "auth-token-case-folded": "AUTH-TOKEN-EXACT",
     # isolation
     "isolation-off": "ISOLATION-GET",
     "isolation-list": "ISOLATION-LIST",
