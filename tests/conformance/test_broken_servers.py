@@ -80,6 +80,7 @@ BROKEN = {
     # content types and sizes
     "form-unsupported": "CREATE-FORM",
     "form-untyped": "UPDATE-FORM",
+    "form-empty-kept": "UPDATE-FORM-EMPTY-IS-NULL",
     "media-type-ignored": "PROTO-UNSUPPORTED-MEDIA-TYPE",
     "media-type-exact": "PROTO-MEDIA-TYPE-PARAMETERS",
     "no-size-limit": "PROTO-PAYLOAD-TOO-LARGE",
