@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import secrets
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from protocol_kit.conformance import baseline
@@ -20,9 +18,17 @@ from protocol_kit.spec import Spec, SpecError
 
 EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2
 DEFAULT_MAX_EXAMPLES = 50
+# (base URL, token, other token) of a server to verify.
+Target = tuple[str, str, str | None]
+# Starts a server for the spec for one run, when no BASE_URL is given. The command line passes
+# the bundled reference server: the kit itself never imports a server.
+Embedded = Callable[[Spec], AbstractContextManager[Target]]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(
+    subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+    embedded: Embedded | None = None,
+) -> None:
     parser = subparsers.add_parser(
         "verify",
         help="check a server against the contract (behavioural suite + schemathesis)",
@@ -119,7 +125,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="print tokens in reproduction commands instead of <redacted>",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, embedded=embedded)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -202,26 +208,12 @@ def _groups(only: str | None, skip: str | None) -> list[str]:
 
 
 @contextmanager
-def _server(args: argparse.Namespace, spec: Spec) -> Iterator[tuple[str, str, str | None]]:
-    """The server to verify: the one given, or the bundled reference server for the run."""
+def _server(args: argparse.Namespace, spec: Spec) -> Iterator[Target]:
+    """The server to verify: the one given, or the embedded one started for the run."""
     if args.base_url:
         yield args.base_url.rstrip("/"), args.token, args.other_token
         return
-    from protocol_kit.server.runner import running_server
-
-    # uvicorn logs schemathesis' deliberately malformed probes as warnings: noise here.
-    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
-    tokens = [secrets.token_urlsafe(24), secrets.token_urlsafe(24)]
-    with tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp, ExitStack() as stack:
-        try:
-            base_url = stack.enter_context(
-                running_server(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec)
-            )
-        except (RuntimeError, OSError) as exc:
-            raise CouldNotRun(f"the bundled reference server did not start: {exc}") from exc
-        print(
-            f"started the bundled reference server at {base_url} "
-            "(temporary database, two generated tokens)",
-            flush=True,
-        )
-        yield base_url, tokens[0], tokens[1]
+    if args.embedded is None:
+        raise CouldNotRun("BASE_URL is required: no server to start was configured")
+    with args.embedded(spec) as target:
+        yield target

@@ -71,7 +71,7 @@ class UnknownCursor(Exception):
 
 @dataclass(frozen=True)
 class ListQuery:
-    limit: int = 10
+    limit: int  # no default here: the spec states it, and the request parser fills it in
     muted: bool | None = None
     archived: bool | None = None
     pinned: bool | None = None

@@ -84,12 +84,12 @@ def check(s: Session) -> None:
 
 
 def _refuse_before_validation(s: Session, conversation_id: str) -> None:
-    oversized = b'{"is_muted": true' + b" " * (1024 * 1024 + 1) + b"}"
+    oversized = b'{"is_muted": true' + b" " * (s.contract.max_body_bytes + 1) + b"}"
     bodies = [
         (b'{"contact_id": ', JSON, "malformed JSON"),
         (b'{"nickname": "x"}', JSON, "an unknown attribute"),
         (b'{"is_muted": true}', "text/plain", "an unsupported media type"),
-        (oversized, JSON, "a body over 1 MiB"),
+        (oversized, JSON, "a body over the size limit"),
     ]
     for path, method in (
         (s.contract.collection_path, "POST"),
