@@ -103,7 +103,7 @@ RULES = [
         GROUP,
         "In a form-encoded create an empty target (contact_id=) counts as absent: with the other "
         "target given the create succeeds, alone it answers 400",
-        f"{_C}: Request bodies — in a form body an empty value is null (contact_id= is absent)",
+        cite("/paths/~1v1~1conversations/post/requestBody", "Create a conversation"),
     ),
 ]
 

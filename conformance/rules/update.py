@@ -103,7 +103,7 @@ RULES = [
         "In a form-encoded update an empty value is null for a nullable attribute "
         "(pinned_message_id= unpins, archived_at= unarchives); for any other attribute "
         "(is_muted=) it answers 400 and changes nothing",
-        f"{_C}: Request bodies — in a form body an empty value is null for nullable attributes",
+        cite("/paths/~1v1~1conversations~1{id}/put/requestBody", "Update a conversation"),
     ),
 ]
 
