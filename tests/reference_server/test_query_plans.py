@@ -181,7 +181,7 @@ def test_a_database_from_before_the_filter_indexes_gets_them_on_startup(tmp_path
         old.executescript(_OLD_SCHEMA)
     store = ConversationStore(str(path))
     try:
-        page, has_more = store.list(ACCOUNT, ListQuery(muted=True))
+        page, has_more = store.list(ACCOUNT, ListQuery(limit=10, muted=True))
         assert [c["id"] for c in page] == ["old-one"] and not has_more
     finally:
         store.close()
