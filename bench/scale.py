@@ -17,9 +17,9 @@ import httpx
 
 from protocol_kit.server.auth import account_of
 from protocol_kit.server.storage import FIELDS, ConversationStore, ListQuery
+from tests.support.serving import serve
 
 from . import report
-from .serving import serve
 
 TOKEN = "bench-scale-token"
 _ALPHABET = string.ascii_letters + string.digits

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import subprocess
-import sys
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -14,28 +12,10 @@ from pathlib import Path
 import pytest
 
 from protocol_kit.conformance.fuzzing import DEVIATIONS
-from tests.conformance.conftest import TOKENS
-from tests.conformance.fake_server import FakeServer
-from tests.conformance.garbage_server import GarbageServer
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def verify(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "protocol_kit", "verify", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO,
-        check=False,
-    )
-
-
-def against(server: FakeServer, *args: str) -> subprocess.CompletedProcess[str]:
-    return verify(
-        server.url, "--token", TOKENS[0], "--other-token", TOKENS[1], "--seed", "5", *args
-    )
+from tests.support.cli import verify, verify_against
+from tests.support.fake_server import TOKENS, FakeServer
+from tests.support.garbage_server import GarbageServer
+from tests.support.paths import REPO
 
 
 @pytest.fixture
@@ -94,8 +74,8 @@ def test_reports_name_the_failing_rule_and_redact_tokens(
 ) -> None:
     fake_server.reset({"muted-ignored"})
     junit, report, html = tmp_path / "junit.xml", tmp_path / "r.json", tmp_path / "r.html"
-    result = against(
-        fake_server,
+    result = verify_against(
+        fake_server.url,
         "--skip",
         "schemathesis",
         "--junit-xml",
@@ -120,7 +100,7 @@ def test_reports_name_the_failing_rule_and_redact_tokens(
     page = html.read_text()
     assert "LIST-FILTER-MUTED" in page and "&lt; 200" in page and TOKENS[0] not in page
 
-    shown = against(fake_server, "--only", "list", "--show-secrets")
+    shown = verify_against(fake_server.url, "--only", "list", "--show-secrets")
     assert f"Bearer {TOKENS[0]}" in shown.stdout
 
 
@@ -129,19 +109,19 @@ def test_baseline_accepts_known_failures_and_reports_new_ones(
 ) -> None:
     baseline = tmp_path / "baseline.txt"
     fake_server.reset({"no-allow-header"})
-    written = against(
-        fake_server, "--only", "protocol", "--baseline", str(baseline), "--baseline-update"
+    written = verify_against(
+        fake_server.url, "--only", "protocol", "--baseline", str(baseline), "--baseline-update"
     )
     assert written.returncode == 0
     assert "PROTO-ALLOW-HEADER" in baseline.read_text().split()
 
     fake_server.reset({"no-allow-header"})
-    accepted = against(fake_server, "--only", "protocol", "--baseline", str(baseline))
+    accepted = verify_against(fake_server.url, "--only", "protocol", "--baseline", str(baseline))
     assert accepted.returncode == 0, accepted.stdout
     assert "accepted by the baseline: PROTO-ALLOW-HEADER" in accepted.stdout
 
     fake_server.reset({"head-allowed"})
-    new = against(fake_server, "--only", "protocol", "--baseline", str(baseline))
+    new = verify_against(fake_server.url, "--only", "protocol", "--baseline", str(baseline))
     assert new.returncode == 1
     assert "FAILED PROTO-METHOD-NOT-ALLOWED" in new.stdout
 
@@ -149,7 +129,7 @@ def test_baseline_accepts_known_failures_and_reports_new_ones(
 def test_the_same_seed_sends_the_same_requests(fake_server: FakeServer) -> None:
     def requests(seed: str) -> list[str]:
         fake_server.reset(set())
-        against(fake_server, "--only", "update", "--seed", seed)
+        verify_against(fake_server.url, "--only", "update", "--seed", seed)
         log = fake_server.log
         fake_server.log = []
         # Ids are fresh per run and created_at is the server's clock: the rest is the seed's.
