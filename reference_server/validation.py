@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 from jsonschema import Draft202012Validator, ValidationError
 
 from protocol_kit.spec import JSON, Operation, Schema, Spec
+from protocol_kit.spec.messages import describe, json_text
 
 from .errors import ApiError
 
@@ -79,9 +80,7 @@ class OperationRequest:
                 raise ApiError(
                     415, f"Content-Type `{media_type or 'none'}` is not supported; send {accepted}."
                 )
-            document = (
-                _parse_json(raw) if media_type == JSON else self._parse_form(media_type, raw)
-            )
+            document = _parse_json(raw) if media_type == JSON else self._parse_form(media_type, raw)
         if media_type not in self._bodies:
             media_type = next(iter(self._bodies))
         errors = list(self._validator(self._bodies[media_type]).iter_errors(document))
@@ -119,16 +118,16 @@ class OperationRequest:
         schema = error.schema if isinstance(error.schema, Mapping) else {}
         if error.validator in ("oneOf", "anyOf"):
             alternatives = [
-                Schema.anonymous(self._spec.document, sub).target
-                for sub in error.validator_value
+                Schema.anonymous(self._spec.document, sub).target for sub in error.validator_value
             ]
             expected = [alt.description or alt.type for alt in alternatives]
             if all(isinstance(e, str) for e in expected):
-                shown = _shorten(repr(error.instance))
-                return f"{location}: {shown} is not valid; expected {' or '.join(expected)}."
+                shown = _shorten(json_text(error.instance))
+                wanted = " or ".join(str(e).rstrip(".") for e in expected)
+                return f"{location}: {shown} is not valid; expected {wanted}."
             if "description" in schema:
                 return f"{location}: {schema['description']}"
-        message = _shorten(error.message)
+        message = _shorten(describe(error))
         hint = schema.get("description") if error.validator in _HINTED else None
         return f"{location}: {message}" + (f" ({hint})" if hint else "")
 
