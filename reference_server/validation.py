@@ -148,7 +148,8 @@ def _coerce(raw: str, types: frozenset[str]) -> Any:
             return int(raw)
         except ValueError:  # longer than Python's int-parsing limit: leave it to the schema
             return raw
-    if "null" in types and raw == "null":
+    # Form-encoded APIs write null as an empty value; the literal null means the same.
+    if "null" in types and raw in ("", "null"):
         return None
     return raw
 
