@@ -267,9 +267,10 @@ def _read_scenario(
                         Finding(
                             message=f"{failure.get('code', '')} {failure.get('title', check['name'])} "
                             f"({payload.get('phase', '?')} phase)".strip(),
-                            expected=str(failure.get("message", "")).strip(),
+                            expected="",
                             actual=_actual(interactions.get(case_id)),
                             exchange=_exchange(interactions.get(case_id)),
+                            labels=_labels(failure),
                         )
                     )
                 else:
@@ -284,6 +285,12 @@ def _operation_citation(document: dict[str, Any], operation: str) -> Citation:
         return _WHOLE_API
     pointer = "/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method.lower()
     return Citation(pointer, str(found["summary"]))
+
+
+def _labels(failure: dict[str, Any]) -> dict[str, str]:
+    """Schemathesis' own explanation, kept as it wrote it (under its own name)."""
+    explanation = str(failure.get("message", "")).strip()
+    return {"schemathesis": explanation} if explanation else {}
 
 
 def _decode(container: Any) -> bytes:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.diffs import json_text, list_difference, object_difference
 from protocol_kit.conformance.transport import Exchange, Transport
 from protocol_kit.conformance.verdicts import Blocked, Ledger
 
@@ -189,12 +190,15 @@ class Session:
         actual: Any = "",
         exchange: Exchange | None = None,
     ) -> bool:
+        if ok:
+            return self.ledger.record(rule_id, True)
+        shown = _difference(expected, actual, exchange)
         return self.ledger.record(
             rule_id,
             ok,
             message=message,
-            expected=_text(expected),
-            actual=_text(actual),
+            expected=shown[0] if shown else _text(expected),
+            actual=shown[1] if shown else _text(actual),
             exchange=exchange,
         )
 
@@ -285,4 +289,34 @@ def _query_value(value: Any) -> str:
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, default=str)
+    return value if isinstance(value, str) else json_text(value)
+
+
+def _difference(expected: Any, actual: Any, exchange: Exchange | None) -> tuple[str, str] | None:
+    """Only what differs, when both sides are data: id lists, or an expected object against the
+    object (or one-item page) the response carried."""
+    if _is_id_list(expected) and _is_id_list(actual):
+        return list_difference(expected, actual)
+    if not isinstance(expected, dict) or exchange is None or actual != exchange.summary():
+        return None
+    body = exchange.json
+    if not isinstance(body, dict):
+        return None
+    prefix = f"{exchange.status} "
+    data, got = expected.get("data"), body.get("data")
+    if (
+        isinstance(data, list)
+        and isinstance(got, list)
+        and len(data) == len(got) == 1
+        and isinstance(data[0], dict)
+        and isinstance(got[0], dict)
+        and expected.get("has_more") == body.get("has_more")
+    ):
+        wanted, shown = object_difference(data[0], got[0])
+        return f"data[0] {wanted}", f"{prefix}data[0] {shown}"
+    wanted, shown = object_difference(expected, body)
+    return wanted, prefix + shown
+
+
+def _is_id_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)

@@ -13,6 +13,7 @@ from protocol_kit.conformance.reports.visible import decoded, visible
 
 NOT_JSON: Any = object()  # marker: the response body was not parseable JSON
 _TRANSCRIPT_BODY_LIMIT = 2000
+_SUMMARY_LIMIT = 2000
 _CURL_BODY_LIMIT = 4000
 
 
@@ -47,8 +48,17 @@ class Exchange:
         """The status and a short excerpt of the body, for "actual" columns."""
         if self.error:
             return f"no response ({visible(self.error)})"
-        excerpt = decoded(self.response_body[:200])
-        more = "…" if len(self.response_body) > 200 else ""
+        body = self.json
+        if body is not NOT_JSON:
+            text = json.dumps(body, ensure_ascii=False)  # whole, one line: JSON notation
+            if len(text) <= _SUMMARY_LIMIT:
+                return visible(f"{self.status} {text}")
+        excerpt = decoded(self.response_body[:_SUMMARY_LIMIT])
+        more = (
+            f"… ({len(self.response_body)} bytes)"
+            if len(self.response_body) > _SUMMARY_LIMIT
+            else ""
+        )
         return f"{self.status} {excerpt}{more}".strip()
 
     def transcript(self, show_secrets: bool = False) -> str:

@@ -53,6 +53,8 @@ class Finding:
     expected: str
     actual: str
     exchange: Exchange | None = None
+    # Details printed under their own label (e.g. "schemathesis": that tool's own explanation).
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

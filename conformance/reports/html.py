@@ -44,10 +44,12 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
         for finding in result.findings:
             parts.append("<div class=finding>")
             parts.append(f"<p><b>{escape(finding.message)}</b></p>")
-            parts.append(
-                f"<p>expected: <code>{escape(finding.expected)}</code><br>"
-                f"actual: <code>{escape(finding.actual)}</code></p>"
-            )
+            if finding.expected:
+                parts.append(f"<p>expected: <code>{escape(finding.expected)}</code></p>")
+            if finding.actual:
+                parts.append(f"<p>actual: <code>{escape(finding.actual)}</code></p>")
+            for label, text in finding.labels.items():
+                parts.append(f"<p>{escape(label)}:</p><pre>{escape(text)}</pre>")
             if finding.exchange is not None:
                 parts.append(
                     f"<p>reproduce:</p><pre>{escape(finding.exchange.curl(show_secrets))}</pre>"

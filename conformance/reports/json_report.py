@@ -63,6 +63,7 @@ def _finding(finding: Finding, show_secrets: bool) -> dict[str, Any]:
         "message": finding.message,
         "expected": finding.expected,
         "actual": finding.actual,
+        "labels": dict(finding.labels),
         "exchange": _exchange(finding.exchange, show_secrets) if finding.exchange else None,
         "requests": [],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -60,11 +61,13 @@ def _testcase(suite: ET.Element, result: RuleResult) -> None:
         )
         lines = []
         for finding in result.findings:
-            lines += [
-                finding.message,
-                f"  expected: {finding.expected}",
-                f"  actual:   {finding.actual}",
-            ]
+            lines.append(finding.message)
+            if finding.expected:
+                lines.append(f"  expected: {finding.expected}")
+            if finding.actual:
+                lines.append(f"  actual:   {finding.actual}")
+            for label, text in finding.labels.items():
+                lines += [f"  {label}:", textwrap.indent(text, "    ")]
             if finding.exchange is not None:
                 lines.append(f"  reproduce: {finding.exchange.curl()}")
         failure.text = "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from typing import Any, TextIO
 
 from protocol_kit.conformance.outcome import Outcome
@@ -68,6 +69,9 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
                 print(f"     expected: {_clip(finding.expected)}", file=out)
             if finding.actual:
                 print(f"     actual:   {_clip(finding.actual)}", file=out)
+            for label, text in finding.labels.items():
+                print(f"     {label}:", file=out)
+                print(textwrap.indent(_clip(text, 1500), " " * 8), file=out)
             if finding.exchange is not None:
                 print(f"     reproduce: {finding.exchange.curl(show_secrets)}", file=out)
         if result.omitted:
@@ -82,7 +86,7 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
     )
 
 
-def _clip(text: str, limit: int = 600) -> str:
+def _clip(text: str, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
 
 

@@ -109,6 +109,7 @@ def test_html_garbage_server_gives_readable_failures_and_exit_1() -> None:
     assert "FAILED PROTO-JSON-RESPONSES" in output
     assert "NOT CONFORMANT" in output
     assert "schemathesis:" in output  # the property-based phase ran and reported too
+    assert "\n     schemathesis:\n" in output  # its own explanation, under its own label
 
 
 def test_hostile_bytes_reach_no_report_raw(tmp_path: Path) -> None:
@@ -154,6 +155,8 @@ def test_reports_name_the_failing_rule_and_redact_tokens(
     )
     assert result.returncode == 1
     assert "FAILED LIST-FILTER-MUTED" in result.stdout and "curl " in result.stdout
+    # The list diff names what is wrong: conversations that are not muted listed anyway.
+    assert re.search(r"\d+ id\(s\) — extra \[\"[A-Za-z0-9]{16}\"", result.stdout)
     assert TOKENS[0] not in result.stdout and "Bearer <redacted>" in result.stdout
 
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
