@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import secrets
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from protocol_kit.conformance import baseline
@@ -24,20 +22,29 @@ from protocol_kit.conformance.outcome import (
 from protocol_kit.conformance.reports import terminal
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run as run_checks
+from protocol_kit.conformance.verdicts import SKIPPED
 from protocol_kit.spec import Spec, SpecError
 
 EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2
 DEFAULT_MAX_EXAMPLES = 50
+# (base URL, token, other token) of a server to verify.
+Target = tuple[str, str, str | None]
+# Starts a server for the spec for one run, when no BASE_URL is given. The command line passes
+# the bundled reference server: the kit itself never imports a server.
+Embedded = Callable[[Spec], AbstractContextManager[Target]]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(
+    subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+    embedded: Embedded | None = None,
+) -> None:
     parser = subparsers.add_parser(
         "verify",
         help="check a server against the contract (behavioural suite + schemathesis)",
         description=(
             "Check that a server implements the Protocol Conversations API contract. A "
             "behavioural suite (hand-written rules with stable ids: lifecycle, create, update, "
-            "list, auth, isolation, protocol) runs first, then a property-based phase with "
+            "concurrency, list, auth, isolation, protocol) runs first, then a property-based phase with "
             "schemathesis. Without BASE_URL the bundled reference server is started on a free "
             "port with a temporary database and two generated tokens, verified and stopped. "
             "The run creates its own data under fresh random group ids, judges only that, and "
@@ -131,7 +138,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="print tokens in reproduction commands instead of <redacted>",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, embedded=embedded)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -178,6 +185,15 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
                 f"the baseline accepts rules that now pass (drop them from {args.baseline}): "
                 + ", ".join(fixed)
             )
+    if not outcome.results or all(r.status == SKIPPED for r in outcome.results):
+        _write_reports(args, outcome)
+        reasons = sorted({r.reason for r in outcome.results})
+        print(
+            "protocol-kit verify: could not run: nothing was verified, every selected rule was "
+            f"skipped ({'; '.join(reasons[:3]) or 'no rules selected'})",
+            file=sys.stderr,
+        )
+        return EXIT_COULD_NOT_RUN
     terminal.summary(outcome, args.show_secrets)
     _write_reports(args, outcome)
     if args.baseline_update:
@@ -238,26 +254,12 @@ def _selection(only: str | None, skip: str | None) -> tuple[list[str], set[str] 
 
 
 @contextmanager
-def _server(args: argparse.Namespace, spec: Spec) -> Iterator[tuple[str, str, str | None]]:
-    """The server to verify: the one given, or the bundled reference server for the run."""
+def _server(args: argparse.Namespace, spec: Spec) -> Iterator[Target]:
+    """The server to verify: the one given, or the embedded one started for the run."""
     if args.base_url:
         yield args.base_url.rstrip("/"), args.token, args.other_token
         return
-    from protocol_kit.server.runner import running_server
-
-    # uvicorn logs schemathesis' deliberately malformed probes as warnings: noise here.
-    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
-    tokens = [secrets.token_urlsafe(24), secrets.token_urlsafe(24)]
-    with tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp, ExitStack() as stack:
-        try:
-            base_url = stack.enter_context(
-                running_server(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec)
-            )
-        except (RuntimeError, OSError) as exc:
-            raise CouldNotRun(f"the bundled reference server did not start: {exc}") from exc
-        print(
-            f"started the bundled reference server at {base_url} "
-            "(temporary database, two generated tokens)",
-            flush=True,
-        )
-        yield base_url, tokens[0], tokens[1]
+    if args.embedded is None:
+        raise CouldNotRun("BASE_URL is required: no server to start was configured")
+    with args.embedded(spec) as target:
+        yield target

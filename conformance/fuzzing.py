@@ -98,7 +98,7 @@ def run_schemathesis(
         environment = {
             **os.environ,
             "SCHEMATHESIS_HOOKS": "protocol_kit.conformance.fuzzing_hooks",
-            ID_PATTERN_ENV: str(contract.id_schema.get("pattern", r"^[A-Za-z0-9]{16}$")),
+            ID_PATTERN_ENV: contract.id_pattern or r"^[A-Za-z0-9]{16}$",
         }
         output = _stream(command, work, environment, progress)
         if output is None:
@@ -130,7 +130,7 @@ def _write_spec(contract: Contract, work: Path) -> Path:
     schemathesis reuses example values anywhere (path ids included), but the run must only touch
     what it created. Request-body examples stay: the examples phase sends them, and a create
     only adds a conversation, which the clean-up then deletes."""
-    document = _without_examples(contract.spec.document)
+    document = contract.spec.document.without_examples(keep_under=("requestBody", "requestBodies"))
     path = work / "spec.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
@@ -167,18 +167,6 @@ def _stream(
         finally:
             timer.cancel()
     return None if overran.is_set() else lines
-
-
-def _without_examples(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_without_examples(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    return {
-        key: value if key in ("requestBody", "requestBodies") else _without_examples(value)
-        for key, value in node.items()
-        if key not in ("example", "examples")
-    }
 
 
 def _write_config(options: Options, work: Path) -> Path:

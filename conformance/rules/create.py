@@ -99,6 +99,13 @@ RULES = [
             "Create a conversation › Request",
         ),
     ),
+    Rule(
+        "CREATE-FORM-EMPTY-IS-ABSENT",
+        GROUP,
+        "In a form-encoded create an empty target (contact_id=) counts as absent: with the other "
+        "target given the create succeeds, alone it answers 400",
+        cite("/paths/~1v1~1conversations/post/requestBody", "Create a conversation"),
+    ),
 ]
 
 
@@ -149,6 +156,7 @@ def _check_accepted(s: Session) -> None:
         _check_defaults(s, s.conversation(group_ex) or {}, "group_id", group_ex)
 
     _check_form(s, json_made, contact_id)
+    _check_form_empty(s)
     _check_null_is_absent(s)
     _check_random_ids(s)
 
@@ -204,6 +212,33 @@ def _check_form(s: Session, json_made: dict[str, Any], contact_id: str) -> None:
         actual=null_ex.summary(),
         exchange=null_ex,
     )
+
+
+def _check_form_empty(s: Session) -> None:
+    targets = s.contract.create_targets
+    for target in targets:
+        other = next(t for t in targets if t != target)
+        other_id = s.new_id()
+        exchange = s.create({target: "", other: other_id}, media_type=FORM)
+        made = s.conversation(exchange)
+        s.expect(
+            "CREATE-FORM-EMPTY-IS-ABSENT",
+            exchange.status == 201
+            and made is not None
+            and made[other] == other_id
+            and made[target] is None,
+            f"a form create with {target}= (empty) and {other} must succeed with {target} null",
+            expected={"status": 201, other: other_id, target: None},
+            actual=exchange.summary(),
+            exchange=exchange,
+        )
+        alone = s.create({target: ""}, media_type=FORM)
+        s.expect_status(
+            "CREATE-FORM-EMPTY-IS-ABSENT",
+            alone,
+            400,
+            f"a form create with only {target}= (empty) has no target and must answer 400",
+        )
 
 
 def _check_null_is_absent(s: Session) -> None:

@@ -7,6 +7,7 @@ from protocol_kit.conformance.verdicts import Rule, cite
 
 GROUP = "isolation"
 DESCRIPTION = "two accounts (needs --other-token)"
+NEEDS_OTHER_ACCOUNT = True
 RULES = [
     Rule(
         "ISOLATION-GET",

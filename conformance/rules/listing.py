@@ -24,19 +24,19 @@ RULES = [
     Rule(
         "LIST-DEFAULT-LIMIT",
         GROUP,
-        "Without limit a page holds the default number of items (10)",
+        "Without limit a page holds the spec's default number of items (the `limit` default)",
         cite("/components/parameters/Limit", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-LIMIT",
         GROUP,
-        "limit=k returns the first k matching items (up to the maximum, 100)",
+        "limit=k returns the first k matching items (up to the spec's maximum)",
         cite("/components/parameters/Limit", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-LIMIT-BOUNDS",
         GROUP,
-        "limit outside 1..100 or not an integer answers 400",
+        "limit outside the spec's bounds or not an integer answers 400",
         cite("/components/parameters/Limit/schema", "List all conversations › Optional attributes"),
     ),
     Rule(

@@ -10,10 +10,10 @@ from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import JSON, Session
 from protocol_kit.conformance.transport import NOT_JSON, Exchange
 from protocol_kit.conformance.verdicts import Rule, cite
+from protocol_kit.spec import Operation
 
 GROUP = "protocol"
 DESCRIPTION = "HTTP behaviour, and every response of the whole run audited"
-MIB = 1024 * 1024
 RULES = [
     Rule(
         "PROTO-UNKNOWN-PATH",
@@ -58,7 +58,7 @@ RULES = [
     Rule(
         "PROTO-PAYLOAD-TOO-LARGE",
         GROUP,
-        "A body over 1 MiB answers 413 and changes nothing; a body of exactly 1 MiB is accepted",
+        "A body over the spec's limit (`x-max-body-bytes`) answers 413 and changes nothing; a body of exactly the limit is accepted",
         cite("/components/responses/PayloadTooLarge", "Create a conversation › Responses"),
     ),
     Rule(
@@ -239,28 +239,35 @@ def _padded(prefix: bytes, size: int) -> bytes:
 
 
 def _check_sizes(s: Session, made: dict) -> None:
+    limit = s.contract.max_body_bytes
     newest = _newest(s)
     create = f'{{"group_id": "{s.new_id()}"'.encode()
     exchange = s.send(
-        "POST", s.contract.collection_path, raw=_padded(create, MIB + 1), media_type=JSON
+        "POST", s.contract.collection_path, raw=_padded(create, limit + 1), media_type=JSON
     )
     s.remember(exchange)
     s.expect_status(
-        "PROTO-PAYLOAD-TOO-LARGE", exchange, 413, "a create body of 1 MiB + 1 byte must answer 413"
+        "PROTO-PAYLOAD-TOO-LARGE",
+        exchange,
+        413,
+        f"a create body of {limit} + 1 bytes must answer 413",
     )
     exchange = s.send(
         "PUT",
         s.contract.item(made["id"]),
-        raw=_padded(b'{"is_muted": true', 2 * MIB),
+        raw=_padded(b'{"is_muted": true', 2 * limit),
         media_type=JSON,
     )
     s.expect_status(
-        "PROTO-PAYLOAD-TOO-LARGE", exchange, 413, "an update body of 2 MiB must answer 413"
+        "PROTO-PAYLOAD-TOO-LARGE",
+        exchange,
+        413,
+        f"an update body of {2 * limit} bytes must answer 413",
     )
     exchange = s.send(
         "POST",
         s.contract.collection_path,
-        raw=_padded(create, MIB + 1),
+        raw=_padded(create, limit + 1),
         media_type=JSON,
         chunked=True,
     )
@@ -269,17 +276,19 @@ def _check_sizes(s: Session, made: dict) -> None:
         "PROTO-PAYLOAD-TOO-LARGE",
         exchange,
         413,
-        "a chunked create body (no Content-Length) of 1 MiB + 1 byte must answer 413",
+        f"a chunked create body (no Content-Length) of {limit} + 1 bytes must answer 413",
     )
     _nothing_created(s, "PROTO-PAYLOAD-TOO-LARGE", newest, "a create refused with 413")
     _unchanged(s, "PROTO-PAYLOAD-TOO-LARGE", made, "an update refused with 413")
-    exchange = s.send("POST", s.contract.collection_path, raw=_padded(create, MIB), media_type=JSON)
+    exchange = s.send(
+        "POST", s.contract.collection_path, raw=_padded(create, limit), media_type=JSON
+    )
     s.remember(exchange)
     s.expect_status(
         "PROTO-PAYLOAD-TOO-LARGE",
         exchange,
         201,
-        "a valid create body of exactly 1 MiB is not over the limit: 201",
+        f"a valid create body of exactly {limit} bytes is not over the limit: 201",
     )
 
 
@@ -308,15 +317,9 @@ def _check_messages(s: Session) -> None:
         )
 
 
-def _operation(s: Session, exchange: Exchange) -> str | None:
-    """The operationId an exchange was aimed at, if it hit one of the spec's operations."""
-    path = urlsplit(exchange.url).path
-    for operation in s.contract.spec.operations():
-        if operation.method == exchange.method and s.contract.spec.path_regex(operation.path).match(
-            path
-        ):
-            return operation.operation_id
-    return None
+def _operation(s: Session, exchange: Exchange) -> Operation | None:
+    """The spec's operation an exchange was aimed at, if it hit one."""
+    return s.contract.spec.match(exchange.method, urlsplit(exchange.url).path)
 
 
 def _audit(s: Session, exchanges: list[Exchange]) -> None:
@@ -416,7 +419,7 @@ def _success_problems(s: Session, exchange: Exchange) -> list[str]:
         return []
     pointer = (
         s.contract.list_pointer
-        if operation == "listConversations"
+        if operation.pagination is not None
         else s.contract.conversation_pointer
     )
     body = exchange.json

@@ -98,6 +98,14 @@ RULES = [
             "Update a conversation › Request",
         ),
     ),
+    Rule(
+        "UPDATE-FORM-EMPTY-IS-NULL",
+        GROUP,
+        "In a form-encoded update an empty value is null for a nullable attribute "
+        "(pinned_message_id= unpins, archived_at= unarchives); for any other attribute "
+        "(is_muted=) it answers 400 and changes nothing",
+        cite("/paths/~1v1~1conversations~1{id}/put/requestBody", "Update a conversation"),
+    ),
 ]
 
 
@@ -109,6 +117,7 @@ def check(s: Session) -> None:
     _check_rejections(s, conversation_id, current)
     current = _check_values(s, conversation_id, current)
     current = _check_form(s, conversation_id, current)
+    current = _check_form_empty(s, conversation_id, current)
     _check_random_sequence(s, conversation_id, current)
 
 
@@ -315,4 +324,34 @@ def _check_form(s: Session, conversation_id: str, current: dict[str, Any]) -> di
         exchange = s.put(conversation_id, sent, media_type=FORM)
         s.expect_status("UPDATE-FORM", exchange, 400, f"an update {what} must answer 400")
         _unchanged(s, "UPDATE-FORM", conversation_id, current, what)
+    return current
+
+
+def _check_form_empty(s: Session, conversation_id: str, current: dict[str, Any]) -> dict[str, Any]:
+    lo, hi = s.contract.timestamp_bounds
+    rule_id = "UPDATE-FORM-EMPTY-IS-NULL"
+    nullable = [n for n in s.contract.updatable_fields if n in s.contract.nullable_fields]
+    # Give every nullable attribute a value first, so that clearing it is observable.
+    values = {"pinned_message_id": s.new_id(), "archived_at": lo + s.rng.randrange(hi - lo)}
+    for name in nullable:
+        if name in values:
+            expected = {**current, name: values[name]}
+            current = _accepted(
+                s, rule_id, s.put(conversation_id, {name: values[name]}), expected, f"{name} set"
+            )
+        expected = {**current, name: None}
+        current = _accepted(
+            s,
+            rule_id,
+            s.put(conversation_id, {name: ""}, media_type=FORM),
+            expected,
+            f"form {name}= (empty)",
+        )
+    for name in s.contract.updatable_fields:
+        if name in nullable:
+            continue
+        what = f"form {name}= (empty)"
+        exchange = s.put(conversation_id, {name: ""}, media_type=FORM)
+        s.expect_status(rule_id, exchange, 400, f"an update {what} must answer 400")
+        _unchanged(s, rule_id, conversation_id, current, what)
     return current

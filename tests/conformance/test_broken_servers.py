@@ -76,10 +76,12 @@ BROKEN = {
     "float-timestamp-rejected": "UPDATE-INTEGRAL-FLOAT",
     "null-ignored": "UPDATE-NULL-CLEARS",
     "update-empty-400": "UPDATE-EMPTY",
+    "update-lost-write": "UPDATE-CONCURRENT-NO-LOST-WRITES",
     "malformed-json-500": "CREATE-MALFORMED-BODY",
     # content types and sizes
     "form-unsupported": "CREATE-FORM",
     "form-untyped": "UPDATE-FORM",
+    "form-empty-kept": "UPDATE-FORM-EMPTY-IS-NULL",
     "media-type-ignored": "PROTO-UNSUPPORTED-MEDIA-TYPE",
     "media-type-exact": "PROTO-MEDIA-TYPE-PARAMETERS",
     "no-size-limit": "PROTO-PAYLOAD-TOO-LARGE",
@@ -92,6 +94,8 @@ BROKEN = {
     "auth-skip-delete": "AUTH-MISSING",
     "auth-after-lookup": "AUTH-BEFORE-ID",
     "validate-before-auth": "AUTH-BEFORE-VALIDATION",
+    "auth-scheme-case-sensitive": "AUTH-SCHEME-CASE-INSENSITIVE",
+    "auth-token-case-folded": "AUTH-TOKEN-EXACT",
     # isolation
     "isolation-off": "ISOLATION-GET",
     "isolation-list": "ISOLATION-LIST",

@@ -71,7 +71,10 @@ def test_rejected_token_exits_2(fake_server: FakeServer) -> None:
     [
         ["http://127.0.0.1:1"],
         ["--only", "nonsense"],
-        ["--skip", ("lifecycle,create,update,list,auth,isolation,protocol,schemathesis")],
+        [
+            "--skip",
+            ("lifecycle,create,update,concurrency,list,auth,isolation,protocol,schemathesis"),
+        ],
         ["--baseline-update"],
         ["--spec", "/nonexistent/spec.yaml"],
         ["--max-examples", "0"],
