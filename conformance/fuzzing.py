@@ -108,7 +108,8 @@ def run_schemathesis(
             tail = output[-5:]
             return [_broken("schemathesis could not run: " + " | ".join(tail))], []
         results, created, notes = _read_events(events, contract.spec)
-    _clean_up(contract, options, created)
+    if not options.keep_data:
+        _clean_up(contract, options, created)
     if options.other_token is None:
         results.append(
             RuleResult(

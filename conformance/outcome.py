@@ -31,6 +31,7 @@ class Options:
     # Rule ids to report (None: every rule of the selected groups). A rule's group runs whole:
     # its checks share the data they set up.
     rules: set[str] | None = None
+    keep_data: bool = False  # leave what the run created in place, for debugging
 
 
 @dataclass
@@ -45,6 +46,8 @@ class Outcome:
     started_at: float
     elapsed: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # Shell variable → bearer token, so reproductions name tokens without printing them.
+    tokens: dict[str, str] = field(default_factory=dict)
 
     def counts(self, group: str | None = None) -> dict[str, int]:
         """Rules by status; ``accepted`` counts the failed ones the baseline accepts."""

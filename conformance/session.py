@@ -44,6 +44,7 @@ class Session:
     blocked: str | None = None  # why the current group could not run some of its checks
     crashes: list[str] = field(default_factory=list)  # answers the current group's code choked on
     _silent: int = 0  # transport errors in a row: a server that stopped answering ends the run
+    _mark: int = 0  # where the current part's requests begin in the transport's record
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -51,6 +52,7 @@ class Session:
     def part(self, check: Callable[..., Any], *args: Any) -> Any:
         """Run one independent part of a group: if its data cannot be made, the group's other
         parts still run (the reason is kept for the rules nobody judged)."""
+        self.mark()
         try:
             return check(*args)
         except Blocked as blocked:
@@ -58,6 +60,20 @@ class Session:
         except Exception as exc:
             self.crashes.append(crash_message(exc))
         return None
+
+    def mark(self) -> None:
+        """A new independent part begins: its failures replay the requests from here on."""
+        self._mark = len(self.transport.exchanges)
+
+    def requests_up_to(self, exchange: Exchange | None) -> list[Exchange]:
+        """The current part's requests up to ``exchange`` (the set-up that led to it)."""
+        if exchange is None:
+            return []
+        recorded = self.transport.exchanges
+        for index in range(len(recorded) - 1, self._mark - 1, -1):
+            if recorded[index] is exchange:
+                return recorded[self._mark : index + 1]
+        return [exchange]  # not made in this part (e.g. the protocol audit of earlier traffic)
 
     # ---- ids -----------------------------------------------------------------------------
 
@@ -200,6 +216,7 @@ class Session:
             expected=shown[0] if shown else _text(expected),
             actual=shown[1] if shown else _text(actual),
             exchange=exchange,
+            requests=self.requests_up_to(exchange),
         )
 
     def expect_status(self, rule_id: str, exchange: Exchange, status: int, message: str) -> bool:

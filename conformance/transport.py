@@ -81,10 +81,22 @@ class Exchange:
             lines.append(_excerpt(self.response_body))
         return "\n".join(lines)
 
-    def curl(self, show_secrets: bool = False) -> str:
-        """A copy-pasteable command that sends the same request."""
-        parts = ["curl", "-i", "-X", self.method, shlex.quote(self.url)]
+    def curl(
+        self,
+        show_secrets: bool = False,
+        *,
+        url_word: str | None = None,
+        header_words: dict[str, str] | None = None,
+        options: tuple[str, ...] = ("-i",),
+    ) -> str:
+        """A copy-pasteable command that sends the same request. ``url_word`` and
+        ``header_words`` (by lower-case header name) replace the URL and header arguments with
+        shell words of the caller's (e.g. ones that use shell variables)."""
+        parts = ["curl", *options, "-X", self.method, url_word or shlex.quote(self.url)]
         for name, value in self.request_headers.items():
+            if header_words and name.lower() in header_words:
+                parts += ["-H", header_words[name.lower()]]
+                continue
             if name.lower() in (
                 "content-length",
                 "host",

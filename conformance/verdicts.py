@@ -55,6 +55,8 @@ class Finding:
     exchange: Exchange | None = None
     # Details printed under their own label (e.g. "schemathesis": that tool's own explanation).
     labels: dict[str, str] = field(default_factory=dict)
+    # Every request the rule's check made up to the deviation, set-up included, in order.
+    requests: list[Exchange] = field(default_factory=list)
 
 
 @dataclass
@@ -87,6 +89,7 @@ class Ledger:
         expected: str = "",
         actual: str = "",
         exchange: Exchange | None = None,
+        requests: list[Exchange] | None = None,
     ) -> bool:
         result = self.results[rule_id]
         result.checks += 1
@@ -96,7 +99,10 @@ class Ledger:
             return True
         result.status, result.reason = FAILED, ""
         if len(result.findings) < _MAX_FINDINGS_PER_RULE:
-            result.findings.append(Finding(message, expected, actual, exchange))
+            sequence = requests or ([exchange] if exchange is not None else [])
+            result.findings.append(
+                Finding(message, expected, actual, exchange, requests=list(sequence))
+            )
         else:
             result.omitted += 1
         return False

@@ -6,6 +6,7 @@ from html import escape as _escape
 from pathlib import Path
 
 from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.reports import reproduction
 from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
 
@@ -50,7 +51,10 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
                 parts.append(f"<p>actual: <code>{escape(finding.actual)}</code></p>")
             for label, text in finding.labels.items():
                 parts.append(f"<p>{escape(label)}:</p><pre>{escape(text)}</pre>")
-            if finding.exchange is not None:
+            replay = reproduction.script(finding, outcome, show_secrets)
+            if replay and len(finding.requests) > 1:
+                parts.append(f"<p>reproduce (sh):</p><pre>{escape(replay)}</pre>")
+            elif finding.exchange is not None:
                 parts.append(
                     f"<p>reproduce:</p><pre>{escape(finding.exchange.curl(show_secrets))}</pre>"
                 )
@@ -61,6 +65,9 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
             parts.append("</div>")
         if result.omitted:
             parts.append(f"<p>… and {result.omitted} more like these.</p>")
+        parts.append(
+            f"<p>re-run this rule: <code>{escape(reproduction.command(outcome, result))}</code></p>"
+        )
     skipped = [r for r in outcome.results if r.status == SKIPPED]
     if skipped:
         parts.append("<h2>Skipped</h2><ul>")

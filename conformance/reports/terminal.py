@@ -7,6 +7,7 @@ import textwrap
 from typing import Any, TextIO
 
 from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.reports import reproduction
 from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
 
@@ -72,10 +73,15 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
             for label, text in finding.labels.items():
                 print(f"     {label}:", file=out)
                 print(textwrap.indent(_clip(text, 1500), " " * 8), file=out)
-            if finding.exchange is not None:
+            replay = reproduction.script(finding, outcome, show_secrets)
+            if replay and len(finding.requests) > 1:
+                print("     reproduce (sh):", file=out)
+                print(textwrap.indent(replay, " " * 8), file=out)
+            elif finding.exchange is not None:
                 print(f"     reproduce: {finding.exchange.curl(show_secrets)}", file=out)
         if result.omitted:
             print(f"  … and {result.omitted} more like these", file=out)
+        print(f"  re-run this rule: {reproduction.command(outcome, result)}", file=out)
     for note in outcome.notes:
         print(f"\nnote: {note}", file=out)
     print(file=out)
