@@ -177,7 +177,11 @@ def run(args: argparse.Namespace) -> int:
                 f"{chosen}groups: {', '.join(groups)}",
                 flush=True,
             )
-            outcome = run_checks(contract, options, terminal.Progress())
+            progress = terminal.progress_for(sys.stdout)
+            try:
+                outcome = run_checks(contract, options, progress)
+            finally:
+                progress.close()
     except (CouldNotRun, SpecError) as exc:
         print(f"protocol-kit verify: could not run: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN

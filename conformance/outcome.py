@@ -78,5 +78,6 @@ class Outcome:
         return [r for r in self.results if r.status == FAILED and not r.baselined]
 
 
-# progress(event, group, detail): "start"/"done" per group, "note" for phase messages.
+# progress(event, group, detail): "start"/"done" per group, "rule" as each rule gets its first
+# verdict (detail["rule"]), "note" for phase messages.
 Progress = Callable[[str, str, dict[str, Any]], None]

@@ -19,7 +19,10 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
     main = Account("main", options.token)
     other = Account("other", options.other_token) if options.other_token else None
     selected = [g for g in GROUPS if g.name in options.groups]
-    ledger = Ledger([rule for group in selected for rule in group.rules])
+    ledger = Ledger(
+        [rule for group in selected for rule in group.rules],
+        lambda rule: progress("rule", rule.group, {"rule": rule.id}),
+    )
     session = Session(contract, transport, ledger, options.seed, main, other)
     outcome = Outcome(options.base_url, options.seed, options.groups, [], {}, started)
     outcome.tokens = {"TOKEN": options.token}

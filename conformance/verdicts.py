@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from protocol_kit.conformance.transport import Exchange
@@ -77,8 +78,9 @@ class Blocked(Exception):
 class Ledger:
     """Collects pass/fail observations per rule id."""
 
-    def __init__(self, rules: list[Rule]) -> None:
+    def __init__(self, rules: list[Rule], on_judged: Callable[[Rule], None] | None = None) -> None:
         self.results: dict[str, RuleResult] = {rule.id: RuleResult(rule) for rule in rules}
+        self._on_judged = on_judged  # told once per rule, at its first observation
 
     def record(
         self,
@@ -93,6 +95,8 @@ class Ledger:
     ) -> bool:
         result = self.results[rule_id]
         result.checks += 1
+        if result.checks == 1 and self._on_judged is not None:
+            self._on_judged(result.rule)
         if ok:
             if result.status == SKIPPED:
                 result.status, result.reason = PASSED, ""

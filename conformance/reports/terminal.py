@@ -15,7 +15,7 @@ _WIDTH = 100
 
 
 class Progress:
-    """Prints one line as each group starts and finishes."""
+    """Plain lines (logs, CI): one as each group starts and finishes."""
 
     def __init__(self, stream: TextIO = sys.stdout) -> None:
         self.stream = stream
@@ -25,17 +25,70 @@ class Progress:
             rules = f" ({detail['rules']} rules)" if "rules" in detail else ""
             self._write(f"▶ {group}{rules} …")
         elif event == "done":
-            c = detail["counts"]
-            mark = "✗" if c[FAILED] else "✓" if c[PASSED] else "·"  # · nothing could be judged
-            self._write(
-                f"{mark} {group}: {c[PASSED]} passed, {c[FAILED]} failed, "
-                f"{c[SKIPPED]} skipped ({detail['seconds']:.1f} s)"
-            )
+            self._write(_done_line(group, detail))
         elif event == "note":
             self._write(f"  {group}: {detail['message']}")
 
+    def close(self) -> None:
+        pass
+
     def _write(self, line: str) -> None:
         print(visible(line), file=self.stream, flush=True)
+
+
+class LiveProgress(Progress):
+    """On a terminal: a progress bar per group that advances as each rule gets its verdict."""
+
+    def __init__(self, stream: TextIO = sys.stdout) -> None:
+        super().__init__(stream)
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bars
+
+        self._bars = Bars(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(file=stream, highlight=False),
+            transient=False,
+        )
+        self._tasks: dict[str, Any] = {}
+        self._bars.start()
+
+    def __call__(self, event: str, group: str, detail: dict[str, Any]) -> None:
+        bars = self._bars
+        if event == "start":
+            self._tasks[group] = bars.add_task(f"{group:<13}", total=detail.get("rules"))
+        elif event == "rule" and group in self._tasks:
+            bars.update(
+                self._tasks[group], advance=1, description=f"{group:<13} {visible(detail['rule'])}"
+            )
+            bars.refresh()  # a rule is seconds at most: show each one, not only every 100 ms
+        elif event == "done" and group in self._tasks:
+            task = self._tasks[group]
+            total = bars.tasks[task].total
+            bars.update(task, completed=total or 1, total=total or 1)
+            bars.update(task, description=visible(_done_line(group, detail)))
+        elif event == "note":
+            bars.console.print(visible(f"  {group}: {detail['message']}"), markup=False)
+
+    def close(self) -> None:
+        self._bars.stop()
+
+
+def progress_for(stream: TextIO = sys.stdout) -> Progress:
+    """A live bar on a terminal, plain lines anywhere else."""
+    return LiveProgress(stream) if stream.isatty() else Progress(stream)
+
+
+def _done_line(group: str, detail: dict[str, Any]) -> str:
+    c = detail["counts"]
+    mark = "✗" if c[FAILED] else "✓" if c[PASSED] else "·"  # · nothing could be judged
+    return (
+        f"{mark} {group}: {c[PASSED]} passed, {c[FAILED]} failed, "
+        f"{c[SKIPPED]} skipped ({detail['seconds']:.1f} s)"
+    )
 
 
 def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -> None:
