@@ -48,6 +48,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     # Shell variable → bearer token, so reproductions name tokens without printing them.
     tokens: dict[str, str] = field(default_factory=dict)
+    max_examples: int | None = None  # the schemathesis budget, for re-running that phase
 
     def counts(self, group: str | None = None) -> dict[str, int]:
         """Rules by status; ``accepted`` counts the failed ones the baseline accepts."""

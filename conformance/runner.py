@@ -25,6 +25,7 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
     )
     session = Session(contract, transport, ledger, options.seed, main, other)
     outcome = Outcome(options.base_url, options.seed, options.groups, [], {}, started)
+    outcome.max_examples = options.max_examples
     outcome.tokens = {"TOKEN": options.token}
     if options.other_token:
         outcome.tokens["OTHER_TOKEN"] = options.other_token

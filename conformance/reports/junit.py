@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.reports import reproduction
 from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.verdicts import FAILED, SKIPPED, RuleResult
 
@@ -38,14 +39,14 @@ def write(path: Path, outcome: Outcome) -> None:
         ET.SubElement(properties, "property", name="base_url", value=outcome.base_url)
         ET.SubElement(properties, "property", name="seed", value=str(outcome.seed))
         for result in results:
-            _testcase(suite, result)
+            _testcase(suite, result, outcome)
     _make_visible(root)
     ET.indent(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _testcase(suite: ET.Element, result: RuleResult) -> None:
+def _testcase(suite: ET.Element, result: RuleResult, outcome: Outcome) -> None:
     case = ET.SubElement(
         suite, "testcase", classname=f"protocol-kit.{result.rule.group}", name=result.rule.id
     )
@@ -68,8 +69,12 @@ def _testcase(suite: ET.Element, result: RuleResult) -> None:
                 lines.append(f"  actual:   {finding.actual}")
             for label, text in finding.labels.items():
                 lines += [f"  {label}:", textwrap.indent(text, "    ")]
-            if finding.exchange is not None:
+            replay = reproduction.script(finding, outcome, show_secrets=False)
+            if replay and len(finding.requests) > 1:
+                lines += ["  reproduce (sh):", textwrap.indent(replay, "    ")]
+            elif finding.exchange is not None:
                 lines.append(f"  reproduce: {finding.exchange.curl()}")
+        lines.append(f"re-run this rule: {reproduction.command(outcome, result)}")
         failure.text = "\n".join(lines)
     elif result.status == SKIPPED:
         ET.SubElement(case, "skipped", message=result.reason)

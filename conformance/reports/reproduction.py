@@ -18,6 +18,8 @@ _CAPTURE_ID = 'sed -n \'s/.*"id" *: *"\\([^"]*\\)".*/\\1/p\''
 def command(outcome: Outcome, result: RuleResult) -> str:
     """``protocol-kit verify`` limited to this rule, with the run's seed."""
     selection = FUZZ_GROUP if result.rule.group == FUZZ_GROUP else result.rule.id
+    if result.rule.group == FUZZ_GROUP and outcome.max_examples:
+        selection += f" --max-examples {outcome.max_examples}"
     tokens = " ".join(f'--{_flag(name)} "${name}"' for name in outcome.tokens)
     return (
         f"protocol-kit verify {shlex.quote(outcome.base_url)} {tokens} "

@@ -92,7 +92,9 @@ def test_only_selects_rule_ids_as_well_as_groups(fake_server: FakeServer, tmp_pa
     result = against(fake_server, "--only", "LIST-FILTER-MUTED,auth", "--json", str(report))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED LIST-FILTER-MUTED" in result.stdout
-    reported = {r["id"] for r in json.loads(report.read_text())["results"]}
+    document = json.loads(report.read_text())
+    assert_valid_report(document)
+    reported = {r["id"] for r in document["results"]}
     auth = {rule.id for group in GROUPS if group.name == "auth" for rule in group.rules}
     assert reported == {"LIST-FILTER-MUTED"} | auth
 
