@@ -12,21 +12,22 @@ _MAX_FINDINGS_PER_RULE = 5
 
 
 SPEC_FILE = "openapi/conversations.yaml"
-DOCS_FILE = "docs/conversations.md"
+DOCS_FILES = ("docs/conversations.md", "docs/index.html")
 HEADING_SEPARATOR = " › "
 
 
 @dataclass(frozen=True)
 class Citation:
     """Where a user reads what a rule checks: a JSON pointer into the spec and the heading (a
-    path of headings, outermost first) of the generated docs."""
+    path of headings, outermost first) of the generated docs (the Markdown page or the HTML
+    reference)."""
 
     spec: str
     docs: str
 
     @property
     def text(self) -> str:
-        return f"{SPEC_FILE}#{self.spec}; {DOCS_FILE}, “{self.docs}”"
+        return f"{SPEC_FILE}#{self.spec}; docs: “{self.docs}”"
 
     def __str__(self) -> str:
         return self.text

@@ -37,7 +37,7 @@ RULES = [
         "PROTO-ROUTING-BEFORE-AUTH",
         GROUP,
         "Routing comes before authentication: unknown paths and methods answer 404/405 without a token",
-        cite("/security", "Conversations"),
+        cite("/security", "Authentication"),
     ),
     Rule(
         "PROTO-UNSUPPORTED-MEDIA-TYPE",
@@ -65,19 +65,19 @@ RULES = [
         "PROTO-JSON-RESPONSES",
         GROUP,
         "Every response body of the run is JSON served as application/json; 204s have no body",
-        cite("/components/schemas/Error", "Conversations"),
+        cite("/components/schemas/Error", "Errors › The error body"),
     ),
     Rule(
         "PROTO-ERROR-SHAPE",
         GROUP,
         "Every 4xx/5xx of the run is {type, message, documentation_url} with the right type and URL",
-        cite("/components/schemas/Error", "Conversations"),
+        cite("/components/schemas/Error", "Errors › The error body"),
     ),
     Rule(
         "PROTO-ERROR-MESSAGE",
         GROUP,
         "An error message names the parameter or attribute at fault",
-        cite("/components/schemas/Error/properties/message", "Conversations"),
+        cite("/components/schemas/Error/properties/message", "Errors › The error body"),
     ),
     Rule(
         "PROTO-RESPONSE-SHAPE",
@@ -89,7 +89,7 @@ RULES = [
         "PROTO-NO-SERVER-ERROR",
         GROUP,
         "No request of the run got a 5xx",
-        cite("/components/responses/InternalError", "Conversations"),
+        cite("/components/responses/InternalError", "Errors"),
     ),
 ]
 _EXOTIC_METHODS = ("HEAD", "OPTIONS", "PATCH", "TRACE", "FROBNICATE")
