@@ -227,8 +227,18 @@ def test_a_baseline_written_with_one_seed_holds_for_others(
     assert any(rule_id.startswith("schemathesis:") for rule_id in accepted), accepted
     for seed in ("4", "5", "6"):
         fake_server.reset(faults)
-        again = against(fake_server, *selection, "--seed", seed, "--baseline", str(baseline))
+        junit, report = tmp_path / f"{seed}.xml", tmp_path / f"{seed}.json"
+        again = against(
+            fake_server,
+            *selection,
+            *("--seed", seed, "--baseline", str(baseline)),
+            *("--junit-xml", str(junit), "--json", str(report)),
+        )
         assert again.returncode == 0, f"seed {seed}:\n{again.stdout}"
+        assert_valid_junit(junit)
+        document = json.loads(report.read_text(encoding="utf-8"))
+        assert_valid_report(document)
+        assert document["counts"]["accepted"] == len(accepted)
         headline = again.stdout.strip().splitlines()[-1]
         assert headline.startswith(
             f"CONFORMANT ONLY BY THE BASELINE: {len(accepted)} failing rule(s) accepted"
