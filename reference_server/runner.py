@@ -31,9 +31,10 @@ def running_server(
     demo: bool = False,
     spec: Spec | None = None,
     host: str = "127.0.0.1",
+    cors_origins: Sequence[str] = (),
 ) -> Iterator[str]:
     """Start the server on a free port in a background thread; yield its base URL; stop it."""
-    app = create_app(db, tokens, demo=demo, spec=spec)
+    app = create_app(db, tokens, demo=demo, spec=spec, cors_origins=cors_origins)
     config = uvicorn.Config(
         app,
         host=host,
