@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
+from protocol_kit.spec import Spec
+
 from .langs import snake
+from .loader import build_model
 from .model import ApiModel, Operation, Parameter, Property
 from .targets import DOCS
 
@@ -125,6 +129,21 @@ def html_reference(api: ApiModel, base_url: str | None = None) -> str:
     text = environment(api).get_template(f"{DOCS.name}/index.html.j2").render(target=DOCS)
     lines = [line.rstrip() for line in text.splitlines()]
     return "\n".join(lines).strip("\n") + "\n"
+
+
+def docs_page(spec: Spec) -> Callable[[str], str]:
+    """The HTML reference of ``spec`` for a given base URL: what a server serving its own docs needs.
+
+    The model is built on the first call, so a server that never serves its docs never builds it.
+    """
+    models: list[ApiModel] = []
+
+    def page(base_url: str) -> str:
+        if not models:
+            models.append(build_model(spec))
+        return html_reference(models[0], base_url)
+
+    return page
 
 
 # The helpers the docs templates call, as `reference.<name>`.

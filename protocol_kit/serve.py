@@ -71,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
+    from protocol_kit.generator.reference import docs_page
     from protocol_kit.server.app import create_app
     from protocol_kit.server.auth import new_token
     from protocol_kit.server.http11 import uvicorn_options
@@ -82,7 +83,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"No --token given; generated one for this run: {tokens[0]}", file=sys.stderr)
     try:
         spec = Spec.load(args.spec)
-        app = create_app(args.db, tokens, demo=args.demo, spec=spec, cors_origins=args.cors_origin)
+        app = create_app(
+            args.db,
+            tokens,
+            demo=args.demo,
+            spec=spec,
+            cors_origins=args.cors_origin,
+            docs_page=docs_page(spec),
+        )
     except (SpecError, OSError, ValueError, sqlite3.Error) as exc:
         print(f"protocol-kit serve: {exc}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ from protocol_kit.spec import Spec
 
 from .auth import Accounts, account_of
 from .demo import example_conversations
-from .docs_routes import allow_origins, docs_routes
+from .docs_routes import DocsPage, allow_origins, docs_routes
 from .errors import ApiError, error_body, error_response
 from .storage import ConversationStore, ListQuery, UnknownCursor
 from .validation import OperationRequest
@@ -101,10 +101,12 @@ def create_app(
     demo: bool = False,
     spec: Spec | None = None,
     cors_origins: Sequence[str] = (),
+    docs_page: DocsPage | None = None,
 ) -> Starlette:
     """The reference server for ``spec`` (default: the bundled one), storing in ``db``.
 
-    It also serves its own docs and spec (docs_routes); ``cors_origins`` may call it cross-origin.
+    It also serves its spec and, given ``docs_page``, its docs (docs_routes); pages from
+    ``cors_origins`` may call it cross-origin.
     """
     spec = spec or Spec.load()
     tokens = list(tokens)
@@ -128,7 +130,7 @@ def create_app(
         route = Route(path, endpoint, methods=list(methods))
         route.methods = set(methods)  # Starlette adds HEAD to GET routes; the contract doesn't
         routes.append(route)
-    routes += docs_routes(spec)
+    routes += docs_routes(spec, docs_page)
 
     app = Starlette(
         routes=routes,

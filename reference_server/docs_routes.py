@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
+import yaml
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -20,43 +21,41 @@ DOCS_PATH = "/docs"
 JSON_PATH = "/openapi.json"
 YAML_PATH = "/openapi.yaml"
 OWN_PATHS = (DOCS_PATH, JSON_PATH, YAML_PATH)
+# The HTML reference for a base URL. The generator renders it; the server, which must not import
+# the generator, is handed the function by whoever starts it (`protocol-kit serve`).
+DocsPage = Callable[[str], str]
 # A page is rendered once per base URL it is asked for; the Host header is the client's, so
 # the number kept is bounded.
 _PAGES_KEPT = 8
 
 
-def docs_routes(spec: Spec) -> list[Route]:
-    """GET routes for the reference (base URL: the server as the request reached it) and the spec."""
+def docs_routes(spec: Spec, docs_page: DocsPage | None) -> list[Route]:
+    """GET routes for the spec and, given ``docs_page``, the reference (its base URL: the server
+    as the request reached it)."""
     yaml_text = spec.path.read_text(encoding="utf-8") if spec.path else None
-    json_text = json.dumps(spec.document, indent=2, ensure_ascii=False) + "\n"
-
-    @functools.lru_cache(maxsize=_PAGES_KEPT)
-    def page(base_url: str) -> str:
-        # The generator (Jinja and the templates) loads only when the docs are first asked for.
-        from protocol_kit.generator import build_model
-        from protocol_kit.generator.reference import html_reference
-
-        return html_reference(build_model(spec), base_url)
-
-    async def docs(request: Request) -> Response:
-        return HTMLResponse(page(str(request.base_url).rstrip("/")))
+    json_text = json.dumps(spec.data, indent=2, ensure_ascii=False) + "\n"
 
     async def openapi_json(request: Request) -> Response:
         return Response(json_text, media_type="application/json")
 
     async def openapi_yaml(request: Request) -> Response:
-        import yaml
-
         text = (
-            yaml_text if yaml_text is not None else yaml.safe_dump(spec.document, sort_keys=False)
+            yaml_text if yaml_text is not None else yaml.safe_dump(spec.data, sort_keys=False)
         )
         return Response(text, media_type="application/yaml")
 
-    return [
-        Route(DOCS_PATH, docs, methods=["GET"]),
+    routes = [
         Route(JSON_PATH, openapi_json, methods=["GET"]),
         Route(YAML_PATH, openapi_yaml, methods=["GET"]),
     ]
+    if docs_page is not None:
+        page = functools.lru_cache(maxsize=_PAGES_KEPT)(docs_page)
+
+        async def docs(request: Request) -> Response:
+            return HTMLResponse(page(str(request.base_url).rstrip("/")))
+
+        routes.append(Route(DOCS_PATH, docs, methods=["GET"]))
+    return routes
 
 
 def cors_origin(value: str) -> str:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 import yaml
 
+from protocol_kit.generator.reference import docs_page
 from protocol_kit.server.docs_routes import cors_origin
 from protocol_kit.server.runner import free_port, running_server
 from protocol_kit.spec import Spec
@@ -23,7 +24,13 @@ OTHER = "http://127.0.0.1:5174"
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    with running_server(tokens=[TOKEN], cors_origins=[ALLOWED, "http://localhost:3000/"]) as url:
+    spec = Spec.load()
+    with running_server(
+        tokens=[TOKEN],
+        spec=spec,
+        cors_origins=[ALLOWED, "http://localhost:3000/"],
+        docs_page=docs_page(spec),
+    ) as url:
         yield url
 
 
@@ -45,12 +52,17 @@ def test_docs_are_the_html_reference_pointing_at_the_server_itself(base_url: str
     assert "https://api.protocol.chat" not in page
 
 
+def test_without_a_docs_page_the_server_serves_the_spec_only(plain_url: str) -> None:
+    assert httpx.get(f"{plain_url}/docs").status_code == 404
+    assert httpx.get(f"{plain_url}/openapi.json").status_code == 200
+
+
 def test_the_spec_is_served_as_json_and_yaml(base_url: str) -> None:
     spec = Spec.load()
     as_json = httpx.get(f"{base_url}/openapi.json")
     assert as_json.status_code == 200
     assert as_json.headers["content-type"].startswith("application/json")
-    assert as_json.json() == spec.document
+    assert as_json.json() == spec.data
     as_yaml = httpx.get(f"{base_url}/openapi.yaml")
     assert as_yaml.status_code == 200
     assert as_yaml.headers["content-type"].startswith("application/yaml")
