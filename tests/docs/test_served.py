@@ -173,6 +173,17 @@ def test_search_try_it_and_copy_on_the_served_docs(
     assert created["id"] in [c["id"] for c in listed["data"]]
     screenshot(page, "served-5-listed")
 
+    # The body may go form-encoded: the update mutes the new conversation.
+    update = page.locator("article#updateConversation")
+    update.locator("[data-tryit] > summary").click()
+    update.locator('[data-in="path"][data-name="id"]').fill(created["id"])
+    update.locator("[data-encoding]").select_option("application/x-www-form-urlencoded")
+    update.locator("[data-body]").fill('{"is_muted": true}')
+    updated = _send(page, "updateConversation", "200")
+    assert updated["id"] == created["id"] and updated["is_muted"] is True
+    assert "--data-urlencode 'is_muted=true'" in _result(page, "updateConversation").inner_text()
+    screenshot(page, "served-5b-updated-form")
+
     # Copy: the cURL sample of the code group, read back from the clipboard.
     group = create.locator("[data-codegroup]")
     group.locator('[role="tab"]', has_text="cURL").click()
