@@ -140,6 +140,13 @@ def test_the_page_reads_on_a_phone(open_page: Any, html_file: Path) -> None:
     assert page.locator("article#updateConversation h2").is_visible()
     assert loaded.errors == []
     screenshot(page, "index-phone")
+    page.locator("article#updateConversation [data-tryit] > summary").click()
+    page.locator(
+        "article#updateConversation [data-tryit] button[type=submit]"
+    ).scroll_into_view_if_needed()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the open try-it form scrolls sideways by {overflow}px on a phone"
+    screenshot(page, "index-phone-tryit")
 
 
 def test_search_is_keyboard_first_from_file(open_page: Any, html_file: Path) -> None:
