@@ -19,22 +19,22 @@ _TEXT_LIMIT = 160
 
 
 def model_anchor(model: str) -> str:
-    """``#the-conversation-model``: the anchor descriptions already link a model by."""
+    """``#the-contact-model``: the anchor descriptions already link a model by."""
     return f"the-{_kebab(model)}-model"
 
 
 def property_anchor(model: str, name: str) -> str:
-    """A model property's anchor: ``the-conversation-model-is_muted``."""
+    """A model property's anchor: ``the-contact-model-is_blocked``."""
     return f"{model_anchor(model)}-{name}"
 
 
 def parameter_anchor(op: Operation, parameter: Parameter) -> str:
-    """A parameter's anchor: ``listConversations-query-archived``."""
+    """A parameter's anchor: ``listContacts-query-blocked``."""
     return f"{op.operation_id}-{parameter.location}-{parameter.name}"
 
 
 def attribute_anchor(op: Operation, attribute: Property) -> str:
-    """A request body attribute's anchor: ``createConversation-body-contact_id``."""
+    """A request body attribute's anchor: ``createContact-body-email``."""
     return f"{op.operation_id}-body-{attribute.name}"
 
 
@@ -168,5 +168,5 @@ def _kebab(name: str) -> str:
 
 
 def _words(name: str) -> str:
-    """``ConversationList`` → ``conversation list``, as the docs name a model in prose."""
+    """``ContactList`` → ``contact list``, as the docs name a model in prose."""
     return snake(name).replace("_", " ")
