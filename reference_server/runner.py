@@ -14,7 +14,7 @@ import uvicorn
 from protocol_kit.spec import Spec
 
 from .app import create_app
-from .http11 import uvicorn_options
+from .http11 import HttpStack, LoopStack, uvicorn_options
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -31,6 +31,8 @@ def running_server(
     demo: bool = False,
     spec: Spec | None = None,
     host: str = "127.0.0.1",
+    http: HttpStack = "auto",
+    loop: LoopStack = "auto",
 ) -> Iterator[str]:
     """Start the server on a free port in a background thread; yield its base URL; stop it."""
     app = create_app(db, tokens, demo=demo, spec=spec)
@@ -43,7 +45,7 @@ def running_server(
         log_level="error",
         access_log=False,
         lifespan="off",
-        **uvicorn_options(),
+        **uvicorn_options(http, loop),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="reference-server", daemon=True)
