@@ -79,9 +79,7 @@ class OperationRequest:
                 raise ApiError(
                     415, f"Content-Type `{media_type or 'none'}` is not supported; send {accepted}."
                 )
-            document = (
-                _parse_json(raw) if media_type == JSON else self._parse_form(media_type, raw)
-            )
+            document = _parse_json(raw) if media_type == JSON else self._parse_form(media_type, raw)
         if media_type not in self._bodies:
             media_type = next(iter(self._bodies))
         errors = list(self._validator(self._bodies[media_type]).iter_errors(document))
@@ -119,8 +117,7 @@ class OperationRequest:
         schema = error.schema if isinstance(error.schema, Mapping) else {}
         if error.validator in ("oneOf", "anyOf"):
             alternatives = [
-                Schema.anonymous(self._spec.document, sub).target
-                for sub in error.validator_value
+                Schema.anonymous(self._spec.document, sub).target for sub in error.validator_value
             ]
             expected = [alt.description or alt.type for alt in alternatives]
             if all(isinstance(e, str) for e in expected):
@@ -149,7 +146,8 @@ def _coerce(raw: str, types: frozenset[str]) -> Any:
             return int(raw)
         except ValueError:  # longer than Python's int-parsing limit: leave it to the schema
             return raw
-    if "null" in types and raw == "null":
+    # Form-encoded APIs write null as an empty value; the literal null means the same.
+    if "null" in types and raw in ("", "null"):
         return None
     return raw
 

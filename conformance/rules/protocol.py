@@ -8,85 +8,87 @@ from urllib.parse import urlsplit
 
 from protocol_kit.conformance.session import JSON, Session
 from protocol_kit.conformance.transport import NOT_JSON, Exchange
-from protocol_kit.conformance.verdicts import Rule
+from protocol_kit.conformance.verdicts import Rule, cite
 from protocol_kit.spec import Operation
 
 GROUP = "protocol"
 DESCRIPTION = "HTTP behaviour, and every response of the whole run audited"
-_C = "contract issue #2 §2 Pinned contract"
 RULES = [
     Rule(
         "PROTO-UNKNOWN-PATH",
         GROUP,
         "An unknown path answers 404",
-        f"{_C}: Errors — unknown path → 404",
+        cite("/paths", "Conversations"),
     ),
     Rule(
         "PROTO-METHOD-NOT-ALLOWED",
         GROUP,
         "A method the path does not have (HEAD, OPTIONS, PATCH, TRACE, made-up ones) answers 405",
-        f"{_C}: Errors — 405 with Allow",
+        cite("/paths/~1v1~1conversations~1{id}", "Conversations"),
     ),
     Rule(
         "PROTO-ALLOW-HEADER",
         GROUP,
         "A 405 carries an Allow header listing exactly the path's methods",
-        f"{_C}: Errors — 405 with Allow",
+        cite("/paths/~1v1~1conversations~1{id}", "Conversations"),
     ),
     Rule(
         "PROTO-ROUTING-BEFORE-AUTH",
         GROUP,
         "Routing comes before authentication: unknown paths and methods answer 404/405 without a token",
-        f"{_C}: Order of checks — routing first, then authentication",
+        cite("/security", "Conversations"),
     ),
     Rule(
         "PROTO-UNSUPPORTED-MEDIA-TYPE",
         GROUP,
         "A body that is neither application/json nor form-encoded answers 415 and changes nothing",
-        f"{_C}: Request bodies — any other content type → 415",
+        cite("/components/responses/UnsupportedMediaType", "Create a conversation › Responses"),
     ),
     Rule(
         "PROTO-MEDIA-TYPE-PARAMETERS",
         GROUP,
         "Media types are matched without their parameters: `application/json; charset=utf-8` "
         "is JSON",
-        f"{_C}: Request bodies — application/json",
+        cite(
+            "/components/requestBodies/CreateConversation/content",
+            "Create a conversation › Request",
+        ),
     ),
     Rule(
         "PROTO-PAYLOAD-TOO-LARGE",
         GROUP,
         "A body over the spec's limit (`x-max-body-bytes`) answers 413 and changes nothing; a body of exactly the limit is accepted",
-        f"{_C}: Request bodies — body over the limit → 413",
+        cite("/components/responses/PayloadTooLarge", "Create a conversation › Responses"),
     ),
     Rule(
         "PROTO-JSON-RESPONSES",
         GROUP,
         "Every response body of the run is JSON served as application/json; 204s have no body",
-        f"{_C}: Errors; seed conventions — application/json",
+        cite("/components/schemas/Error", "Conversations"),
     ),
     Rule(
         "PROTO-ERROR-SHAPE",
         GROUP,
         "Every 4xx/5xx of the run is {type, message, documentation_url} with the right type and URL",
-        f"{_C}: Errors — the error body",
+        cite("/components/schemas/Error", "Conversations"),
     ),
     Rule(
         "PROTO-ERROR-MESSAGE",
         GROUP,
         "An error message names the parameter or attribute at fault",
-        f"{_C}: Errors — a message a person can act on (which parameter, what was wrong)",
+        cite("/components/schemas/Error/properties/message", "Conversations"),
     ),
     Rule(
         "PROTO-RESPONSE-SHAPE",
         GROUP,
         "Every successful response of the run matches the spec's schema (conversation or page)",
-        f"{_C}: Conversation object — all ten fields, no others",
+        cite("/components/schemas/Conversation", "The conversation model"),
     ),
     Rule(
         "PROTO-NO-SERVER-ERROR",
         GROUP,
         "No request of the run got a 5xx",
-        "contract issue #2 §4 — no 5xx for any client input",
+        cite("/components/responses/InternalError", "Conversations"),
     ),
 ]
 _EXOTIC_METHODS = ("HEAD", "OPTIONS", "PATCH", "TRACE", "FROBNICATE")

@@ -44,7 +44,10 @@ class ResponseChecker:
             return
         assert response.headers["content-type"].startswith("application/json")
         assert declared.schema is not None
-        errors = [e.message for e in self.spec.validator(declared.schema.pointer).iter_errors(response.json())]
+        errors = [
+            e.message
+            for e in self.spec.validator(declared.schema.pointer).iter_errors(response.json())
+        ]
         assert not errors, f"{op.operation_id} {status} body breaks the spec: {errors}"
 
 
