@@ -15,6 +15,7 @@ import httpx
 from protocol_kit.server.runner import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+_PIDS: dict[str, int] = {}
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], token: str, timeout: float = 60) -> None:
@@ -48,7 +49,9 @@ def stopping(proc: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]
 
 
 @contextmanager
-def serve(db: Path, tokens: Sequence[str], log: Path | None = None) -> Iterator[str]:
+def serve(
+    db: Path, tokens: Sequence[str], log: Path | None = None, extra: Sequence[str] = ()
+) -> Iterator[str]:
     """Run `protocol-kit serve` on file database ``db``; yield its base URL; stop it.
 
     Its output (the access log) goes to ``log`` or nowhere: a file, never a pipe, because
@@ -59,10 +62,20 @@ def serve(db: Path, tokens: Sequence[str], log: Path | None = None) -> Iterator[
     args = [sys.executable, "-m", "protocol_kit", "serve", "--db", str(db), "--port", str(port)]
     for token in tokens:
         args += ["--token", token]
+    args += extra
     with ExitStack() as stack:
         sink = stack.enter_context(log.open("w")) if log else subprocess.DEVNULL
         proc = stack.enter_context(
             stopping(subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT))
         )
         wait_ready(url, proc, tokens[0])
-        yield url
+        _PIDS[url] = proc.pid
+        try:
+            yield url
+        finally:
+            _PIDS.pop(url, None)
+
+
+def serving_pid(url: str) -> int | None:
+    """The process id of the server `serve` started for ``url`` (for a profiler to attach to)."""
+    return _PIDS.get(url)
