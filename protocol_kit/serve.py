@@ -67,6 +67,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--spec", default=None, help="OpenAPI document to serve (default: the bundled one)"
     )
+    parser.add_argument(
+        "--http",
+        choices=("auto", "httptools", "h11"),
+        default="auto",
+        help="HTTP/1.1 parser: httptools (compiled) or h11 (pure Python); auto takes httptools "
+        "when installed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="event loop: uvloop (compiled; not on Windows) or asyncio; auto takes uvloop when "
+        "installed (default: %(default)s)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -108,6 +122,6 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,  # reference_server's own access log never shows tokens or queries
         log_level="warning",
         lifespan="off",
-        **uvicorn_options(),
+        **uvicorn_options(args.http, args.loop),
     )
     return 0

@@ -10,10 +10,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.conformance.conftest import TOKENS
 from tests.conformance.report_checks import assert_valid_report
 from tests.support.cli import verify_against
-from tests.support.fake_server import FakeServer
+from tests.support.fake_server import TOKENS, FakeServer
 
 
 def _findings(fake_server: FakeServer, fault: str, rule_id: str, tmp_path: Path) -> list[Any]:
