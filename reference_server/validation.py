@@ -32,6 +32,8 @@ class OperationRequest:
             media_type: operation.body_schema_pointer(media_type)
             for media_type in operation.body_media_types
         }
+        json_body = self._bodies.get(_JSON)
+        self._form_types = _property_types(spec, json_body) if json_body else {}
         # Compiled at start-up, not on the first request.
         schemas = [f"{p.pointer}/schema" for p in operation.parameters if p.location != "header"]
         self._validators = {
@@ -76,36 +78,33 @@ class OperationRequest:
                 raise ApiError(
                     415, f"Content-Type `{media_type or 'none'}` is not supported; send {accepted}."
                 )
-            document = (
-                _parse_json(raw) if media_type == _JSON else self._parse_form(media_type, raw)
-            )
-        if media_type not in self._bodies:
-            media_type = next(iter(self._bodies))
-        errors = list(self._validators[self._bodies[media_type]].iter_errors(document))
-        if errors:
-            raise ApiError(400, self._describe(errors, "Request body"))
+            if media_type == _FORM:
+                # The form's own schema says what the wire carries; the values it reads are then
+                # checked once more as the JSON document they stand for.
+                fields = _parse_form(raw)
+                self._check(self._bodies[_FORM], fields)
+                document = self._from_form(fields)
+            else:
+                document = _parse_json(raw)
+        json_schema = self._bodies.get(_JSON) or self._bodies[media_type]
+        self._check(json_schema, document)
         # JSON Schema counts 1700000000.0 as an integer; store it as one.
         return {
             key: int(value) if isinstance(value, float) and value.is_integer() else value
             for key, value in document.items()
         }
 
-    def _parse_form(self, media_type: str, raw: bytes) -> dict[str, Any]:
-        try:
-            pairs = parse_qsl(
-                raw.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict"
-            )
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ApiError(400, f"The form body is malformed: {exc}.") from exc
-        schema = self._spec.resolve({"$ref": self._bodies[media_type]})
-        properties = schema.get("properties", {})
-        document: dict[str, Any] = {}
-        for name, value in pairs:
-            if name in document:
-                raise ApiError(400, f"Request body attribute `{name}` is given more than once.")
-            types = self._spec.json_types(properties[name]) if name in properties else set()
-            document[name] = _coerce(value, types)
-        return document
+    def _check(self, pointer: str, document: Any) -> None:
+        errors = list(self._validators[pointer].iter_errors(document))
+        if errors:
+            raise ApiError(400, self._describe(errors, "Request body"))
+
+    def _from_form(self, fields: dict[str, str]) -> dict[str, Any]:
+        """The JSON document a valid form body stands for, typed as the JSON body schema says."""
+        return {
+            name: _from_form_value(raw, self._form_types.get(name, set()))
+            for name, raw in fields.items()
+        }
 
     def _describe(self, errors: list[ValidationError], where: str) -> str:
         """One message for a person: which attribute, what was wrong, what was expected."""
@@ -117,8 +116,12 @@ class OperationRequest:
         schema = error.schema if isinstance(error.schema, Mapping) else {}
         if error.validator in ("oneOf", "anyOf"):
             alternatives = [self._spec.resolve(sub) for sub in error.validator_value]
+            branch = _meant_branch(error, alternatives)
+            if branch is not None:
+                return self._describe(branch, where)
             expected = [alt.get("description") or alt.get("type") for alt in alternatives]
-            if all(isinstance(e, str) for e in expected):
+            objects = all(alt.get("type") == "object" for alt in alternatives)
+            if all(isinstance(e, str) for e in expected) and not objects:
                 shown = _shorten(repr(error.instance))
                 return f"{location}: {shown} is not valid; expected {' or '.join(expected)}."
             if "description" in schema:
@@ -131,8 +134,28 @@ class OperationRequest:
 _HINTED = frozenset({"pattern", "minLength", "maxLength"})
 
 
+def _meant_branch(error: ValidationError, alternatives: list[Any]) -> list[ValidationError] | None:
+    """The errors of the one object branch the instance evidently meant, if exactly one.
+
+    A branch is meant when the instance has every attribute it requires (`{"contact_id": "abc"}`
+    meant the contact branch, whose complaint is the id); with none or several meant, the
+    combinator's own description says more.
+    """
+    if not all(isinstance(alt, Mapping) and alt.get("type") == "object" for alt in alternatives):
+        return None
+    by_branch: dict[int, list[ValidationError]] = {}
+    for sub in error.context or []:
+        by_branch.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    meant = [
+        errors
+        for errors in by_branch.values()
+        if not any(e.validator == "required" and not e.relative_path for e in errors)
+    ]
+    return meant[0] if len(meant) == 1 and len(by_branch) == len(alternatives) else None
+
+
 class _NotInlinable(Exception):
-    """A schema whose references cannot be copied in place (recursive, remote, or with siblings)."""
+    """A schema whose references cannot be copied in place (recursive, remote, or beside allOf)."""
 
 
 def _compiled(spec: Spec, pointer: str) -> Draft202012Validator:
@@ -155,9 +178,14 @@ def _inline(spec: Spec, node: Any, refs: tuple[str, ...]) -> Any:
         return node
     ref = node.get("$ref")
     if isinstance(ref, str):
-        if len(node) > 1 or not ref.startswith("#") or ref in refs:
+        if not ref.startswith("#") or ref in refs or "allOf" in node:
             raise _NotInlinable(ref)
-        return _inline(spec, spec.pointer(ref), (*refs, ref))
+        target = _inline(spec, spec.pointer(ref), (*refs, ref))
+        if len(node) == 1:
+            return target
+        # Keywords beside a $ref apply together with it, exactly as an allOf of the two.
+        siblings = {key: _inline(spec, value, refs) for key, value in node.items() if key != "$ref"}
+        return {**siblings, "allOf": [target]}
     return {key: _inline(spec, value, refs) for key, value in node.items()}
 
 
@@ -166,7 +194,7 @@ def _shorten(text: str, limit: int = 200) -> str:
 
 
 def _coerce(raw: str, types: set[str]) -> Any:
-    """Read a string from a query or form as the schema's non-string type where it spells one."""
+    """Read a string from a query as the schema's non-string type where it spells one."""
     if "boolean" in types and raw in ("true", "false"):
         return raw == "true"
     if "integer" in types and _DIGITS.match(raw):
@@ -174,9 +202,47 @@ def _coerce(raw: str, types: set[str]) -> Any:
             return int(raw)
         except ValueError:  # longer than Python's int-parsing limit: leave it to the schema
             return raw
+    return raw
+
+
+def _parse_form(raw: bytes) -> dict[str, str]:
+    try:
+        pairs = parse_qsl(
+            raw.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict"
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, f"The form body is malformed: {exc}.") from exc
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in fields:
+            raise ApiError(400, f"Request body attribute `{name}` is given more than once.")
+        fields[name] = value
+    return fields
+
+
+def _property_types(spec: Spec, pointer: str) -> dict[str, set[str]]:
+    """The JSON types each attribute of a body schema may take, across its one-of branches."""
+    types: dict[str, set[str]] = {}
+    pending = [spec.resolve({"$ref": pointer})]
+    while pending:
+        schema = pending.pop()
+        for name, prop in schema.get("properties", {}).items():
+            types.setdefault(name, set()).update(spec.json_types(prop))
+        for key in ("oneOf", "anyOf", "allOf"):
+            pending.extend(spec.resolve(branch) for branch in schema.get(key, []))
+    return types
+
+
+def _from_form_value(raw: str, types: set[str]) -> Any:
+    """A form value its form schema accepted, as the JSON value it writes."""
     # Form-encoded APIs write null as an empty value; the literal null means the same.
     if "null" in types and raw in ("", "null"):
         return None
+    if "boolean" in types and raw in ("true", "false"):
+        return raw == "true"
+    if "integer" in types and _DIGITS.match(raw):
+        # Leading zeros do not count against Python's limit on the length of integer text.
+        return int(raw.lstrip("0") or "0")
     return raw
 
 
