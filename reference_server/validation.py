@@ -10,13 +10,10 @@ from urllib.parse import parse_qsl
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from protocol_kit.spec import Operation, Spec, SpecError
+from protocol_kit.spec import FORM, JSON, Operation, Schema, Spec
 
 from .errors import ApiError
 
-MAX_BODY_BYTES = 1024 * 1024
-_FORM = "application/x-www-form-urlencoded"
-_JSON = "application/json"
 _DIGITS = re.compile(r"^-?[0-9]+$")
 
 
@@ -28,22 +25,26 @@ class OperationRequest:
         self.operation = operation
         self._query = {p.name: p for p in operation.parameters if p.location == "query"}
         self._path = {p.name: p for p in operation.parameters if p.location == "path"}
-        self._bodies = {
-            media_type: operation.body_schema_pointer(media_type)
-            for media_type in operation.body_media_types
+        self._bodies: dict[str, Schema] = {
+            name: media.schema
+            for name, media in operation.body_media_types.items()
+            if media.schema is not None
         }
-        json_body = self._bodies.get(_JSON)
-        self._form_types = _property_types(spec, json_body) if json_body else {}
+        json_body = self._bodies.get(JSON)
+        self._form_types = _property_types(json_body) if json_body else {}
         # Compiled at start-up, not on the first request.
-        schemas = [f"{p.pointer}/schema" for p in operation.parameters if p.location != "header"]
-        self._validators = {
-            pointer: _compiled(spec, pointer) for pointer in [*self._bodies.values(), *schemas]
+        self._validators: dict[str, Draft202012Validator] = {
+            schema.value_pointer: schema.validator
+            for schema in [*self._bodies.values(), *(p.schema for p in operation.parameters)]
         }
+
+    def _validator(self, schema: Schema) -> Draft202012Validator:
+        return self._validators[schema.value_pointer]
 
     def path_is_valid(self, path_params: Mapping[str, str]) -> bool:
         """Whether every path parameter matches its schema (a malformed id names nothing: 404)."""
         return all(
-            self._validators[f"{param.pointer}/schema"].is_valid(path_params.get(name))
+            self._validator(param.schema).is_valid(path_params.get(name))
             for name, param in self._path.items()
         )
 
@@ -56,21 +57,23 @@ class OperationRequest:
                 continue
             if name in values:
                 raise ApiError(400, f"Query parameter `{name}` is given more than once.")
-            value = _coerce(raw, self._spec.json_types(param.schema))
-            errors = list(self._validators[f"{param.pointer}/schema"].iter_errors(value))
+            value = _coerce(raw, param.schema.json_types())
+            errors = list(self._validator(param.schema).iter_errors(value))
             if errors:
                 raise ApiError(400, self._describe(errors, f"Query parameter `{name}`"))
             values[name] = value
         for name, param in self._query.items():
             if param.required and name not in values:
                 raise ApiError(400, f"Query parameter `{name}` is required.")
+            if name not in values and param.default is not None:
+                values[name] = param.default  # the spec's default, so no one else restates it
         return values
 
     def parse_body(self, content_type: str | None, raw: bytes) -> dict[str, Any]:
         """The body as a validated JSON object; empty bodies are an empty object."""
         if not raw:
             document: Any = {}
-            media_type = _JSON
+            media_type = JSON
         else:
             media_type = (content_type or "").split(";")[0].strip().lower()
             if media_type not in self._bodies:
@@ -78,31 +81,30 @@ class OperationRequest:
                 raise ApiError(
                     415, f"Content-Type `{media_type or 'none'}` is not supported; send {accepted}."
                 )
-            if media_type == _FORM:
+            if media_type == FORM:
                 # The form's own schema says what the wire carries; the values it reads are then
                 # checked once more as the JSON document they stand for.
                 fields = _parse_form(raw)
-                self._check(self._bodies[_FORM], fields)
+                self._check(self._bodies[FORM], fields)
                 document = self._from_form(fields)
             else:
                 document = _parse_json(raw)
-        json_schema = self._bodies.get(_JSON) or self._bodies[media_type]
-        self._check(json_schema, document)
+        self._check(self._bodies.get(JSON) or next(iter(self._bodies.values())), document)
         # JSON Schema counts 1700000000.0 as an integer; store it as one.
         return {
             key: int(value) if isinstance(value, float) and value.is_integer() else value
             for key, value in document.items()
         }
 
-    def _check(self, pointer: str, document: Any) -> None:
-        errors = list(self._validators[pointer].iter_errors(document))
+    def _check(self, schema: Schema, document: Any) -> None:
+        errors = list(self._validator(schema).iter_errors(document))
         if errors:
             raise ApiError(400, self._describe(errors, "Request body"))
 
     def _from_form(self, fields: dict[str, str]) -> dict[str, Any]:
         """The JSON document a valid form body stands for, typed as the JSON body schema says."""
         return {
-            name: _from_form_value(raw, self._form_types.get(name, set()))
+            name: _from_form_value(raw, self._form_types.get(name, frozenset()))
             for name, raw in fields.items()
         }
 
@@ -115,12 +117,14 @@ class OperationRequest:
         location = f"{where} `{path.lstrip('.')}`" if path else where
         schema = error.schema if isinstance(error.schema, Mapping) else {}
         if error.validator in ("oneOf", "anyOf"):
-            alternatives = [self._spec.resolve(sub) for sub in error.validator_value]
+            alternatives = [
+                Schema.anonymous(self._spec.document, sub).target for sub in error.validator_value
+            ]
             branch = _meant_branch(error, alternatives)
             if branch is not None:
                 return self._describe(branch, where)
-            expected = [alt.get("description") or alt.get("type") for alt in alternatives]
-            objects = all(alt.get("type") == "object" for alt in alternatives)
+            expected = [alt.description or alt.type for alt in alternatives]
+            objects = all(alt.type == "object" for alt in alternatives)
             if all(isinstance(e, str) for e in expected) and not objects:
                 shown = _shorten(repr(error.instance))
                 return f"{location}: {shown} is not valid; expected {' or '.join(expected)}."
@@ -134,14 +138,16 @@ class OperationRequest:
 _HINTED = frozenset({"pattern", "minLength", "maxLength"})
 
 
-def _meant_branch(error: ValidationError, alternatives: list[Any]) -> list[ValidationError] | None:
+def _meant_branch(
+    error: ValidationError, alternatives: list[Schema]
+) -> list[ValidationError] | None:
     """The errors of the one object branch the instance evidently meant, if exactly one.
 
     A branch is meant when the instance has every attribute it requires (`{"contact_id": "abc"}`
     meant the contact branch, whose complaint is the id); with none or several meant, the
     combinator's own description says more.
     """
-    if not all(isinstance(alt, Mapping) and alt.get("type") == "object" for alt in alternatives):
+    if not all(alt.type == "object" for alt in alternatives):
         return None
     by_branch: dict[int, list[ValidationError]] = {}
     for sub in error.context or []:
@@ -154,46 +160,11 @@ def _meant_branch(error: ValidationError, alternatives: list[Any]) -> list[Valid
     return meant[0] if len(meant) == 1 and len(by_branch) == len(alternatives) else None
 
 
-class _NotInlinable(Exception):
-    """A schema whose references cannot be copied in place (recursive, remote, or beside allOf)."""
-
-
-def _compiled(spec: Spec, pointer: str) -> Draft202012Validator:
-    """The schema at ``pointer`` with its local ``$ref``s copied in place, compiled once.
-
-    The spec's own validator resolves every ``$ref`` through the reference registry on every
-    call, which was about a third of the time of a whole GET; an inlined copy validates the same
-    way without the lookups. Schemas that cannot be inlined keep the spec's validator.
-    """
-    try:
-        return Draft202012Validator(_inline(spec, {"$ref": pointer}, ()))
-    except (_NotInlinable, SpecError):
-        return spec.validator(pointer)
-
-
-def _inline(spec: Spec, node: Any, refs: tuple[str, ...]) -> Any:
-    if isinstance(node, list):
-        return [_inline(spec, item, refs) for item in node]
-    if not isinstance(node, dict):
-        return node
-    ref = node.get("$ref")
-    if isinstance(ref, str):
-        if not ref.startswith("#") or ref in refs or "allOf" in node:
-            raise _NotInlinable(ref)
-        target = _inline(spec, spec.pointer(ref), (*refs, ref))
-        if len(node) == 1:
-            return target
-        # Keywords beside a $ref apply together with it, exactly as an allOf of the two.
-        siblings = {key: _inline(spec, value, refs) for key, value in node.items() if key != "$ref"}
-        return {**siblings, "allOf": [target]}
-    return {key: _inline(spec, value, refs) for key, value in node.items()}
-
-
 def _shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _coerce(raw: str, types: set[str]) -> Any:
+def _coerce(raw: str, types: frozenset[str]) -> Any:
     """Read a string from a query as the schema's non-string type where it spells one."""
     if "boolean" in types and raw in ("true", "false"):
         return raw == "true"
@@ -220,20 +191,20 @@ def _parse_form(raw: bytes) -> dict[str, str]:
     return fields
 
 
-def _property_types(spec: Spec, pointer: str) -> dict[str, set[str]]:
+def _property_types(schema: Schema) -> dict[str, frozenset[str]]:
     """The JSON types each attribute of a body schema may take, across its one-of branches."""
-    types: dict[str, set[str]] = {}
-    pending = [spec.resolve({"$ref": pointer})]
+    types: dict[str, frozenset[str]] = {}
+    pending = [schema.target]
     while pending:
-        schema = pending.pop()
-        for name, prop in schema.get("properties", {}).items():
-            types.setdefault(name, set()).update(spec.json_types(prop))
+        current = pending.pop()
+        for name, prop in current.properties.items():
+            types[name] = types.get(name, frozenset()) | prop.json_types()
         for key in ("oneOf", "anyOf", "allOf"):
-            pending.extend(spec.resolve(branch) for branch in schema.get(key, []))
+            pending.extend(branch.target for branch in current.branches(key))
     return types
 
 
-def _from_form_value(raw: str, types: set[str]) -> Any:
+def _from_form_value(raw: str, types: frozenset[str]) -> Any:
     """A form value its form schema accepted, as the JSON value it writes."""
     # Form-encoded APIs write null as an empty value; the literal null means the same.
     if "null" in types and raw in ("", "null"):
