@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from protocol_kit.conformance.contract import Contract
 from protocol_kit.conformance.outcome import FUZZ_GROUP, CouldNotRun, Options, Outcome, Progress
-from protocol_kit.conformance.rules import GROUPS
+from protocol_kit.conformance.rules import GROUPS, Group
 from protocol_kit.conformance.session import Account, Session, crash_message
 from protocol_kit.conformance.transport import Transport
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, Blocked, Ledger
@@ -23,7 +23,9 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
     session = Session(contract, transport, ledger, options.seed, main, other)
     outcome = Outcome(options.base_url, options.seed, options.groups, [], {}, started)
     try:
+        _check_selection(options, [g for g in selected if not g.needs_other_account])
         _preflight(session)
+        _check_two_accounts(session)
         for group in selected:
             progress("start", group.name, {"rules": len(group.rules)})
             began = time.monotonic()
@@ -37,7 +39,11 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
     finally:
         session.clean_up()
         transport.close()
-    outcome.results = list(ledger.results.values())
+    outcome.results = [
+        result
+        for result in ledger.results.values()
+        if options.rules is None or result.rule.id in options.rules
+    ]
     if FUZZ_GROUP in options.groups:
         from protocol_kit.conformance.fuzzing import (
             run_schemathesis,  # imported late: schemathesis is heavy
@@ -80,6 +86,56 @@ def _preflight(session: Session) -> None:
                 f"the server rejected {flag} on the first call "
                 f"(GET {session.contract.collection_path} answered {exchange.status})"
             )
+
+
+def _check_selection(options: Options, runnable: list[Group]) -> None:
+    """A selection that can judge nothing is refused before any request."""
+    if options.other_token or runnable or FUZZ_GROUP in options.groups:
+        return
+    needing = [g for g in options.groups if g != FUZZ_GROUP]
+    raise CouldNotRun(
+        f"the selected group(s) {', '.join(needing)} need a second account: give "
+        "--other-token (another account's bearer token) or select other groups; "
+        "otherwise nothing would be verified"
+    )
+
+
+def _check_two_accounts(session: Session) -> None:
+    """--token and --other-token must be two accounts, or every isolation check would report
+    a leak that is none: a conversation made with one must be invisible to the other."""
+    main, other = session.main, session.other
+    if other is None:
+        return
+    if other.token == main.token:
+        raise CouldNotRun("--token and --other-token are the same token; give a second account's")
+    group_id = session.new_id()
+    made = session.send(
+        "POST",
+        session.contract.collection_path,
+        body={"group_id": group_id},
+        record=False,
+    )
+    session.remember(made)  # deleted with the run's data
+    mine = session.conversation(made) if made.status == 201 else None
+    if mine is None:
+        return  # the create itself is judged by the rules
+    read = session.send("GET", session.contract.item(mine["id"]), account=other, record=False)
+    listed = session.send(
+        "GET",
+        session.contract.collection_path,
+        account=other,
+        params={"group_id": group_id},
+        record=False,
+    )
+    page = session.page(listed)
+    if read.status == 200 and page is not None and [c["id"] for c in page[0]] == [mine["id"]]:
+        raise CouldNotRun(
+            "--token and --other-token act as the same account: a conversation created with "
+            "--token is readable and listed with --other-token. Give a second account's token "
+            "as --other-token (were they two accounts, the server would be showing every "
+            "conversation to every account: the isolation rules ISOLATION-GET and "
+            "ISOLATION-LIST)"
+        )
 
 
 def _run_group(

@@ -10,6 +10,31 @@ PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 _MAX_FINDINGS_PER_RULE = 5
 
 
+SPEC_FILE = "openapi/conversations.yaml"
+DOCS_FILE = "docs/conversations.md"
+HEADING_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a user reads what a rule checks: a JSON pointer into the spec and the heading (a
+    path of headings, outermost first) of the generated docs."""
+
+    spec: str
+    docs: str
+
+    @property
+    def text(self) -> str:
+        return f"{SPEC_FILE}#{self.spec}; {DOCS_FILE}, “{self.docs}”"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def cite(spec: str, docs: str) -> Citation:
+    return Citation(spec, docs)
+
+
 @dataclass(frozen=True)
 class Rule:
     """One checkable statement of the contract."""
@@ -17,7 +42,7 @@ class Rule:
     id: str
     group: str
     statement: str
-    citation: str
+    citation: Citation
 
 
 @dataclass

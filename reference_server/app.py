@@ -1,4 +1,4 @@
-"""The Starlette application: routes come from the spec's paths, handlers are keyed by operationId."""
+"""The Starlette application: routes come from the spec's paths, handlers are keyed by method and path kind."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from .auth import Accounts, account_of
 from .demo import example_conversations
 from .errors import ApiError, error_body, error_response
 from .storage import ConversationStore, ListQuery, UnknownCursor
-from .validation import MAX_BODY_BYTES, OperationRequest
+from .validation import OperationRequest
 
 access_log = logging.getLogger("protocol_kit.server.access")
 
@@ -72,12 +72,13 @@ async def _delete(store: ConversationStore, call: Call) -> Response:
     return Response(status_code=204)
 
 
-HANDLERS: dict[str, Handler] = {
-    "listConversations": _list,
-    "createConversation": _create,
-    "getConversation": _get,
-    "updateConversation": _update,
-    "deleteConversation": _delete,
+# By method and by whether the path names one object (has a path parameter) or the collection.
+HANDLERS: dict[tuple[str, bool], Handler] = {
+    ("GET", False): _list,
+    ("POST", False): _create,
+    ("GET", True): _get,
+    ("PUT", True): _update,
+    ("DELETE", True): _delete,
 }
 
 
@@ -110,14 +111,16 @@ def create_app(
     routes = []
     by_path: dict[str, dict[str, tuple[OperationRequest, Handler]]] = {}
     for operation in spec.operations():
-        if operation.operation_id not in HANDLERS:
-            raise ValueError(f"no handler for operation {operation.operation_id!r}")
+        handler = HANDLERS.get((operation.method, bool(operation.path_parameters)))
+        if handler is None:
+            raise ValueError(f"no handler for operation {operation.id!r}")
         by_path.setdefault(operation.path, {})[operation.method] = (
             OperationRequest(spec, operation),
-            HANDLERS[operation.operation_id],
+            handler,
         )
     for path, methods in by_path.items():
-        route = Route(path, _endpoint(methods, accounts, store), methods=list(methods))
+        endpoint = _endpoint(methods, accounts, store, spec.max_body_bytes)
+        route = Route(path, endpoint, methods=list(methods))
         route.methods = set(methods)  # Starlette adds HEAD to GET routes; the contract doesn't
         routes.append(route)
 
@@ -139,6 +142,7 @@ def _endpoint(
     methods: dict[str, tuple[OperationRequest, Handler]],
     accounts: Accounts,
     store: ConversationStore,
+    max_body_bytes: int | None,
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         operation, handler = methods[request.method]
@@ -148,23 +152,25 @@ def _endpoint(
         query = operation.parse_query(request.query_params.multi_items())
         body: dict[str, Any] = {}
         if operation.operation.request_body is not None:
-            body = operation.parse_body(request.headers.get("content-type"), await _read(request))
+            raw = await _read(request, max_body_bytes)
+            body = operation.parse_body(request.headers.get("content-type"), raw)
         return await handler(store, Call(account, dict(request.path_params), query, body))
 
     return endpoint
 
 
-async def _read(request: Request) -> bytes:
+async def _read(request: Request, limit: int | None) -> bytes:
+    """The body, refused with 413 once it passes the spec's limit (``None``: no limit)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    if limit is not None and declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"The request body is larger than {limit} bytes.")
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+            if limit is not None and size > limit:
+                raise ApiError(413, f"The request body is larger than {limit} bytes.")
             chunks.append(chunk)
     except ClientDisconnect as exc:
         # The client hung up mid-body: its fault, not a server error (nobody is left to answer).

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from html import escape
+from html import escape as _escape
 from pathlib import Path
 
 from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
 
 _STYLE = """
@@ -38,7 +39,7 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
         parts.append(
             f"<h3 id='{escape(result.rule.id)}' class=failed>{escape(result.rule.id)}"
             f"{accepted}</h3><p>{escape(result.rule.statement)}<br>"
-            f"<small>contract: {escape(result.rule.citation)}</small></p>"
+            f"<small>contract: {escape(result.rule.citation.text)}</small></p>"
         )
         for finding in result.findings:
             parts.append("<div class=finding>")
@@ -77,10 +78,9 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
 
 
 def _verdict(outcome: Outcome) -> str:
-    failed = len(outcome.failed)
-    text = f"NOT CONFORMANT: {failed} rule(s) failed" if failed else "CONFORMANT: no rule failed"
+    failed = outcome.failed or outcome.accepted
     return (
-        f"<p class={'failed' if failed else 'passed'}><b>{text}</b> — seed {outcome.seed}, "
+        f"<p class={'failed' if failed else 'passed'}><b>{escape(outcome.verdict())}</b> — seed {outcome.seed}, "
         f"{outcome.elapsed:.1f} s (repeat with <code>--seed {outcome.seed}</code>)</p>"
     )
 
@@ -94,3 +94,8 @@ def _summary(outcome: Outcome) -> str:
             f"<td class=failed>{c[FAILED]}</td><td class=skipped>{c[SKIPPED]}</td></tr>"
         )
     return "".join(rows) + "</table>"
+
+
+def escape(text: str) -> str:
+    """Markup-safe and visible: what the server sent can neither inject HTML nor hide bytes."""
+    return _escape(visible(text))

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.verdicts import FAILED, SKIPPED, RuleResult
 
 
@@ -37,6 +38,7 @@ def write(path: Path, outcome: Outcome) -> None:
         ET.SubElement(properties, "property", name="seed", value=str(outcome.seed))
         for result in results:
             _testcase(suite, result)
+    _make_visible(root)
     ET.indent(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
@@ -48,7 +50,7 @@ def _testcase(suite: ET.Element, result: RuleResult) -> None:
     )
     ET.SubElement(
         case, "system-out"
-    ).text = f"{result.rule.statement}\ncontract: {result.rule.citation}"
+    ).text = f"{result.rule.statement}\ncontract: {result.rule.citation.text}"
     if result.status == FAILED and result.baselined:
         ET.SubElement(case, "skipped", message="failing, accepted by the baseline")
     elif result.status == FAILED:
@@ -68,3 +70,13 @@ def _testcase(suite: ET.Element, result: RuleResult) -> None:
         failure.text = "\n".join(lines)
     elif result.status == SKIPPED:
         ET.SubElement(case, "skipped", message=result.reason)
+
+
+def _make_visible(root: ET.Element) -> None:
+    """XML 1.0 cannot carry NUL or most control characters at all, escaped or not: every text
+    and attribute is written with those as visible backslash escapes."""
+    for element in root.iter():
+        if element.text:
+            element.text = visible(element.text)
+        for name, value in element.attrib.items():
+            element.set(name, visible(value))

@@ -6,6 +6,7 @@ import sys
 from typing import Any, TextIO
 
 from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
 
 _WIDTH = 100
@@ -32,11 +33,11 @@ class Progress:
             self._write(f"  {group}: {detail['message']}")
 
     def _write(self, line: str) -> None:
-        print(line, file=self.stream, flush=True)
+        print(visible(line), file=self.stream, flush=True)
 
 
 def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -> None:
-    out = stream
+    out = _Visible(stream)
     print(file=out)
     print(f"{'group':<14}{'passed':>8}{'failed':>8}{'skipped':>9}", file=out)
     for group in outcome.groups:
@@ -60,7 +61,7 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
     for result in outcome.failed:
         print("\n" + "─" * _WIDTH, file=out)
         print(f"FAILED {result.rule.id} [{result.rule.group}] {result.rule.statement}", file=out)
-        print(f"  contract: {result.rule.citation}", file=out)
+        print(f"  contract: {result.rule.citation.text}", file=out)
         for n, finding in enumerate(result.findings, 1):
             print(f"  {n}) {finding.message}", file=out)
             if finding.expected:
@@ -74,10 +75,8 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
     for note in outcome.notes:
         print(f"\nnote: {note}", file=out)
     print(file=out)
-    failed = len(outcome.failed)
-    verdict = f"NOT CONFORMANT: {failed} rule(s) failed" if failed else "CONFORMANT: no rule failed"
     print(
-        f"{verdict} — {outcome.counts()[PASSED]} passed, {outcome.counts()[SKIPPED]} skipped "
+        f"{outcome.verdict()} — {outcome.counts()[PASSED]} passed, {outcome.counts()[SKIPPED]} skipped "
         f"in {outcome.elapsed:.1f} s (seed {outcome.seed}; repeat with --seed {outcome.seed})",
         file=out,
     )
@@ -85,3 +84,17 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
 
 def _clip(text: str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
+
+
+class _Visible:
+    """A stream that writes control characters as escapes: a server's bytes cannot move the
+    cursor, recolour or retitle the terminal, or hide text (newlines stay newlines)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(visible(text))
+
+    def flush(self) -> None:
+        self.stream.flush()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from protocol_kit.conformance.rules import (
     auth,
+    concurrency,
     create,
     isolation,
     lifecycle,
@@ -24,10 +25,11 @@ class Group:
     description: str
     rules: list[Rule]
     check: Callable[[Session], None]
+    needs_other_account: bool = False  # judges nothing without --other-token
 
 
 # Run order matters: protocol audits every exchange the groups before it recorded.
 GROUPS: list[Group] = [
-    Group(m.GROUP, m.DESCRIPTION, m.RULES, m.check)
-    for m in (lifecycle, create, update, listing, auth, isolation, protocol)
+    Group(m.GROUP, m.DESCRIPTION, m.RULES, m.check, getattr(m, "NEEDS_OTHER_ACCOUNT", False))
+    for m in (lifecycle, create, update, concurrency, listing, auth, isolation, protocol)
 ]

@@ -7,52 +7,67 @@ from typing import Any
 
 from protocol_kit.conformance.session import JSON, Session
 from protocol_kit.conformance.transport import Exchange
-from protocol_kit.conformance.verdicts import Rule
+from protocol_kit.conformance.verdicts import Rule, cite
 
 GROUP = "auth"
 DESCRIPTION = "bearer tokens on every operation"
-_C = "contract issue #2 §2 Pinned contract: Auth"
 RULES = [
     Rule(
         "AUTH-MISSING",
         GROUP,
         "A request without Authorization answers 401 on every operation",
-        f"{_C} — missing token → 401",
+        cite("/components/responses/Unauthorized", "Conversations"),
     ),
     Rule(
         "AUTH-MALFORMED",
         GROUP,
         "A malformed Authorization (other scheme, Basic, no token) answers 401",
-        f"{_C} — malformed token → 401",
+        cite("/components/responses/Unauthorized", "Conversations"),
     ),
     Rule(
         "AUTH-UNKNOWN-TOKEN",
         GROUP,
         "An unknown bearer token (including a prefix or extension of a real one) answers 401",
-        f"{_C} — unknown token → 401",
+        cite("/components/responses/Unauthorized", "Conversations"),
+    ),
+    Rule(
+        "AUTH-TOKEN-EXACT",
+        GROUP,
+        "Tokens are compared exactly: a valid token in other letter case, or with one character "
+        "changed, answers 401",
+        cite("/components/securitySchemes/bearerAuth", "Conversations"),
+    ),
+    Rule(
+        "AUTH-SCHEME-CASE-INSENSITIVE",
+        GROUP,
+        "The scheme name is case-insensitive: `bearer <token>` and `BEARER <token>` are accepted "
+        "like `Bearer <token>`",
+        cite("/components/securitySchemes/bearerAuth", "Conversations"),
     ),
     Rule(
         "AUTH-WWW-AUTHENTICATE",
         GROUP,
         "Every 401 carries a `WWW-Authenticate: Bearer …` header",
-        f"{_C} — 401 with a WWW-Authenticate: Bearer header",
+        cite("/components/responses/Unauthorized/headers/WWW-Authenticate", "Conversations"),
     ),
     Rule(
-        "AUTH-NO-SIDE-EFFECTS", GROUP, "A request refused with 401 changes nothing", f"{_C}; Errors"
+        "AUTH-NO-SIDE-EFFECTS",
+        GROUP,
+        "A request refused with 401 changes nothing",
+        cite("/components/responses/Unauthorized", "Conversations"),
     ),
     Rule(
         "AUTH-BEFORE-VALIDATION",
         GROUP,
         "Authentication comes before body checks: without a token a malformed, unsupported or "
         "oversized body answers 401",
-        "contract issue #2 §2 Pinned contract: Order of checks — "
-        "routing, then authentication, then 400/413/415",
+        cite("/components/securitySchemes/bearerAuth", "Conversations"),
     ),
     Rule(
         "AUTH-BEFORE-ID",
         GROUP,
         "Authentication comes before the id lookup: unknown ids without a token answer 401",
-        "contract issue #2 §2 Pinned contract: Order of checks — routing, then authentication",
+        cite("/components/securitySchemes/bearerAuth", "Conversations"),
     ),
 ]
 
@@ -72,7 +87,32 @@ def _credentials(token: str) -> list[tuple[str, str, str]]:
         cases.append(
             ("AUTH-UNKNOWN-TOKEN", "Bearer " + token[:-1], "the token minus its last character")
         )
+    for variant, what in _near_misses(token):
+        cases.append(("AUTH-TOKEN-EXACT", f"Bearer {variant}", what))
     return cases
+
+
+def _near_misses(token: str) -> list[tuple[str, str]]:
+    """Tokens that differ from a valid one only slightly: a server must not accept them."""
+    variants = [
+        (token.swapcase(), "the token with its letter case swapped"),
+        (token.upper(), "the token in upper case"),
+        (token.lower(), "the token in lower case"),
+    ]
+    middle = len(token) // 2
+    changed = "A" if token[middle : middle + 1] != "A" else "B"
+    variants.append((token[:middle] + changed + token[middle + 1 :], "one character changed"))
+    seen = {token}
+    distinct = []
+    for variant, what in variants:
+        if variant not in seen:
+            seen.add(variant)
+            distinct.append((variant, what))
+    return distinct
+
+
+def _scheme_spellings() -> list[str]:
+    return ["bearer", "BEARER", "bEaReR"]
 
 
 def check(s: Session) -> None:
@@ -81,15 +121,38 @@ def check(s: Session) -> None:
     s.part(_refuse_everywhere, s, s.new_id(), s.new_id())
     s.part(_check_side_effects, s)
     s.part(_refuse_before_validation, s, s.new_id())
+    s.part(_accept_any_scheme_case, s)
+
+
+def _accept_any_scheme_case(s: Session) -> None:
+    """A valid token under any spelling of the scheme name is accepted on reads and writes."""
+    made = s.require_created(
+        None, s.create({"group_id": s.new_id()}), "could not create a conversation"
+    )
+    for scheme in _scheme_spellings():
+        authorization = f"{scheme} {s.main.token}"
+        for method, path, body in (
+            ("GET", s.contract.collection_path, None),
+            ("GET", s.contract.item(made["id"]), None),
+            ("PUT", s.contract.item(made["id"]), {}),
+        ):
+            exchange = s.send(method, path, authorization=authorization, body=body)
+            s.expect_status(
+                "AUTH-SCHEME-CASE-INSENSITIVE",
+                exchange,
+                200,
+                f"{method} {path} with `Authorization: {scheme} <token>` must be accepted "
+                "like `Bearer <token>`",
+            )
 
 
 def _refuse_before_validation(s: Session, conversation_id: str) -> None:
-    oversized = b'{"is_muted": true' + b" " * (1024 * 1024 + 1) + b"}"
+    oversized = b'{"is_muted": true' + b" " * (s.contract.max_body_bytes + 1) + b"}"
     bodies = [
         (b'{"contact_id": ', JSON, "malformed JSON"),
         (b'{"nickname": "x"}', JSON, "an unknown attribute"),
         (b'{"is_muted": true}', "text/plain", "an unsupported media type"),
-        (oversized, JSON, "a body over 1 MiB"),
+        (oversized, JSON, "a body over the size limit"),
     ]
     for path, method in (
         (s.contract.collection_path, "POST"),

@@ -37,7 +37,16 @@ def _run_quick(name: str, output: Path) -> str:
                 "| update | 16 | floor |",
             ],
         ),
-        ("scale", ["## Scale", "| 10,000 |", "deep page", "Target"]),
+        (
+            "scale",
+            [
+                "## Scale",
+                "| 10,000 |",
+                "deep page",
+                "| muted+archived+pinned+group_id | rare",
+                "Targets",
+            ],
+        ),
         ("fuzz", ["## Long fuzz (schemathesis)", "Result: **found nothing**"]),
         ("client", ["## Client overhead", "| get |", "| list |"]),
         ("generator", ["## Generator", "| protocol-kit generate"]),

@@ -34,6 +34,7 @@ FIELDS = (
     "created_at",
     "archived_at",
 )
+_NULLABLE = ("contact_id", "group_id", "pinned_message_id", "archived_at")
 UPDATABLE = ("pinned_message_id", "is_pinned", "is_muted", "archived_at")
 
 
@@ -149,6 +150,9 @@ class FakeServer:
             if body_too_large or (len(body) > limit and "no-size-limit" not in f):
                 raise Reject(413, "The request body is larger than 1 MiB.")
             data = self._body(method, headers, body)
+        if method == "PUT" and "update-lost-write" in f:
+            assert conversation_id is not None
+            return 200, self._update_without_lock(account, conversation_id, data), {}
         with self.lock:
             if method == "GET" and conversation_id is None:
                 return 200, self._list(account, query), {}
@@ -183,12 +187,18 @@ class FakeServer:
         scheme, _, token = value.partition(" ")
         if "auth-any-scheme" in f and token:
             scheme = "Bearer"
+        if "auth-scheme-case-sensitive" not in f:
+            scheme = scheme.capitalize() if scheme.lower() == "bearer" else scheme
         if scheme != "Bearer" or not token or " " in token:
             raise Reject(
                 401, "Missing or malformed `Authorization: Bearer <token>` header.", challenge
             )
         if token in self.tokens:
             return self.tokens[token]
+        if "auth-token-case-folded" in f:
+            for known, account in self.tokens.items():
+                if known.lower() == token.lower():
+                    return account
         if "auth-prefix-token" in f:
             for known, account in self.tokens.items():
                 if known.startswith(token) or token.startswith(known):
@@ -221,7 +231,8 @@ class FakeServer:
                 raise Reject(400, f"The form body is malformed: {exc}.") from exc
             if "form-untyped" in f:
                 return dict(pairs)
-            return {k: _form_value(v) for k, v in pairs}
+            empty_is_null = "form-empty-kept" not in f
+            return {k: _form_value(k, v, empty_is_null) for k, v in pairs}
         raise Reject(
             415, f"Content-Type {media or '(none)'} is not supported; send JSON or form data."
         )
@@ -309,6 +320,20 @@ class FakeServer:
             return {**_public(row), **changes}
         row.update(changes)
         return before if "update-returns-old" in f else _public(row)
+
+    def _update_without_lock(
+        self, account: str | None, conversation_id: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Read the whole row, change the copy, write the whole row back: with no lock, a
+        concurrent update that lands in between is overwritten."""
+        row = self._find(account, conversation_id)
+        if row is None:
+            raise Reject(404, f"No conversation with id `{conversation_id}`.")
+        copy = dict(row)
+        time.sleep(0.003)
+        answer = self._update(copy, data)
+        row.update(copy)
+        return answer
 
     def _find(self, account: str | None, conversation_id: str) -> dict[str, Any] | None:
         f = self.faults
@@ -433,9 +458,12 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in FIELDS}
 
 
-def _form_value(value: str) -> Any:
+def _form_value(name: str, value: str, empty_is_null: bool) -> Any:
     """Form values are text: true/false are booleans, decimal digits are timestamps (wherever
-    they stand: the contract's letter), the literal null is null."""
+    they stand: the contract's letter), the literal null is null, and so is an empty value of an
+    attribute that can be null."""
+    if value == "" and empty_is_null and name in _NULLABLE:
+        return None
     if value in ("true", "false"):
         return value == "true"
     if value == "null":

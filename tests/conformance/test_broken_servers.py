@@ -3,15 +3,23 @@ and by the rule that is about that deviation."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from protocol_kit.conformance.contract import Contract
 from protocol_kit.conformance.outcome import Options, Outcome
+from protocol_kit.conformance.reports import html, json_report, junit
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run
 from protocol_kit.conformance.verdicts import FAILED, PASSED
 from tests.conformance.conftest import TOKENS
 from tests.conformance.fake_server import FakeServer
+from tests.conformance.report_checks import (
+    assert_printable,
+    assert_valid_junit,
+    assert_valid_report,
+)
 
 # fault switch of tests/conformance/fake_server.py → the rule that must report it.
 BROKEN = {
@@ -67,10 +75,12 @@ BROKEN = {
     "float-timestamp-rejected": "UPDATE-INTEGRAL-FLOAT",
     "null-ignored": "UPDATE-NULL-CLEARS",
     "update-empty-400": "UPDATE-EMPTY",
+    "update-lost-write": "UPDATE-CONCURRENT-NO-LOST-WRITES",
     "malformed-json-500": "CREATE-MALFORMED-BODY",
     # content types and sizes
     "form-unsupported": "CREATE-FORM",
     "form-untyped": "UPDATE-FORM",
+    "form-empty-kept": "UPDATE-FORM-EMPTY-IS-NULL",
     "media-type-ignored": "PROTO-UNSUPPORTED-MEDIA-TYPE",
     "media-type-exact": "PROTO-MEDIA-TYPE-PARAMETERS",
     "no-size-limit": "PROTO-PAYLOAD-TOO-LARGE",
@@ -83,6 +93,8 @@ BROKEN = {
     "auth-skip-delete": "AUTH-MISSING",
     "auth-after-lookup": "AUTH-BEFORE-ID",
     "validate-before-auth": "AUTH-BEFORE-VALIDATION",
+    "auth-scheme-case-sensitive": "AUTH-SCHEME-CASE-INSENSITIVE",
+    "auth-token-case-folded": "AUTH-TOKEN-EXACT",
     # isolation
     "isolation-off": "ISOLATION-GET",
     "isolation-list": "ISOLATION-LIST",
@@ -137,7 +149,7 @@ def test_the_battery_covers_every_group() -> None:
 
 @pytest.mark.parametrize(("fault", "rule_id"), sorted(BROKEN.items()))
 def test_each_single_deviation_is_caught_by_its_rule(
-    fake_server: FakeServer, contract: Contract, fault: str, rule_id: str
+    fake_server: FakeServer, contract: Contract, fault: str, rule_id: str, tmp_path: Path
 ) -> None:
     fake_server.reset({fault})
     # Only the rule's own group: the assertion is about that rule (protocol audits its own traffic).
@@ -146,3 +158,14 @@ def test_each_single_deviation_is_caught_by_its_rule(
     assert rule_id in failed, f"{fault} was not reported by {rule_id}; failed: {sorted(failed)}"
     finding = outcome.results[[r.rule.id for r in outcome.results].index(rule_id)].findings[0]
     assert finding.message and (finding.expected or finding.actual)
+    _assert_reports_valid(outcome, tmp_path)
+
+
+def _assert_reports_valid(outcome: Outcome, tmp_path: Path) -> None:
+    """The failing run's reports are what a CI and a browser can read."""
+    junit.write(tmp_path / "junit.xml", outcome)
+    cases = assert_valid_junit(tmp_path / "junit.xml").getroot().iter("testcase")
+    assert any(case.find("failure") is not None for case in cases)
+    assert_valid_report(json_report.document(outcome, show_secrets=False))
+    html.write(tmp_path / "report.html", outcome, show_secrets=False)
+    assert_printable((tmp_path / "report.html").read_text(encoding="utf-8"), "the HTML report")

@@ -14,9 +14,15 @@ from pathlib import Path
 import pytest
 
 from protocol_kit.conformance.fuzzing import DEVIATIONS
+from protocol_kit.conformance.rules import GROUPS
 from tests.conformance.conftest import TOKENS
 from tests.conformance.fake_server import FakeServer
-from tests.conformance.garbage_server import GarbageServer
+from tests.conformance.garbage_server import HOSTILE, GarbageServer
+from tests.conformance.report_checks import (
+    assert_printable,
+    assert_valid_junit,
+    assert_valid_report,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,7 +71,10 @@ def test_rejected_token_exits_2(fake_server: FakeServer) -> None:
     [
         ["http://127.0.0.1:1"],
         ["--only", "nonsense"],
-        ["--skip", ("lifecycle,create,update,list,auth,isolation,protocol,schemathesis")],
+        [
+            "--skip",
+            ("lifecycle,create,update,concurrency,list,auth,isolation,protocol,schemathesis"),
+        ],
         ["--baseline-update"],
         ["--spec", "/nonexistent/spec.yaml"],
         ["--max-examples", "0"],
@@ -75,6 +84,22 @@ def test_bad_arguments_exit_2(args: list[str]) -> None:
     result = verify(*args)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith("protocol-kit verify: could not run:")
+
+
+def test_only_selects_rule_ids_as_well_as_groups(fake_server: FakeServer, tmp_path: Path) -> None:
+    fake_server.reset({"muted-ignored"})
+    report = tmp_path / "r.json"
+    result = against(fake_server, "--only", "LIST-FILTER-MUTED,auth", "--json", str(report))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED LIST-FILTER-MUTED" in result.stdout
+    reported = {r["id"] for r in json.loads(report.read_text())["results"]}
+    auth = {rule.id for group in GROUPS if group.name == "auth" for rule in group.rules}
+    assert reported == {"LIST-FILTER-MUTED"} | auth
+
+    unknown = verify("--only", "LIST-FILTER-MUTED,LIST-NOPE")
+    assert unknown.returncode == 2
+    assert "LIST-NOPE" in unknown.stderr and "LIST-FILTER-ARCHIVED" in unknown.stderr
+    assert "schemathesis" in unknown.stderr  # the valid groups are listed too
 
 
 def test_html_garbage_server_gives_readable_failures_and_exit_1() -> None:
@@ -87,6 +112,31 @@ def test_html_garbage_server_gives_readable_failures_and_exit_1() -> None:
     assert "FAILED PROTO-JSON-RESPONSES" in output
     assert "NOT CONFORMANT" in output
     assert "schemathesis:" in output  # the property-based phase ran and reported too
+
+
+def test_hostile_bytes_reach_no_report_raw(tmp_path: Path) -> None:
+    """A server answering NUL, terminal escapes, bytes that are not UTF-8 and markup: every report
+    stays valid for its medium and shows those bytes as visible escapes."""
+    junit, report, html = tmp_path / "junit.xml", tmp_path / "r.json", tmp_path / "r.html"
+    with GarbageServer(HOSTILE, "application/json") as server:
+        result = verify(
+            server.url,
+            *("--token", "t", "--seed", "1", "--max-examples", "3"),
+            *("--junit-xml", str(junit), "--json", str(report), "--report", str(html)),
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert_printable(result.stdout + result.stderr, "the terminal output")
+    assert "\\x00\\x1b[31mred" in result.stdout  # shown, not interpreted
+
+    tree = assert_valid_junit(junit)
+    assert any(case.find("failure") is not None for case in tree.getroot().iter("testcase"))
+    assert "\\x00" in junit.read_text(encoding="utf-8")
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert_valid_report(document)
+    assert_printable(json.dumps(document, ensure_ascii=False), "the JSON report")
+    page = html.read_text(encoding="utf-8")
+    assert_printable(page, "the HTML report")
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
 
 
 def test_reports_name_the_failing_rule_and_redact_tokens(
@@ -112,7 +162,9 @@ def test_reports_name_the_failing_rule_and_redact_tokens(
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
     assert cases["LIST-FILTER-MUTED"].find("failure") is not None
     assert cases["LIFECYCLE-GET"].find("failure") is None
+    assert_valid_junit(junit)
     document = json.loads(report.read_text())
+    assert_valid_report(document)
     assert document["conformant"] is False and document["seed"] == 5
     by_id = {r["id"]: r for r in document["results"]}
     assert by_id["LIST-FILTER-MUTED"]["status"] == "failed"
@@ -139,11 +191,43 @@ def test_baseline_accepts_known_failures_and_reports_new_ones(
     accepted = against(fake_server, "--only", "protocol", "--baseline", str(baseline))
     assert accepted.returncode == 0, accepted.stdout
     assert "accepted by the baseline: PROTO-ALLOW-HEADER" in accepted.stdout
+    assert "CONFORMANT: no rule failed" not in accepted.stdout
+    assert "CONFORMANT ONLY BY THE BASELINE: 1 failing rule(s)" in accepted.stdout
+
+    fake_server.reset(set())
+    fixed = against(fake_server, "--only", "protocol", "--baseline", str(baseline))
+    assert fixed.returncode == 0
+    assert "accepts rules that now pass" in fixed.stdout and "PROTO-ALLOW-HEADER" in fixed.stdout
 
     fake_server.reset({"head-allowed"})
     new = against(fake_server, "--only", "protocol", "--baseline", str(baseline))
     assert new.returncode == 1
     assert "FAILED PROTO-METHOD-NOT-ALLOWED" in new.stdout
+
+
+def test_a_baseline_written_with_one_seed_holds_for_others(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    """Keyed by rule id (operation and check for schemathesis), not by generated example."""
+    baseline = tmp_path / "baseline.txt"
+    faults = {"extra-field", "no-allow-header"}
+    selection = ("--only", "protocol,schemathesis", "--max-examples", "5")
+    fake_server.reset(faults)
+    written = against(
+        fake_server, *selection, "--seed", "3", "--baseline", str(baseline), "--baseline-update"
+    )
+    assert written.returncode == 0, written.stdout + written.stderr
+    accepted = [line.split()[0] for line in baseline.read_text().splitlines() if line[:1] != "#"]
+    assert "PROTO-ALLOW-HEADER" in accepted
+    assert any(rule_id.startswith("schemathesis:") for rule_id in accepted), accepted
+    for seed in ("4", "5", "6"):
+        fake_server.reset(faults)
+        again = against(fake_server, *selection, "--seed", seed, "--baseline", str(baseline))
+        assert again.returncode == 0, f"seed {seed}:\n{again.stdout}"
+        headline = again.stdout.strip().splitlines()[-1]
+        assert headline.startswith(
+            f"CONFORMANT ONLY BY THE BASELINE: {len(accepted)} failing rule(s) accepted"
+        ), headline
 
 
 def test_the_same_seed_sends_the_same_requests(fake_server: FakeServer) -> None:

@@ -61,7 +61,7 @@ def _not_openapi(doc: dict[str, Any]) -> None:
         ),
         (_drop_summary, "#/paths/~1v1~1conversations/post", "summary"),
         (_plain_error, "#/components/responses/NotFound", "Error"),
-        (_dangling_ref, "#/components/schemas/Conversation/properties/id", "Nope"),
+        (_dangling_ref, "#/components/schemas/Conversation/properties/id/$ref", "Nope"),
         (_unused_component, "#/components/schemas/Orphan", "never referenced"),
         (_not_openapi, "#/paths/~1v1~1conversations/get/responses", "not valid OpenAPI"),
     ],
@@ -73,7 +73,7 @@ def test_each_rule_reports_the_json_pointer(
     pointer: str,
     words: str,
 ) -> None:
-    document = copy.deepcopy(Spec.load().document)
+    document = copy.deepcopy(Spec.load().data)
     breakage(document)
     path = tmp_path / "broken.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
