@@ -15,6 +15,7 @@ from protocol_kit.spec import Spec
 
 from .app import create_app
 from .http11 import uvicorn_options
+from .webhooks import Endpoint
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -31,9 +32,10 @@ def running_server(
     demo: bool = False,
     spec: Spec | None = None,
     host: str = "127.0.0.1",
+    webhooks: Sequence[Endpoint] = (),
 ) -> Iterator[str]:
     """Start the server on a free port in a background thread; yield its base URL; stop it."""
-    app = create_app(db, tokens, demo=demo, spec=spec)
+    app = create_app(db, tokens, demo=demo, spec=spec, webhooks=webhooks)
     config = uvicorn.Config(
         app,
         host=host,
@@ -58,4 +60,6 @@ def running_server(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        if app.state.deliverer is not None:
+            app.state.deliverer.stop()
         app.state.store.close()

@@ -24,6 +24,7 @@ class ServeProcess:
         self.tokens = tokens
         self.log = log
         self.port = free_port()
+        self.extra_args: list[str] = []  # more `serve` options, e.g. --webhooks FILE
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -34,6 +35,7 @@ class ServeProcess:
         args = ["serve", "--db", str(self.db), "--port", str(self.port)]
         for token in self.tokens:
             args += ["--token", token]
+        args += self.extra_args
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("PROTOCOL_TOKENS", None)
         with self.log.open("ab") as log:
