@@ -8,6 +8,7 @@ from typing import Any
 
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, RuleResult
+from protocol_kit.conformance.webhooks import WebhookSetup
 
 FUZZ_GROUP = "schemathesis"
 ACCEPTED = "accepted"
@@ -31,6 +32,8 @@ class Options:
     # Rule ids to report (None: every rule of the selected groups). A rule's group runs whole:
     # its checks share the data they set up.
     rules: set[str] | None = None
+    # The kit's running webhook receiver (--webhook-listen, or the embedded server's).
+    webhooks: WebhookSetup | None = None
 
 
 @dataclass

@@ -20,7 +20,7 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
     other = Account("other", options.other_token) if options.other_token else None
     selected = [g for g in GROUPS if g.name in options.groups]
     ledger = Ledger([rule for group in selected for rule in group.rules])
-    session = Session(contract, transport, ledger, options.seed, main, other)
+    session = Session(contract, transport, ledger, options.seed, main, other, options.webhooks)
     outcome = Outcome(options.base_url, options.seed, options.groups, [], {}, started)
     try:
         _check_selection(options, [g for g in selected if not g.needs_other_account])

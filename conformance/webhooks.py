@@ -57,6 +57,15 @@ class Delivery:
         return hmac.compare_digest(self.headers.get(header.lower(), ""), expected)
 
 
+@dataclass(frozen=True)
+class WebhookSetup:
+    """What the webhooks rules need: the running receiver, the secret, the signature header."""
+
+    receiver: Receiver
+    secret: str
+    header: str
+
+
 class Receiver:
     """An HTTP server on its own threads that answers 200 unless told otherwise for an event."""
 
@@ -74,7 +83,7 @@ class Receiver:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/webhooks"
+        return f"http://{host!s}:{port}/webhooks"
 
     def start(self) -> Receiver:
         self._thread.start()
@@ -128,7 +137,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length)
             received = time.monotonic()
