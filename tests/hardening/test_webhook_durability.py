@@ -13,8 +13,7 @@ from typing import Any
 import httpx
 
 from protocol_kit.conformance.webhooks import Receiver
-
-from .conftest import ServeProcess
+from tests.support.serving import ServeProcess
 
 _WORKERS = 4
 _KILL_AFTER = (0.2, 0.9)
@@ -104,7 +103,7 @@ def test_no_acknowledged_event_is_lost_and_none_is_invented(
     with Receiver() as receiver:
         config = tmp_path / "webhooks.json"
         config.write_text(json.dumps([{"token": token, "url": receiver.url, "secret": _SECRET}]))
-        serve.extra_args = ["--webhooks", str(config)]
+        serve.args = ["--webhooks", str(config)]
         workers: list[_Worker] = []
         may_have_sent: set[Event] = set()
         created_in_flight = 0
