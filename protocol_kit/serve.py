@@ -24,7 +24,12 @@ With webhook endpoints configured (--webhooks FILE or PROTOCOL_WEBHOOKS, a JSON 
 {"token", "url", "secret"}: the account, by its token, and where its events go), each write's
 events are delivered in the background, with one log line per delivery attempt (event id,
 type, endpoint, attempt, status). Tokens and secrets are never logged.
-Stop it with Ctrl-C."""
+Stop it with Ctrl-C.
+
+Besides the API, the server answers three paths of its own, outside the API and without a
+token: GET /docs (the HTML reference, its base URL and try-it forms pointing at this server),
+GET /openapi.json and GET /openapi.yaml (the spec it serves). Pages from other origins may
+call the API only from the origins given with --cors-origin."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -60,6 +65,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "token's account, so the documentation's samples work as written",
     )
     parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let pages from ORIGIN (scheme://host[:port]) call the API from a browser "
+        "(repeatable; default: none, same-origin only, as /docs is)",
+    )
+    parser.add_argument(
         "--spec", default=None, help="OpenAPI document to serve (default: the bundled one)"
     )
     parser.add_argument(
@@ -73,6 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
+    from protocol_kit.generator.reference import docs_page
     from protocol_kit.server.app import create_app
     from protocol_kit.server.auth import new_token
     from protocol_kit.server.http11 import uvicorn_options
@@ -85,7 +99,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         webhooks = _webhooks(args.webhooks)
         spec = Spec.load(args.spec)
-        app = create_app(args.db, tokens, demo=args.demo, spec=spec, webhooks=webhooks)
+        app = create_app(
+            args.db,
+            tokens,
+            demo=args.demo,
+            spec=spec,
+            cors_origins=args.cors_origin,
+            docs_page=docs_page(spec),
+            webhooks=webhooks,
+        )
     except (SpecError, OSError, ValueError, sqlite3.Error) as exc:
         print(f"protocol-kit serve: {exc}", file=sys.stderr)
         return 2
@@ -93,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"Serving the Protocol Conversations API on http://{args.host}:{args.port} "
         f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''}"
-        f"{f', {len(webhooks)} webhook endpoint(s)' if webhooks else ''})",
+        f"{f', {len(webhooks)} webhook endpoint(s)' if webhooks else ''}); "
+        f"its docs: http://{args.host}:{args.port}/docs",
         file=sys.stderr,
     )
     uvicorn.run(

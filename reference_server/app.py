@@ -20,6 +20,7 @@ from protocol_kit.spec import Spec
 
 from .auth import Accounts, account_of
 from .demo import example_conversations
+from .docs_routes import DocsPage, allow_origins, docs_routes
 from .errors import ApiError, error_body, error_response
 from .storage import ConversationStore, ListQuery, UnknownCursor
 from .validation import OperationRequest
@@ -102,12 +103,16 @@ def create_app(
     *,
     demo: bool = False,
     spec: Spec | None = None,
+    cors_origins: Sequence[str] = (),
+    docs_page: DocsPage | None = None,
     webhooks: Sequence[Endpoint] = (),
 ) -> Starlette:
     """The reference server for ``spec`` (default: the bundled one), storing in ``db``.
 
-    With ``webhooks``, each write's events go to the outbox in the write's own transaction and
-    a background deliverer sends them (``app.state.deliverer``; stop it before the store).
+    It also serves its spec and, given ``docs_page``, its docs (docs_routes); pages from
+    ``cors_origins`` may call it cross-origin. With ``webhooks``, each write's events go to the
+    outbox in the write's own transaction and a background deliverer sends them
+    (``app.state.deliverer``; stop it before the store).
     """
     spec = spec or Spec.load()
     tokens = list(tokens)
@@ -141,6 +146,7 @@ def create_app(
         route = Route(path, endpoint, methods=list(methods))
         route.methods = set(methods)  # Starlette adds HEAD to GET routes; the contract doesn't
         routes.append(route)
+    routes += docs_routes(spec, docs_page)
 
     app = Starlette(
         routes=routes,
@@ -154,6 +160,7 @@ def create_app(
     app.state.store = store
     app.state.deliverer = deliverer
     app.add_middleware(_AccessLog)
+    allow_origins(app, cors_origins)
     return app
 
 
