@@ -26,6 +26,7 @@ from protocol_kit.conformance.verdicts import (
     Rule,
     RuleResult,
 )
+from protocol_kit.spec import Spec
 
 GROUP = "schemathesis"
 PHASES = "examples,coverage,fuzzing,stateful"
@@ -106,7 +107,7 @@ def run_schemathesis(
         if not events.exists():
             tail = output[-5:]
             return [_broken("schemathesis could not run: " + " | ".join(tail))], []
-        results, created, notes = _read_events(events, contract.spec.document)
+        results, created, notes = _read_events(events, contract.spec)
     _clean_up(contract, options, created)
     if options.other_token is None:
         results.append(
@@ -201,9 +202,7 @@ def _broken(message: str) -> RuleResult:
     )
 
 
-def _read_events(
-    events: Path, document: dict[str, Any]
-) -> tuple[list[RuleResult], list[str], list[str]]:
+def _read_events(events: Path, spec: Spec) -> tuple[list[RuleResult], list[str], list[str]]:
     results: dict[str, RuleResult] = {}
     created: list[str] = []
     notes: list[str] = []
@@ -211,7 +210,7 @@ def _read_events(
         event = json.loads(line)
         kind, payload = next(iter(event.items()))
         if kind == "ScenarioFinished":
-            _read_scenario(payload, results, created, document)
+            _read_scenario(payload, results, created, spec)
         elif kind == "EngineFinished" and payload.get("stop_reason") not in (None, "completed"):
             notes.append(f"schemathesis stopped early: {payload.get('stop_reason')}")
         elif kind == "NonFatalError" or kind == "FatalError":
@@ -223,7 +222,7 @@ def _read_scenario(
     payload: dict[str, Any],
     results: dict[str, RuleResult],
     created: list[str],
-    document: dict[str, Any],
+    spec: Spec,
 ) -> None:
     recorder = payload.get("recorder", {})
     cases = recorder.get("cases", {})
@@ -244,7 +243,7 @@ def _read_scenario(
                     rule_id,
                     GROUP,
                     f"schemathesis check `{check['name']}` holds for {operation}",
-                    _operation_citation(document, operation),
+                    _operation_citation(spec, operation),
                 )
                 result = results[rule_id] = RuleResult(rule, status=PASSED, reason="")
             result.checks += 1
@@ -264,14 +263,16 @@ def _read_scenario(
                     result.omitted += 1
 
 
-def _operation_citation(document: dict[str, Any], operation: str) -> Citation:
+def _operation_citation(spec: Spec, operation: str) -> Citation:
     """The operation in the spec, and its section of the docs (headed by its summary)."""
     method, _, path = operation.partition(" ")
-    found = document.get("paths", {}).get(path, {}).get(method.lower())
-    if not isinstance(found, dict) or not found.get("summary"):
+    try:
+        found = spec.operation(method, path)
+    except KeyError:
         return _WHOLE_API
-    pointer = "/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method.lower()
-    return Citation(pointer, str(found["summary"]))
+    if not found.summary:
+        return _WHOLE_API
+    return Citation(found.pointer.removeprefix("#"), found.summary)
 
 
 def _decode(container: Any) -> bytes:

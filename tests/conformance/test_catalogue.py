@@ -70,7 +70,7 @@ def _has_heading_path(headings: list[tuple[int, str]], path: list[str]) -> bool:
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
 def test_each_rule_cites_a_spec_location_and_a_docs_heading(rule: Rule) -> None:
-    document = Spec.load().document
+    document = Spec.load().data
     assert _resolve(document, rule.citation.spec) is not None
     headings = _headings((REPO / DOCS_FILE).read_text(encoding="utf-8"))
     path = rule.citation.docs.split(HEADING_SEPARATOR)
