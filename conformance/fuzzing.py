@@ -108,7 +108,8 @@ def run_schemathesis(
             tail = output[-5:]
             return [_broken("schemathesis could not run: " + " | ".join(tail))], []
         results, created, notes = _read_events(events, contract.spec)
-    _clean_up(contract, options, created)
+    if not options.keep_data:
+        _clean_up(contract, options, created)
     if options.other_token is None:
         results.append(
             RuleResult(
@@ -254,9 +255,10 @@ def _read_scenario(
                         Finding(
                             message=f"{failure.get('code', '')} {failure.get('title', check['name'])} "
                             f"({payload.get('phase', '?')} phase)".strip(),
-                            expected=str(failure.get("message", "")).strip(),
+                            expected="",
                             actual=_actual(interactions.get(case_id)),
                             exchange=_exchange(interactions.get(case_id)),
+                            labels=_labels(failure),
                         )
                     )
                 else:
@@ -270,9 +272,13 @@ def _operation_citation(spec: Spec, operation: str) -> Citation:
         found = spec.operation(method, path)
     except KeyError:
         return _WHOLE_API
-    if not found.summary:
-        return _WHOLE_API
-    return Citation(found.pointer.removeprefix("#"), found.summary)
+    return Citation(found.pointer.removeprefix("#"), found.summary) if found.summary else _WHOLE_API
+
+
+def _labels(failure: dict[str, Any]) -> dict[str, str]:
+    """Schemathesis' own explanation, kept as it wrote it (under its own name)."""
+    explanation = str(failure.get("message", "")).strip()
+    return {"schemathesis": explanation} if explanation else {}
 
 
 def _decode(container: Any) -> bytes:
