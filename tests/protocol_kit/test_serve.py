@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from protocol_kit.cli import build_parser
+from protocol_kit.serve import new_token
 from tests.support.cli import run_cli
 from tests.support.serving import ServeProcess
 
@@ -139,3 +141,13 @@ def test_pip_install_of_the_checkout_carries_the_spec_and_runs(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stderr
     assert str(venv) in result.stdout  # the spec came from the installed package, not this checkout
+
+
+def test_generated_tokens_pass_back_through_the_command_line_as_printed() -> None:
+    # A token starting with "-" would read as an option; about 1 in 60 did with URL-safe base64.
+    tokens = [new_token() for _ in range(2000)]
+    assert len(set(tokens)) == len(tokens)
+    for token in tokens:
+        assert token.isascii() and token.isalnum() and len(token) >= 20, token
+        argv = ["serve", "--token", token]
+        assert build_parser(argv).parse_args(argv).token == [token]
