@@ -3,6 +3,7 @@ and by the rule that is about that deviation."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from tests.conformance.report_checks import (
 from tests.support.fake_server import TOKENS, FakeServer
 from tests.support.faults import BROKEN
 
+# What a Python repr looks like where JSON was meant: 'key': …, True/False/None as words.
+PYTHON_REPR = re.compile(r"'[^']*': |[\[{(:, ](True|False|None)\b")
 _GROUP_OF = {rule.id: group.name for group in GROUPS for rule in group.rules}
 
 
@@ -59,6 +62,10 @@ def test_each_single_deviation_is_caught_by_its_rule(
     finding = outcome.results[[r.rule.id for r in outcome.results].index(rule_id)].findings[0]
     assert finding.message and (finding.expected or finding.actual)
     _assert_reports_valid(outcome, tmp_path)
+    for result in outcome.results:
+        for shown in result.findings:
+            for text in (shown.message, shown.expected, shown.actual):
+                assert not PYTHON_REPR.search(text), f"{result.rule.id}: Python notation in {text}"
 
 
 def _assert_reports_valid(outcome: Outcome, tmp_path: Path) -> None:

@@ -74,7 +74,9 @@ def test_only_selects_rule_ids_as_well_as_groups(fake_server: FakeServer, tmp_pa
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED LIST-FILTER-MUTED" in result.stdout
-    reported = {r["id"] for r in json.loads(report.read_text())["results"]}
+    document = json.loads(report.read_text())
+    assert_valid_report(document)
+    reported = {r["id"] for r in document["results"]}
     auth = {rule.id for group in GROUPS if group.name == "auth" for rule in group.rules}
     assert reported == {"LIST-FILTER-MUTED"} | auth
 
@@ -94,6 +96,7 @@ def test_html_garbage_server_gives_readable_failures_and_exit_1() -> None:
     assert "FAILED PROTO-JSON-RESPONSES" in output
     assert "NOT CONFORMANT" in output
     assert "schemathesis:" in output  # the property-based phase ran and reported too
+    assert "\n     schemathesis:\n" in output  # its own explanation, under its own label
 
 
 def test_hostile_bytes_reach_no_report_raw(tmp_path: Path) -> None:
@@ -139,6 +142,8 @@ def test_reports_name_the_failing_rule_and_redact_tokens(
     )
     assert result.returncode == 1
     assert "FAILED LIST-FILTER-MUTED" in result.stdout and "curl " in result.stdout
+    # The list diff names what is wrong: conversations that are not muted listed anyway.
+    assert re.search(r"\d+ id\(s\) — extra \[\"[A-Za-z0-9]{16}\"", result.stdout)
     assert TOKENS[0] not in result.stdout and "Bearer <redacted>" in result.stdout
 
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
@@ -204,10 +209,18 @@ def test_a_baseline_written_with_one_seed_holds_for_others(
     assert any(rule_id.startswith("schemathesis:") for rule_id in accepted), accepted
     for seed in ("4", "5", "6"):
         fake_server.reset(faults)
+        junit, report = tmp_path / f"{seed}.xml", tmp_path / f"{seed}.json"
         again = verify_against(
-            fake_server.url, *selection, "--seed", seed, "--baseline", str(baseline)
+            fake_server.url,
+            *selection,
+            *("--seed", seed, "--baseline", str(baseline)),
+            *("--junit-xml", str(junit), "--json", str(report)),
         )
         assert again.returncode == 0, f"seed {seed}:\n{again.stdout}"
+        assert_valid_junit(junit)
+        document = json.loads(report.read_text(encoding="utf-8"))
+        assert_valid_report(document)
+        assert document["counts"]["accepted"] == len(accepted)
         headline = again.stdout.strip().splitlines()[-1]
         assert headline.startswith(
             f"CONFORMANT ONLY BY THE BASELINE: {len(accepted)} failing rule(s) accepted"
