@@ -10,16 +10,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.conformance.conftest import TOKENS
-from tests.conformance.fake_server import FakeServer
 from tests.conformance.report_checks import assert_valid_report
-from tests.conformance.test_command import against
+from tests.support.cli import verify_against
+from tests.support.fake_server import TOKENS, FakeServer
 
 
 def _findings(fake_server: FakeServer, fault: str, rule_id: str, tmp_path: Path) -> list[Any]:
     fake_server.reset({fault})
     report = tmp_path / "r.json"
-    result = against(fake_server, "--only", rule_id, "--json", str(report))
+    result = verify_against(fake_server.url, "--only", rule_id, "--json", str(report))
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"re-run this rule: protocol-kit verify {fake_server.url}" in result.stdout
     document = json.loads(report.read_text(encoding="utf-8"))
@@ -75,9 +74,9 @@ def test_bytes_that_are_not_text_survive_the_script(
 
 def test_keep_data_leaves_the_runs_conversations(fake_server: FakeServer) -> None:
     fake_server.reset(set())
-    assert against(fake_server, "--only", "lifecycle").returncode == 0
+    assert verify_against(fake_server.url, "--only", "lifecycle").returncode == 0
     assert fake_server.rows == []  # cleaned up by default
-    kept = against(fake_server, "--only", "lifecycle", "--keep-data")
+    kept = verify_against(fake_server.url, "--only", "lifecycle", "--keep-data")
     assert kept.returncode == 0
     assert fake_server.rows and "--keep-data" in kept.stdout
 

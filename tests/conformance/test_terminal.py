@@ -7,14 +7,14 @@ import pty
 import subprocess
 import sys
 
-from tests.conformance.conftest import TOKENS
-from tests.conformance.fake_server import FakeServer
-from tests.conformance.test_command import REPO, against
+from tests.support.cli import verify_against
+from tests.support.fake_server import TOKENS, FakeServer
+from tests.support.paths import REPO
 
 
 def test_plain_lines_when_not_a_terminal(fake_server: FakeServer) -> None:
     fake_server.reset(set())
-    result = against(fake_server, "--only", "auth")
+    result = verify_against(fake_server.url, "--only", "auth")
     assert "▶ auth (" in result.stdout and "✓ auth: " in result.stdout
     assert "\x1b[" not in result.stdout and "━" not in result.stdout
 

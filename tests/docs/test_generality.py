@@ -9,9 +9,8 @@ import pytest
 
 from protocol_kit.cli import main
 from protocol_kit.generator import ApiModel, load_model
-
-from ..generator.support import with_contacts, write_spec
-from .conftest import REPO
+from tests.support.paths import REPO
+from tests.support.specs import with_contacts, write_spec
 
 
 @pytest.fixture(scope="module")

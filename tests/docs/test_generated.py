@@ -11,8 +11,7 @@ from protocol_kit.generator import ApiModel
 from protocol_kit.generator.render import render_all
 from protocol_kit.generator.snippets import code_samples
 from protocol_kit.generator.targets import DOCS
-
-from .conftest import REPO
+from tests.support.paths import REPO
 
 
 def test_the_committed_docs_are_current(docs: dict[str, str]) -> None:
