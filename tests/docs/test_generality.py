@@ -40,6 +40,7 @@ def test_each_resource_gets_an_mdx_and_a_markdown_page(two: ApiModel, out: Path)
         "conversations.md",
         "conversations.mdx",
         "index.html",
+        "llms.txt",
     ]
     assert [r.name for r in two.resources] == ["conversations", "contacts"]
     for resource in two.resources:
