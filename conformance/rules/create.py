@@ -219,12 +219,15 @@ _RANDOM_SAMPLE = 20
 
 def _check_random_ids(s: Session) -> None:
     group_id = s.new_id()
-    ids = []
+    ids, creates = [], []
     for _ in range(_RANDOM_SAMPLE):
-        made = s.conversation(s.create({"group_id": group_id}))
+        created = s.create({"group_id": group_id})
+        made = s.conversation(created)
         if made is not None:
             ids.append(made["id"])
-    for first, second in itertools.pairwise(ids):
+            creates.append(created)
+    last = creates[-1] if creates else None
+    for (first, second), exchange in zip(itertools.pairwise(ids), creates[1:], strict=True):
         prefix = len(commonpath([first, second]))
         suffix = len(commonpath([first[::-1], second[::-1]]))
         s.expect(
@@ -233,6 +236,7 @@ def _check_random_ids(s: Session) -> None:
             "consecutive creates must not get ids that share a long prefix or suffix",
             expected=f"fewer than {_SHARED_RUN} shared leading/trailing characters",
             actual=f"{first} then {second}",
+            exchange=exchange,
         )
     s.expect(
         "CREATE-ID-RANDOM",
@@ -240,6 +244,7 @@ def _check_random_ids(s: Session) -> None:
         "every create must make a new conversation with a new id",
         expected=f"{len(ids)} distinct ids",
         actual=f"{len(set(ids))} distinct ids",
+        exchange=last,
     )
     if len(ids) == _RANDOM_SAMPLE:
         s.expect(
@@ -248,6 +253,7 @@ def _check_random_ids(s: Session) -> None:
             f"{_RANDOM_SAMPLE} consecutive ids must not come out in sorted order",
             expected="no order",
             actual=ids,
+            exchange=last,
         )
 
 

@@ -131,9 +131,11 @@ RULES = [
 ]
 
 _FILTERS: dict[str, Callable[[dict[str, Any]], bool]] = {
-    "muted": lambda c: bool(c["is_muted"]),
-    "archived": lambda c: c["archived_at"] is not None,
-    "pinned": lambda c: bool(c["is_pinned"]),
+    # .get: a conversation missing an attribute is judged by PROTO-RESPONSE-SHAPE, and simply
+    # does not match here.
+    "muted": lambda c: c.get("is_muted") is True,
+    "archived": lambda c: c.get("archived_at") is not None,
+    "pinned": lambda c: c.get("is_pinned") is True,
 }
 
 
