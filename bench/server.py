@@ -18,12 +18,12 @@ from pathlib import Path
 import httpx
 
 from protocol_kit.server.runner import free_port
+from tests.support.paths import REPO
+from tests.support.serving import serve, stopping, wait_ready
 
 from . import report
-from .serving import serve, stopping, wait_ready
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi" / "conversations.yaml"
+SPEC = REPO / "openapi" / "conversations.yaml"
 PRISM = Path(__file__).resolve().parent / ".prism" / "node_modules" / ".bin" / "prism"
 LUA = Path(__file__).resolve().parent / "wrk" / "request.lua"
 TOKEN = "bench-server-token"
@@ -57,7 +57,7 @@ class Results:
 
 @contextmanager
 def _process(args: list[str], url: str) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
     with stopping(proc):
         wait_ready(url, proc, TOKEN)
         yield proc

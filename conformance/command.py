@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import secrets
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from protocol_kit.conformance import baseline
 from protocol_kit.conformance.contract import Contract
-from protocol_kit.conformance.outcome import GROUP_NAMES, CouldNotRun, Options, Outcome
+from protocol_kit.conformance.outcome import (
+    FUZZ_GROUP,
+    GROUP_NAMES,
+    RULE_IDS,
+    CouldNotRun,
+    Options,
+    Outcome,
+)
 from protocol_kit.conformance.reports import terminal
+from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run as run_checks
 from protocol_kit.conformance.verdicts import SKIPPED
 from protocol_kit.spec import Spec, SpecError
 
 EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2
 DEFAULT_MAX_EXAMPLES = 50
+# (base URL, token, other token) of a server to verify.
+Target = tuple[str, str, str | None]
+# Starts a server for the spec for one run, when no BASE_URL is given. The command line passes
+# the bundled reference server: the kit itself never imports a server.
+Embedded = Callable[[Spec], AbstractContextManager[Target]]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(
+    subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+    embedded: Embedded | None = None,
+) -> None:
     parser = subparsers.add_parser(
         "verify",
         help="check a server against the contract (behavioural suite + schemathesis)",
@@ -94,10 +108,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument(
         "--only",
-        metavar="GROUPS",
-        help="comma-separated groups to run, from: " + ", ".join(GROUP_NAMES),
+        metavar="SELECTION",
+        help="comma-separated groups and rule ids to run (e.g. LIST-FILTER-MUTED,auth); groups: "
+        + ", ".join(GROUP_NAMES)
+        + "; a rule id runs its group's checks and reports that rule",
     )
-    parser.add_argument("--skip", metavar="GROUPS", help="comma-separated groups not to run")
+    parser.add_argument(
+        "--skip", metavar="SELECTION", help="comma-separated groups and rule ids not to run"
+    )
     parser.add_argument(
         "--baseline",
         type=Path,
@@ -116,16 +134,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="OpenAPI document to verify against (default: the bundled spec)",
     )
     parser.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="leave the conversations the run creates in place (for debugging a failure; "
+        "by default they are deleted at the end)",
+    )
+    parser.add_argument(
         "--show-secrets",
         action="store_true",
         help="print tokens in reproduction commands instead of <redacted>",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, embedded=embedded)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        groups = _groups(args.only, args.skip)
+        groups, rules = _selection(args.only, args.skip)
         if args.base_url and not args.token:
             raise CouldNotRun("--token is required with BASE_URL")
         if args.baseline_update and not args.baseline:
@@ -144,13 +168,20 @@ def run(args: argparse.Namespace) -> int:
                 max_examples=args.max_examples,
                 workers=args.workers,
                 groups=groups,
+                rules=rules,
+                keep_data=args.keep_data,
             )
+            chosen = f"{len(rules)} rule(s) of " if rules is not None else ""
             print(
                 f"protocol-kit verify {base_url} — seed {seed} (repeat with --seed {seed}); "
-                f"groups: {', '.join(groups)}",
+                f"{chosen}groups: {', '.join(groups)}",
                 flush=True,
             )
-            outcome = run_checks(contract, options, terminal.Progress())
+            progress = terminal.progress_for(sys.stdout)
+            try:
+                outcome = run_checks(contract, options, progress)
+            finally:
+                progress.close()
     except (CouldNotRun, SpecError) as exc:
         print(f"protocol-kit verify: could not run: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
@@ -159,7 +190,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
     if args.baseline:
-        baseline.apply(outcome.results, baseline.load(args.baseline))
+        fixed = baseline.apply(outcome.results, baseline.load(args.baseline))
+        if fixed:
+            outcome.notes.append(
+                f"the baseline accepts rules that now pass (drop them from {args.baseline}): "
+                + ", ".join(fixed)
+            )
     if not outcome.results or all(r.status == SKIPPED for r in outcome.results):
         _write_reports(args, outcome)
         reasons = sorted({r.reason for r in outcome.results})
@@ -193,45 +229,48 @@ def _write_reports(args: argparse.Namespace, outcome: Outcome) -> None:
         html.write(args.report, outcome, args.show_secrets)
 
 
-def _groups(only: str | None, skip: str | None) -> list[str]:
-    def parse(value: str) -> list[str]:
+def _selection(only: str | None, skip: str | None) -> tuple[list[str], set[str] | None]:
+    """The groups to run and the rule ids to report (None: all of theirs) from --only/--skip,
+    each a comma-separated mix of group names and rule ids."""
+    group_of = {rule.id: group.name for group in GROUPS for rule in group.rules}
+
+    def parse(value: str, flag: str) -> set[str]:
         names = [n.strip() for n in value.split(",") if n.strip()]
-        unknown = [n for n in names if n not in GROUP_NAMES]
+        unknown = [n for n in names if n not in GROUP_NAMES and n.upper() not in group_of]
         if unknown:
             raise CouldNotRun(
-                f"unknown group(s) {', '.join(unknown)}; groups are " + ", ".join(GROUP_NAMES)
+                f"{flag}: unknown group or rule id {', '.join(unknown)}; groups: "
+                + ", ".join(GROUP_NAMES)
+                + "; rule ids: "
+                + ", ".join(RULE_IDS)
             )
-        return names
+        chosen: set[str] = set()
+        for name in names:
+            if name in GROUP_NAMES:
+                members = [r for r, g in group_of.items() if g == name]
+                chosen.update(members or [FUZZ_GROUP])
+            else:
+                chosen.add(name.upper())
+        return chosen
 
-    groups = parse(only) if only else list(GROUP_NAMES)
-    excluded = parse(skip) if skip else []
-    chosen = [g for g in GROUP_NAMES if g in groups and g not in excluded]
-    if not chosen:
-        raise CouldNotRun("--only/--skip leave no group to run")
-    return chosen
+    everything = set(RULE_IDS) | {FUZZ_GROUP}
+    wanted = parse(only, "--only") if only else everything
+    wanted -= parse(skip, "--skip") if skip else set()
+    groups = [g for g in GROUP_NAMES if g in {group_of.get(r, r) for r in wanted}]
+    if not groups:
+        raise CouldNotRun("--only/--skip leave nothing to run")
+    rules = wanted - {FUZZ_GROUP}
+    every_rule = rules == {r for r, g in group_of.items() if g in groups}
+    return groups, None if every_rule else rules
 
 
 @contextmanager
-def _server(args: argparse.Namespace, spec: Spec) -> Iterator[tuple[str, str, str | None]]:
-    """The server to verify: the one given, or the bundled reference server for the run."""
+def _server(args: argparse.Namespace, spec: Spec) -> Iterator[Target]:
+    """The server to verify: the one given, or the embedded one started for the run."""
     if args.base_url:
         yield args.base_url.rstrip("/"), args.token, args.other_token
         return
-    from protocol_kit.server.runner import running_server
-
-    # uvicorn logs schemathesis' deliberately malformed probes as warnings: noise here.
-    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
-    tokens = [secrets.token_urlsafe(24), secrets.token_urlsafe(24)]
-    with tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp, ExitStack() as stack:
-        try:
-            base_url = stack.enter_context(
-                running_server(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec)
-            )
-        except (RuntimeError, OSError) as exc:
-            raise CouldNotRun(f"the bundled reference server did not start: {exc}") from exc
-        print(
-            f"started the bundled reference server at {base_url} "
-            "(temporary database, two generated tokens)",
-            flush=True,
-        )
-        yield base_url, tokens[0], tokens[1]
+    if args.embedded is None:
+        raise CouldNotRun("BASE_URL is required: no server to start was configured")
+    with args.embedded(spec) as target:
+        yield target

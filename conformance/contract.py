@@ -9,72 +9,105 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from protocol_kit.spec import Operation, Spec
+from protocol_kit.spec import JSON, Operation, Pagination, Parameter, Schema, Spec
 
 
 @dataclass
 class Contract:
-    """The spec, viewed through the operations and schemas the conformance rules use."""
+    """The spec, viewed through the operations and schemas the conformance rules use.
+
+    The resource is the collection the spec pages (its list operation) and the object path
+    beneath it; operations are picked by method and path, never by their ids.
+    """
 
     spec: Spec
 
-    def op(self, operation_id: str) -> Operation:
-        return self.spec.operation(operation_id)
+    @cached_property
+    def _list(self) -> Operation:
+        for operation in self.spec.operations():
+            if operation.method == "GET" and operation.pagination is not None:
+                return operation
+        raise KeyError("the spec has no paginated list operation")
+
+    @property
+    def _pagination(self) -> Pagination:
+        assert self._list.pagination is not None
+        return self._list.pagination
 
     @cached_property
     def collection_path(self) -> str:
-        return self.op("listConversations").path
+        return self._list.path
 
     @cached_property
     def item_path(self) -> str:
-        return self.op("getConversation").path
+        prefix = self.collection_path + "/{"
+        for operation in self.spec.operations():
+            if operation.method == "GET" and operation.path.startswith(prefix):
+                return operation.path
+        raise KeyError(f"the spec has no GET {prefix}…}}")
+
+    def op(self, method: str, path: str) -> Operation:
+        return self.spec.operation(method, path)
 
     def item(self, conversation_id: str) -> str:
         return re.sub(r"\{[^}]+\}", conversation_id, self.item_path)
 
+    def _success_schema(self, operation: Operation) -> Schema:
+        success = operation.success
+        if success is None or success.schema is None:
+            raise KeyError(f"{operation.id} has no application/json success response")
+        return success.schema
+
+    @cached_property
+    def conversation_schema(self) -> Schema:
+        return self._success_schema(self.op("GET", self.item_path)).target
+
     @cached_property
     def conversation_pointer(self) -> str:
-        return self._response_schema_pointer(self.op("getConversation"), "200")
+        return self._success_schema(self.op("GET", self.item_path)).value_pointer
 
     @cached_property
     def list_pointer(self) -> str:
-        return self._response_schema_pointer(self.op("listConversations"), "200")
+        return self._success_schema(self._list).value_pointer
 
     @cached_property
     def error_pointer(self) -> str:
-        return self._response_schema_pointer(self.op("listConversations"), "400")
+        for response in self._list.responses.values():
+            if response.is_error and response.schema is not None:
+                return response.schema.value_pointer
+        raise KeyError(f"{self._list.id} has no error response")
 
     def validator(self, pointer: str) -> Draft202012Validator:
-        return self.spec.validator(pointer)
+        return self.spec.schema(pointer).validator
 
     def schema_errors(self, pointer: str, instance: Any) -> list[str]:
         """Human-readable schema violations of ``instance`` (empty when valid)."""
-        errors = sorted(self.validator(pointer).iter_errors(instance), key=lambda e: list(e.path))
-        return [f"{'/'.join(map(str, e.path)) or '(root)'}: {e.message}" for e in errors[:5]]
+        return self.spec.schema(pointer).errors(instance)
 
     @cached_property
     def conversation_fields(self) -> list[str]:
-        return list(self.spec.resolve({"$ref": self.conversation_pointer})["properties"])
+        return list(self.conversation_schema.properties)
 
     @cached_property
     def nullable_fields(self) -> list[str]:
-        props = self.spec.resolve({"$ref": self.conversation_pointer})["properties"]
-        return [name for name, schema in props.items() if "null" in self.spec.json_types(schema)]
+        props = self.conversation_schema.properties
+        return [name for name, schema in props.items() if schema.nullable]
 
     @cached_property
     def boolean_fields(self) -> list[str]:
-        props = self.spec.resolve({"$ref": self.conversation_pointer})["properties"]
-        return [
-            name for name, schema in props.items() if self.spec.json_types(schema) == {"boolean"}
-        ]
+        props = self.conversation_schema.properties
+        return [name for name, schema in props.items() if schema.json_types() == {"boolean"}]
 
-    def _body_schema(self, operation_id: str) -> dict[str, Any]:
-        body = self.op(operation_id).body_media_types["application/json"]
-        return self.spec.resolve(body["schema"])
+    def _body_schema(self, method: str, path: str) -> Schema:
+        body = self.op(method, path).request_body
+        schema = body.schema(JSON) if body is not None else None
+        if schema is None:
+            raise KeyError(f"{method} {path} has no application/json body")
+        return schema.target
 
     @cached_property
     def updatable_fields(self) -> list[str]:
-        return list(self._body_schema("updateConversation")["properties"])
+        return list(self._body_schema("PUT", self.item_path).properties)
 
     @cached_property
     def read_only_fields(self) -> list[str]:
@@ -83,39 +116,56 @@ class Contract:
     @cached_property
     def create_targets(self) -> list[str]:
         """The attributes of which exactly one must be given (``contact_id``, ``group_id``)."""
-        schema = self._body_schema("createConversation")
-        if "x-required-one-of" in schema:
-            return list(schema["x-required-one-of"])
-        return [branch["required"][0] for branch in schema.get("oneOf", [])]
+        schema = self._body_schema("POST", self.collection_path)
+        if schema.required_one_of:
+            return list(schema.required_one_of)
+        return [branch.required[0] for branch in schema.one_of if branch.required]
 
-    def _query_schema(self, name: str) -> dict[str, Any]:
-        for param in self.op("listConversations").parameters:
-            if param.name == name and param.location == "query":
-                return self.spec.resolve(param.schema)
-        raise KeyError(f"listConversations has no query parameter {name!r}")
+    @cached_property
+    def limit(self) -> Parameter:
+        if self._pagination.limit is None:
+            raise KeyError(f"{self._list.id} has no limit parameter")
+        return self._pagination.limit
 
     @cached_property
     def limit_bounds(self) -> tuple[int, int, int]:
         """(minimum, maximum, default) of the ``limit`` query parameter."""
-        schema = self._query_schema("limit")
-        return int(schema["minimum"]), int(schema["maximum"]), int(schema["default"])
+        low, high, default = self.limit.minimum, self.limit.maximum, self.limit.default
+        if low is None or high is None or not isinstance(default, int):
+            raise KeyError(f"{self.limit.pointer} needs a minimum, a maximum and a default")
+        return low, high, default
 
     @cached_property
-    def id_schema(self) -> dict[str, Any]:
-        return self.spec.resolve(self.op("getConversation").parameters[0].schema)
+    def id_schema(self) -> Schema:
+        return self.op("GET", self.item_path).path_parameters[0].schema.target
 
     @cached_property
     def id_length(self) -> int:
-        return int(self.id_schema["minLength"])
+        length = self.id_schema.integer("minLength")
+        if length is None:
+            raise KeyError(f"{self.id_schema.pointer} needs a minLength")
+        return length
+
+    @cached_property
+    def id_pattern(self) -> str | None:
+        pattern = self.id_schema.keyword("pattern")
+        return str(pattern) if pattern is not None else None
 
     @cached_property
     def timestamp_bounds(self) -> tuple[int, int]:
-        schema = self.spec.resolve(self._timestamp_schema())
-        return int(schema["minimum"]), int(schema["maximum"])
+        created = self.conversation_schema.properties["created_at"].target
+        low, high = created.integer("minimum"), created.integer("maximum")
+        if low is None or high is None:
+            raise KeyError(f"{created.pointer} needs a minimum and a maximum")
+        return low, high
 
-    def _timestamp_schema(self) -> dict[str, Any]:
-        props = self.spec.resolve({"$ref": self.conversation_pointer})["properties"]
-        return self.spec.resolve(props["created_at"])
+    @cached_property
+    def max_body_bytes(self) -> int:
+        """The largest request body the spec lets a client send (its 413 responses say so)."""
+        limit = self.spec.max_body_bytes
+        if limit is None:
+            raise KeyError("no 413 response of the spec states x-max-body-bytes")
+        return limit
 
     @cached_property
     def methods_by_path(self) -> dict[str, set[str]]:
@@ -123,13 +173,3 @@ class Contract:
         for operation in self.spec.operations():
             methods.setdefault(operation.path, set()).add(operation.method)
         return methods
-
-    def _response_schema_pointer(self, operation: Operation, status: str) -> str:
-        raw = operation.raw["responses"][status]
-        pointer = f"{operation.pointer}/responses/{status}"
-        if "$ref" in raw:
-            pointer = raw["$ref"]
-        schema = self.spec.pointer(pointer)["content"]["application/json"]["schema"]
-        if "$ref" in schema:
-            return str(schema["$ref"])
-        return f"{pointer}/content/application~1json/schema"

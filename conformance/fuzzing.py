@@ -17,11 +17,20 @@ from protocol_kit.conformance.contract import Contract
 from protocol_kit.conformance.fuzzing_hooks import ID_PATTERN_ENV
 from protocol_kit.conformance.outcome import Options, Progress
 from protocol_kit.conformance.transport import Exchange, Transport
-from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, Finding, Rule, RuleResult
+from protocol_kit.conformance.verdicts import (
+    FAILED,
+    PASSED,
+    SKIPPED,
+    Citation,
+    Finding,
+    Rule,
+    RuleResult,
+)
+from protocol_kit.spec import Spec
 
 GROUP = "schemathesis"
 PHASES = "examples,coverage,fuzzing,stateful"
-_CITATION = "schemathesis check `{check}` on the spec (issue #3 §2 property-based phase)"
+_WHOLE_API = Citation("/paths", "Conversations")
 _TIMEOUT_S = 600
 _MAX_FINDINGS = 3
 
@@ -90,7 +99,7 @@ def run_schemathesis(
         environment = {
             **os.environ,
             "SCHEMATHESIS_HOOKS": "protocol_kit.conformance.fuzzing_hooks",
-            ID_PATTERN_ENV: str(contract.id_schema.get("pattern", r"^[A-Za-z0-9]{16}$")),
+            ID_PATTERN_ENV: contract.id_pattern or r"^[A-Za-z0-9]{16}$",
         }
         output = _stream(command, work, environment, progress)
         if output is None:
@@ -98,8 +107,9 @@ def run_schemathesis(
         if not events.exists():
             tail = output[-5:]
             return [_broken("schemathesis could not run: " + " | ".join(tail))], []
-        results, created, notes = _read_events(events)
-    _clean_up(contract, options, created)
+        results, created, notes = _read_events(events, contract.spec)
+    if not options.keep_data:
+        _clean_up(contract, options, created)
     if options.other_token is None:
         results.append(
             RuleResult(
@@ -107,7 +117,7 @@ def run_schemathesis(
                     "schemathesis:object_level_authorization",
                     GROUP,
                     "One account cannot read another account's objects",
-                    _CITATION.format(check="object_level_authorization"),
+                    _WHOLE_API,
                 ),
                 status=SKIPPED,
                 reason="no --other-token given: a second account is needed",
@@ -122,7 +132,7 @@ def _write_spec(contract: Contract, work: Path) -> Path:
     schemathesis reuses example values anywhere (path ids included), but the run must only touch
     what it created. Request-body examples stay: the examples phase sends them, and a create
     only adds a conversation, which the clean-up then deletes."""
-    document = _without_examples(contract.spec.document)
+    document = contract.spec.document.without_examples(keep_under=("requestBody", "requestBodies"))
     path = work / "spec.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
@@ -161,18 +171,6 @@ def _stream(
     return None if overran.is_set() else lines
 
 
-def _without_examples(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_without_examples(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    return {
-        key: value if key in ("requestBody", "requestBodies") else _without_examples(value)
-        for key, value in node.items()
-        if key not in ("example", "examples")
-    }
-
-
 def _write_config(options: Options, work: Path) -> Path:
     lines = [DEVIATIONS]
     if options.other_token:
@@ -199,15 +197,13 @@ def _write_config(options: Options, work: Path) -> Path:
 
 
 def _broken(message: str) -> RuleResult:
-    rule = Rule(
-        "schemathesis:run", GROUP, "The schemathesis phase completes", _CITATION.format(check="run")
-    )
+    rule = Rule("schemathesis:run", GROUP, "The schemathesis phase completes", _WHOLE_API)
     return RuleResult(
         rule, status=FAILED, reason="", findings=[Finding(message, "a completed run", message)]
     )
 
 
-def _read_events(events: Path) -> tuple[list[RuleResult], list[str], list[str]]:
+def _read_events(events: Path, spec: Spec) -> tuple[list[RuleResult], list[str], list[str]]:
     results: dict[str, RuleResult] = {}
     created: list[str] = []
     notes: list[str] = []
@@ -215,7 +211,7 @@ def _read_events(events: Path) -> tuple[list[RuleResult], list[str], list[str]]:
         event = json.loads(line)
         kind, payload = next(iter(event.items()))
         if kind == "ScenarioFinished":
-            _read_scenario(payload, results, created)
+            _read_scenario(payload, results, created, spec)
         elif kind == "EngineFinished" and payload.get("stop_reason") not in (None, "completed"):
             notes.append(f"schemathesis stopped early: {payload.get('stop_reason')}")
         elif kind == "NonFatalError" or kind == "FatalError":
@@ -224,7 +220,10 @@ def _read_events(events: Path) -> tuple[list[RuleResult], list[str], list[str]]:
 
 
 def _read_scenario(
-    payload: dict[str, Any], results: dict[str, RuleResult], created: list[str]
+    payload: dict[str, Any],
+    results: dict[str, RuleResult],
+    created: list[str],
+    spec: Spec,
 ) -> None:
     recorder = payload.get("recorder", {})
     cases = recorder.get("cases", {})
@@ -245,7 +244,7 @@ def _read_scenario(
                     rule_id,
                     GROUP,
                     f"schemathesis check `{check['name']}` holds for {operation}",
-                    _CITATION.format(check=check["name"]),
+                    _operation_citation(spec, operation),
                 )
                 result = results[rule_id] = RuleResult(rule, status=PASSED, reason="")
             result.checks += 1
@@ -256,13 +255,30 @@ def _read_scenario(
                         Finding(
                             message=f"{failure.get('code', '')} {failure.get('title', check['name'])} "
                             f"({payload.get('phase', '?')} phase)".strip(),
-                            expected=str(failure.get("message", "")).strip(),
+                            expected="",
                             actual=_actual(interactions.get(case_id)),
                             exchange=_exchange(interactions.get(case_id)),
+                            labels=_labels(failure),
                         )
                     )
                 else:
                     result.omitted += 1
+
+
+def _operation_citation(spec: Spec, operation: str) -> Citation:
+    """The operation in the spec, and its section of the docs (headed by its summary)."""
+    method, _, path = operation.partition(" ")
+    try:
+        found = spec.operation(method, path)
+    except KeyError:
+        return _WHOLE_API
+    return Citation(found.pointer.removeprefix("#"), found.summary) if found.summary else _WHOLE_API
+
+
+def _labels(failure: dict[str, Any]) -> dict[str, str]:
+    """Schemathesis' own explanation, kept as it wrote it (under its own name)."""
+    explanation = str(failure.get("message", "")).strip()
+    return {"schemathesis": explanation} if explanation else {}
 
 
 def _decode(container: Any) -> bytes:

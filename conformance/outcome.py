@@ -10,7 +10,9 @@ from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, RuleResult
 
 FUZZ_GROUP = "schemathesis"
+ACCEPTED = "accepted"
 GROUP_NAMES = [group.name for group in GROUPS] + [FUZZ_GROUP]
+RULE_IDS = [rule.id for group in GROUPS for rule in group.rules]
 
 
 class CouldNotRun(Exception):
@@ -26,6 +28,10 @@ class Options:
     max_examples: int = 10
     workers: int = 1
     groups: list[str] = field(default_factory=lambda: list(GROUP_NAMES))
+    # Rule ids to report (None: every rule of the selected groups). A rule's group runs whole:
+    # its checks share the data they set up.
+    rules: set[str] | None = None
+    keep_data: bool = False  # leave what the run created in place, for debugging
 
 
 @dataclass
@@ -40,18 +46,39 @@ class Outcome:
     started_at: float
     elapsed: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # Shell variable → bearer token, so reproductions name tokens without printing them.
+    tokens: dict[str, str] = field(default_factory=dict)
+    max_examples: int | None = None  # the schemathesis budget, for re-running that phase
 
     def counts(self, group: str | None = None) -> dict[str, int]:
-        counted = {PASSED: 0, FAILED: 0, SKIPPED: 0}
+        """Rules by status; ``accepted`` counts the failed ones the baseline accepts."""
+        counted = {PASSED: 0, FAILED: 0, SKIPPED: 0, ACCEPTED: 0}
         for result in self.results:
             if group is None or result.rule.group == group:
                 counted[result.status] += 1
+                counted[ACCEPTED] += result.baselined
         return counted
+
+    def verdict(self) -> str:
+        """The headline: conformant or not, and how much of that the baseline decided."""
+        failed, accepted = len(self.failed), len(self.accepted)
+        by_baseline = f"{accepted} failing rule(s) accepted by the baseline"
+        if failed:
+            more = f" (and {by_baseline})" if accepted else ""
+            return f"NOT CONFORMANT: {failed} rule(s) failed{more}"
+        if accepted:
+            return f"CONFORMANT ONLY BY THE BASELINE: {by_baseline}, no other rule failed"
+        return "CONFORMANT: no rule failed"
+
+    @property
+    def accepted(self) -> list[RuleResult]:
+        return [r for r in self.results if r.status == FAILED and r.baselined]
 
     @property
     def failed(self) -> list[RuleResult]:
         return [r for r in self.results if r.status == FAILED and not r.baselined]
 
 
-# progress(event, group, detail): "start"/"done" per group, "note" for phase messages.
+# progress(event, group, detail): "start"/"done" per group, "rule" as each rule gets its first
+# verdict (detail["rule"]), "note" for phase messages.
 Progress = Callable[[str, str, dict[str, Any]], None]

@@ -9,8 +9,11 @@ from typing import Any
 
 import httpx
 
+from protocol_kit.conformance.reports.visible import decoded, visible
+
 NOT_JSON: Any = object()  # marker: the response body was not parseable JSON
 _TRANSCRIPT_BODY_LIMIT = 2000
+_SUMMARY_LIMIT = 2000
 _CURL_BODY_LIMIT = 4000
 
 
@@ -44,35 +47,56 @@ class Exchange:
     def summary(self) -> str:
         """The status and a short excerpt of the body, for "actual" columns."""
         if self.error:
-            return f"no response ({self.error})"
-        excerpt = self.response_body[:200].decode("utf-8", "replace")
-        more = "…" if len(self.response_body) > 200 else ""
+            return f"no response ({visible(self.error)})"
+        body = self.json
+        if body is not NOT_JSON:
+            text = json.dumps(body, ensure_ascii=False)  # whole, one line: JSON notation
+            if len(text) <= _SUMMARY_LIMIT:
+                return visible(f"{self.status} {text}")
+        excerpt = decoded(self.response_body[:_SUMMARY_LIMIT])
+        more = (
+            f"… ({len(self.response_body)} bytes)"
+            if len(self.response_body) > _SUMMARY_LIMIT
+            else ""
+        )
         return f"{self.status} {excerpt}{more}".strip()
 
     def transcript(self, show_secrets: bool = False) -> str:
         """The request and response as text, like an HTTP trace."""
         lines = [f"> {self.method} {self.url}"]
         for name, value in self.request_headers.items():
-            lines.append(f"> {name}: {_redact(name, value, show_secrets)}")
+            lines.append(f"> {name}: {visible(_redact(name, value, show_secrets))}")
         if self.request_body:
             lines.append(">")
             lines.append(_excerpt(self.request_body))
         lines.append("")
         if self.error:
-            lines.append(f"< (no response: {self.error})")
+            lines.append(f"< (no response: {visible(self.error)})")
             return "\n".join(lines)
         lines.append(f"< {self.status}")
         for name, value in self.response_headers.items():
-            lines.append(f"< {name}: {value}")
+            lines.append(f"< {name}: {visible(value)}")
         if self.response_body:
             lines.append("<")
             lines.append(_excerpt(self.response_body))
         return "\n".join(lines)
 
-    def curl(self, show_secrets: bool = False) -> str:
-        """A copy-pasteable command that sends the same request."""
-        parts = ["curl", "-i", "-X", self.method, shlex.quote(self.url)]
+    def curl(
+        self,
+        show_secrets: bool = False,
+        *,
+        url_word: str | None = None,
+        header_words: dict[str, str] | None = None,
+        options: tuple[str, ...] = ("-i",),
+    ) -> str:
+        """A copy-pasteable command that sends the same request. ``url_word`` and
+        ``header_words`` (by lower-case header name) replace the URL and header arguments with
+        shell words of the caller's (e.g. ones that use shell variables)."""
+        parts = ["curl", *options, "-X", self.method, url_word or shlex.quote(self.url)]
         for name, value in self.request_headers.items():
+            if header_words and name.lower() in header_words:
+                parts += ["-H", header_words[name.lower()]]
+                continue
             if name.lower() in (
                 "content-length",
                 "host",
@@ -83,7 +107,7 @@ class Exchange:
             ):
                 continue
             parts += ["-H", shlex.quote(f"{name}: {_redact(name, value, show_secrets)}")]
-        body = self.request_body
+        body, stdin = self.request_body, ""
         core = body.rstrip(b" }")
         pad = len(body) - len(core)
         if len(body) > _CURL_BODY_LIMIT and body == core + b" " * (pad - 1) + b"}":
@@ -91,12 +115,47 @@ class Exchange:
             script = f"print({core.decode()!r} + ' ' * {pad - 1} + '}}', end='')"
             parts += ["--data-binary", f'"$(python3 -c {shlex.quote(script)})"']
         elif len(body) > _CURL_BODY_LIMIT:
-            excerpt = body[:_CURL_BODY_LIMIT].decode("utf-8", "replace")
-            note = f"# … body cut at {_CURL_BODY_LIMIT} of {len(body)} bytes"
-            parts += ["--data-binary", shlex.quote(excerpt), note]
+            stdin = f"printf {_printf_format(body[:_CURL_BODY_LIMIT])} | "
+            parts += [
+                "--data-binary",
+                "@-",
+                f"# … body cut at {_CURL_BODY_LIMIT} of {len(body)} bytes",
+            ]
+        elif body and _pastable(body):
+            parts += ["--data-binary", shlex.quote(body.decode())]
         elif body:
-            parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]
-        return " ".join(parts)
+            # Bytes a terminal cannot show or a paste would mangle: printf writes them back.
+            stdin = f"printf {_printf_format(body)} | "
+            parts += ["--data-binary", "@-"]
+        return stdin + " ".join(parts)
+
+
+def _pastable(body: bytes) -> bool:
+    """Printable UTF-8 text (newlines and tabs allowed) survives a copy and paste as is."""
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return False
+    return visible(text) == text
+
+
+def _printf_format(body: bytes) -> str:
+    """A single-quoted printf format that writes exactly ``body``: printable ASCII as itself,
+    every other byte as an octal escape (POSIX printf, so sh, bash, zsh and dash agree)."""
+    out = []
+    for byte in body:
+        char = chr(byte)
+        if char == "\\":
+            out.append("\\\\")
+        elif char == "%":
+            out.append("%%")
+        elif char == "'":
+            out.append("'\\''")
+        elif 0x20 <= byte < 0x7F:
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03o}")
+    return "'" + "".join(out) + "'"
 
 
 def _redact(name: str, value: str, show_secrets: bool) -> str:
@@ -107,7 +166,7 @@ def _redact(name: str, value: str, show_secrets: bool) -> str:
 
 
 def _excerpt(body: bytes) -> str:
-    text = body[:_TRANSCRIPT_BODY_LIMIT].decode("utf-8", "replace")
+    text = decoded(body[:_TRANSCRIPT_BODY_LIMIT])
     if len(body) > _TRANSCRIPT_BODY_LIMIT:
         text += f"… ({len(body)} bytes in all)"
     return text

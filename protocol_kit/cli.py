@@ -16,7 +16,7 @@ SUBCOMMANDS = {
     "lint": "protocol_kit.lint",
     "serve": "protocol_kit.serve",
     "generate": "protocol_kit.generator.command",
-    "verify": "protocol_kit.conformance.command",
+    "verify": "protocol_kit.verify",
 }
 
 

@@ -1,26 +1,30 @@
-"""`protocol-kit lint`: openapi-spec-validator, then the project's own rules, each problem with its JSON pointer."""
+"""`protocol-kit lint`: openapi-spec-validator, then the project's own rules, each problem at its line."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
-from openapi_spec_validator import validate
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-
-from .spec import Spec, SpecError, escape_pointer
+from .spec import Position, Spec, SpecError, child
+from .spec.messages import describe
 
 
 @dataclass(frozen=True)
 class Problem:
     pointer: str
     message: str
+    position: Position | None = None
+    file: Path | None = None
 
     def __str__(self) -> str:
-        return f"{self.pointer}: {self.message}"
+        where = str(self.file) if self.file is not None else "<document>"
+        if self.position is not None:
+            where += f":{self.position.line}:{self.position.column}"
+        return f"{where}: {self.pointer}: {self.message}"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,8 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="check an OpenAPI document against OpenAPI 3.1 and the project's rules",
         description="Validate PATH with openapi-spec-validator, then check the project's rules: every "
         "example validates against its schema; every operation has operationId, summary and "
-        "description; every 4xx/5xx response uses the Error schema; every $ref resolves and every "
-        "component is used. Prints each problem with its JSON pointer; exits 1 if there is any.",
+        "description; every 4xx/5xx response uses the Error schema; no operation lists a "
+        "parameter twice; every $ref resolves and every component is used. Prints each problem "
+        "as FILE:LINE:COLUMN: JSON-POINTER: MESSAGE; exits 1 if there is any.",
     )
     parser.add_argument(
         "path", nargs="?", default=None, help="the document (default: the bundled spec)"
@@ -55,113 +60,122 @@ def run(args: argparse.Namespace) -> int:
 
 
 def lint(spec: Spec) -> list[Problem]:
-    """Every problem in the document; empty when it passes."""
-    problems = list(_dangling_refs(spec))
-    if problems:
-        return (
-            problems  # everything after this, openapi-spec-validator included, follows references
-        )
-    try:
-        validate(spec.document)
-    except OpenAPIValidationError as exc:
-        pointer = "#/" + "/".join(escape_pointer(str(p)) for p in exc.path)
-        return [Problem(pointer, f"not valid OpenAPI: {exc.message}")]
-    problems += _operation_texts(spec)
-    problems += _error_responses(spec)
-    problems += _examples(spec)
-    problems += _unused_components(spec)
-    return problems
+    """Every problem in the document, each once, in document order; empty when it passes."""
+    found = list(_dangling_refs(spec))
+    if not found:
+        # Everything below follows references, openapi-spec-validator included: with a dangling
+        # one it would only report the same mistake again, somewhere else.
+        found += _duplicate_parameters(spec)
+        if not found:
+            problem = spec.document.openapi_problem()
+            if problem is not None:
+                found.append((problem.pointer, problem.message))
+        if not found:
+            found += _operation_texts(spec)
+            found += _error_responses(spec)
+            found += _examples(spec)
+    found += _unused_components(spec)
+    problems = [
+        Problem(pointer, message, _position(spec, pointer), spec.path)
+        for pointer, message in dict.fromkeys(found)
+    ]
+    return sorted(problems, key=_order)
 
 
-def _walk(node: Any, pointer: str = "#") -> Iterator[tuple[str, Any]]:
-    yield pointer, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, f"{pointer}/{escape_pointer(str(key))}")
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _walk(value, f"{pointer}/{index}")
+def _order(problem: Problem) -> tuple[int, int]:
+    return (problem.position.line, problem.position.column) if problem.position else (0, 0)
 
 
-def _refs(spec: Spec) -> Iterator[tuple[str, str]]:
-    for pointer, node in _walk(spec.document):
-        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
-            yield pointer, node["$ref"]
+def _position(spec: Spec, pointer: str) -> Position | None:
+    """Where ``pointer`` is written; a pointer into a value YAML does not spell out (an example
+    member written inline) falls back to its nearest written parent."""
+    while pointer:
+        position = spec.position(pointer)
+        if position is not None:
+            return position
+        pointer = pointer.rpartition("/")[0]
+    return None
 
 
-def _dangling_refs(spec: Spec) -> Iterator[Problem]:
-    for pointer, ref in _refs(spec):
+_Found = tuple[str, str]
+
+
+def _dangling_refs(spec: Spec) -> Iterator[_Found]:
+    for pointer, ref in spec.document.refs():
         try:
-            spec.pointer(ref)
+            spec.document.node(ref)
         except SpecError as exc:
-            yield Problem(pointer, str(exc))
+            yield child(pointer, "$ref"), str(exc)
 
 
-def _operation_texts(spec: Spec) -> Iterator[Problem]:
-    for operation in spec.operations():
-        for key in ("operationId", "summary", "description"):
-            if not operation.raw.get(key):
-                yield Problem(operation.pointer, f"operation has no {key}")
-
-
-def _error_responses(spec: Spec) -> Iterator[Problem]:
-    error_ref = "#/components/schemas/Error"
-    for operation in spec.operations():
-        for status, raw in operation.raw.get("responses", {}).items():
-            if str(status)[0] not in "45":
-                continue
-            pointer = raw.get("$ref", f"{operation.pointer}/responses/{status}")
-            content = spec.resolve(raw).get("content", {})
-            schema = content.get("application/json", {}).get("schema", {})
-            if schema.get("$ref") != error_ref:
-                yield Problem(
-                    pointer, f"a {status} response must be application/json with {error_ref}"
+def _duplicate_parameters(spec: Spec) -> Iterator[_Found]:
+    try:
+        operations = spec.operations()
+    except SpecError:
+        return
+    for operation in operations:
+        seen: set[tuple[str, str]] = set()
+        for param in operation.parameters:
+            key = (param.name, param.location)
+            if key in seen:
+                yield (
+                    operation.pointer,
+                    f"{operation.method} {operation.path} lists the {param.location} parameter "
+                    f"{json.dumps(param.name)} more than once",
                 )
+            seen.add(key)
 
 
-def _examples(spec: Spec) -> Iterator[Problem]:
-    """Examples of media types, parameters and schemas, each checked against the schema beside it."""
-    for pointer, node in _walk(spec.document):
-        if not isinstance(node, dict) or "schema" not in node:
-            continue
-        schema_pointer = f"{pointer}/schema"
-        validator = spec.validator(schema_pointer)
-        candidates: list[tuple[str, Any]] = []
-        if "example" in node:
-            candidates.append((f"{pointer}/example", node["example"]))
-        for name, example in (node.get("examples") or {}).items():
-            example_pointer = example.get("$ref", f"{pointer}/examples/{escape_pointer(name)}")
-            resolved = spec.resolve(example)
-            if "value" in resolved:
-                candidates.append((f"{example_pointer}/value", resolved["value"]))
-        for example_pointer, value in candidates:
-            for error in validator.iter_errors(value):
-                where = "/".join(escape_pointer(str(p)) for p in error.absolute_path)
-                yield Problem(example_pointer + (f"/{where}" if where else ""), error.message)
-    for name, schema in spec.document.get("components", {}).get("schemas", {}).items():
-        validator = spec.validator(f"#/components/schemas/{escape_pointer(name)}")
-        for index, value in enumerate(schema.get("examples", [])):
-            for error in validator.iter_errors(value):
-                yield Problem(
-                    f"#/components/schemas/{escape_pointer(name)}/examples/{index}", error.message
-                )
-
-
-def _unused_components(spec: Spec) -> Iterator[Problem]:
-    used = {ref for _, ref in _refs(spec)}
-    schemes = {name for requirement in spec.document.get("security", []) for name in requirement}
+def _operation_texts(spec: Spec) -> Iterator[_Found]:
     for operation in spec.operations():
-        schemes |= {
-            name for requirement in operation.raw.get("security", []) for name in requirement
+        texts = {
+            "operationId": operation.operation_id,
+            "summary": operation.summary,
+            "description": operation.description,
         }
-    for section, entries in spec.document.get("components", {}).items():
-        for name in entries:
-            pointer = f"#/components/{section}/{escape_pointer(name)}"
+        for key, text in texts.items():
+            if not text:
+                yield operation.pointer, f"operation has no {key}"
+
+
+def _error_responses(spec: Spec) -> Iterator[_Found]:
+    error = spec.error_schema
+    error_ref = error.pointer if error is not None else "#/components/schemas/Error"
+    for operation in spec.operations():
+        for status, response in operation.responses.items():
+            if not response.is_error:
+                continue
+            schema = response.schema
+            if schema is None or schema.ref != error_ref:
+                yield (
+                    response.pointer,
+                    f"a {status} response must be application/json with {error_ref}",
+                )
+
+
+def _examples(spec: Spec) -> Iterator[_Found]:
+    """Examples of media types, parameters and schemas, each checked against the schema beside it."""
+    for schema, example in spec.examples():
+        for error in spec.validator(schema.pointer).iter_errors(example.value):
+            yield child(example.pointer, *error.absolute_path), describe(error)
+
+
+def _unused_components(spec: Spec) -> Iterator[_Found]:
+    used = {ref for _, ref in spec.document.refs()}
+    schemes = set(spec.security)
+    try:
+        for operation in spec.operations():
+            schemes |= set(operation.security or ())
+    except SpecError:
+        pass  # a dangling reference, reported already; the schemes it hides stay unknown
+    for section, names in spec.components().items():
+        for name in names:
+            pointer = child("#/components", section, name)
             if section == "securitySchemes":
                 if name not in schemes:
-                    yield Problem(pointer, "security scheme is never required")
+                    yield pointer, "security scheme is never required"
             elif pointer not in used:
-                yield Problem(pointer, "component is never referenced")
+                yield pointer, "component is never referenced"
 
 
 __all__ = ["Problem", "lint"]

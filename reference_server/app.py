@@ -1,10 +1,10 @@
-"""The Starlette application: routes come from the spec's paths, handlers are keyed by operationId."""
+"""The Starlette application: routes come from the spec's paths, handlers are keyed by method and path kind."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,10 @@ from protocol_kit.spec import Spec
 
 from .auth import Accounts, account_of
 from .demo import example_conversations
+from .docs_routes import DocsPage, allow_origins, docs_routes
 from .errors import ApiError, error_body, error_response
 from .storage import ConversationStore, ListQuery, UnknownCursor
-from .validation import MAX_BODY_BYTES, OperationRequest
+from .validation import OperationRequest
 
 access_log = logging.getLogger("protocol_kit.server.access")
 
@@ -72,12 +73,13 @@ async def _delete(store: ConversationStore, call: Call) -> Response:
     return Response(status_code=204)
 
 
-HANDLERS: dict[str, Handler] = {
-    "listConversations": _list,
-    "createConversation": _create,
-    "getConversation": _get,
-    "updateConversation": _update,
-    "deleteConversation": _delete,
+# By method and by whether the path names one object (has a path parameter) or the collection.
+HANDLERS: dict[tuple[str, bool], Handler] = {
+    ("GET", False): _list,
+    ("POST", False): _create,
+    ("GET", True): _get,
+    ("PUT", True): _update,
+    ("DELETE", True): _delete,
 }
 
 
@@ -98,8 +100,14 @@ def create_app(
     *,
     demo: bool = False,
     spec: Spec | None = None,
+    cors_origins: Sequence[str] = (),
+    docs_page: DocsPage | None = None,
 ) -> Starlette:
-    """The reference server for ``spec`` (default: the bundled one), storing in ``db``."""
+    """The reference server for ``spec`` (default: the bundled one), storing in ``db``.
+
+    It also serves its spec and, given ``docs_page``, its docs (docs_routes); pages from
+    ``cors_origins`` may call it cross-origin.
+    """
     spec = spec or Spec.load()
     tokens = list(tokens)
     accounts = Accounts(tokens)
@@ -110,16 +118,19 @@ def create_app(
     routes = []
     by_path: dict[str, dict[str, tuple[OperationRequest, Handler]]] = {}
     for operation in spec.operations():
-        if operation.operation_id not in HANDLERS:
-            raise ValueError(f"no handler for operation {operation.operation_id!r}")
+        handler = HANDLERS.get((operation.method, bool(operation.path_parameters)))
+        if handler is None:
+            raise ValueError(f"no handler for operation {operation.id!r}")
         by_path.setdefault(operation.path, {})[operation.method] = (
             OperationRequest(spec, operation),
-            HANDLERS[operation.operation_id],
+            handler,
         )
     for path, methods in by_path.items():
-        route = Route(path, _endpoint(methods, accounts, store), methods=list(methods))
+        endpoint = _endpoint(methods, accounts, store, spec.max_body_bytes)
+        route = Route(path, endpoint, methods=list(methods))
         route.methods = set(methods)  # Starlette adds HEAD to GET routes; the contract doesn't
         routes.append(route)
+    routes += docs_routes(spec, docs_page)
 
     app = Starlette(
         routes=routes,
@@ -132,6 +143,7 @@ def create_app(
     app.router.redirect_slashes = False  # `/v1/conversations/` is an unknown path, not a redirect
     app.state.store = store
     app.add_middleware(_AccessLog)
+    allow_origins(app, cors_origins)
     return app
 
 
@@ -139,6 +151,7 @@ def _endpoint(
     methods: dict[str, tuple[OperationRequest, Handler]],
     accounts: Accounts,
     store: ConversationStore,
+    max_body_bytes: int | None,
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         operation, handler = methods[request.method]
@@ -148,23 +161,25 @@ def _endpoint(
         query = operation.parse_query(request.query_params.multi_items())
         body: dict[str, Any] = {}
         if operation.operation.request_body is not None:
-            body = operation.parse_body(request.headers.get("content-type"), await _read(request))
+            raw = await _read(request, max_body_bytes)
+            body = operation.parse_body(request.headers.get("content-type"), raw)
         return await handler(store, Call(account, dict(request.path_params), query, body))
 
     return endpoint
 
 
-async def _read(request: Request) -> bytes:
+async def _read(request: Request, limit: int | None) -> bytes:
+    """The body, refused with 413 once it passes the spec's limit (``None``: no limit)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    if limit is not None and declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"The request body is larger than {limit} bytes.")
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+            if limit is not None and size > limit:
+                raise ApiError(413, f"The request body is larger than {limit} bytes.")
             chunks.append(chunk)
     except ClientDisconnect as exc:
         # The client hung up mid-body: its fault, not a server error (nobody is left to answer).

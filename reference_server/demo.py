@@ -13,18 +13,18 @@ def example_conversations(spec: Spec, schema_name: str = "Conversation") -> list
     List examples are newest first, so the list's own order decides creation order: the
     returned list is reversed, so that loading it in order reproduces the documented list.
     """
-    validator = spec.validator(f"#/components/schemas/{schema_name}")
+    validator = spec.schemas[schema_name].validator
     found: dict[str, dict[str, Any]] = {}
     for operation in spec.operations():
+        pagination = operation.pagination
         for response in operation.responses.values():
-            for media in response.get("content", {}).values():
-                for example in media.get("examples", {}).values():
-                    value = spec.resolve(example).get("value")
-                    items = (
-                        value.get("data")
-                        if isinstance(value, dict) and "data" in value
-                        else [value]
-                    )
+            for media in response.content.values():
+                for example in media.examples:
+                    value = example.value
+                    if pagination is not None and response is operation.success:
+                        items = value.get(pagination.items_field) if isinstance(value, dict) else []
+                    else:
+                        items = [value]
                     for item in items if isinstance(items, list) else []:
                         if validator.is_valid(item) and item["id"] not in found:
                             found[item["id"]] = item

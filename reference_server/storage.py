@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import queue
 import secrets
 import sqlite3
@@ -50,7 +51,17 @@ CREATE TABLE IF NOT EXISTS conversations (
 );
 CREATE INDEX IF NOT EXISTS conversations_by_account ON conversations (account, seq);
 CREATE INDEX IF NOT EXISTS conversations_by_group ON conversations (account, group_id, seq);
+CREATE INDEX IF NOT EXISTS conversations_by_flags
+    ON conversations (account, is_muted, is_pinned, (archived_at IS NOT NULL), seq);
+CREATE INDEX IF NOT EXISTS conversations_by_group_flags
+    ON conversations (account, group_id, is_muted, is_pinned, (archived_at IS NOT NULL), seq);
 """
+# The list filters, as the flag columns of the `_by_flags` indexes, in their index order.
+_FLAG_COLUMNS = (
+    ("muted", "is_muted"),
+    ("pinned", "is_pinned"),
+    ("archived", "(archived_at IS NOT NULL)"),
+)
 _COLUMNS = ", ".join(FIELDS)
 
 
@@ -60,7 +71,7 @@ class UnknownCursor(Exception):
 
 @dataclass(frozen=True)
 class ListQuery:
-    limit: int = 10
+    limit: int  # no default here: the spec states it, and the request parser fills it in
     muted: bool | None = None
     archived: bool | None = None
     pinned: bool | None = None
@@ -218,39 +229,19 @@ class ConversationStore:
 
     def list(self, account: str, query: ListQuery) -> tuple[list[dict[str, Any]], bool]:
         """One page in newest-first order, and whether more lie beyond it in the direction of travel."""
-        conditions = ["account = ?"]
-        params: list[Any] = [account]
-        for column, wanted in (("is_muted", query.muted), ("is_pinned", query.pinned)):
-            if wanted is not None:
-                conditions.append(f"{column} = ?")
-                params.append(int(wanted))
-        if query.archived is not None:
-            conditions.append(
-                "archived_at IS NOT NULL" if query.archived else "archived_at IS NULL"
-            )
-        if query.group_id is not None:
-            conditions.append("group_id = ?")
-            params.append(query.group_id)
         backwards = query.ending_before is not None
         cursor_id = query.ending_before if backwards else query.starting_after
         with self._read_lock:
+            cursor_seq = None
             if cursor_id is not None:
-                found = self._reader.execute(
-                    "SELECT seq FROM conversations WHERE account = ? AND id = ?",
-                    (account, cursor_id),
-                ).fetchone()
+                found = self._reader.execute(CURSOR_SQL, (account, cursor_id)).fetchone()
                 if found is None:
                     raise UnknownCursor(cursor_id)
-                conditions.append("seq > ?" if backwards else "seq < ?")
-                params.append(found[0])
-            order = "ASC" if backwards else "DESC"
-            rows = self._reader.execute(
-                f"SELECT {_COLUMNS} FROM conversations WHERE {' AND '.join(conditions)} "
-                f"ORDER BY seq {order} LIMIT ?",
-                (*params, query.limit + 1),
-            ).fetchall()
+                cursor_seq = found[0]
+            sql, params = page_statement(account, query, cursor_seq)
+            rows = self._reader.execute(sql, params).fetchall()
         has_more = len(rows) > query.limit
-        page = [_to_conversation(row) for row in rows[: query.limit]]
+        page = [_to_conversation(row[1:]) for row in rows[: query.limit]]
         if backwards:
             page.reverse()
         return page, has_more
@@ -258,6 +249,65 @@ class ConversationStore:
     def count(self) -> int:
         with self._read_lock:
             return int(self._reader.execute("SELECT COUNT(*) FROM conversations").fetchone()[0])
+
+
+CURSOR_SQL = "SELECT seq FROM conversations WHERE account = ? AND id = ?"
+
+
+def page_statement(
+    account: str, query: ListQuery, cursor_seq: int | None
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL and parameters of one list page: ``limit + 1`` rows of ``seq`` then FIELDS.
+
+    Every filter combination walks an index whose leading columns are all equalities and whose
+    last is ``seq``, so a page costs a B-tree descent plus its rows however rare the matches:
+    the flags left open are spelled out value by value, one index range each, merged in ``seq``
+    order by a UNION ALL (SQLite merges ordered arms and stops at the LIMIT). ``INDEXED BY``
+    makes a plan that cannot use the index an error instead of a silent scan.
+    """
+    backwards = cursor_seq is not None and query.ending_before is not None
+    wanted = [(column, getattr(query, name)) for name, column in _FLAG_COLUMNS]
+    if all(value is None for _, value in wanted):
+        index = (
+            "conversations_by_group" if query.group_id is not None else "conversations_by_account"
+        )
+        choices: list[list[tuple[str, int]]] = [[]]
+    else:
+        index = (
+            "conversations_by_group_flags"
+            if query.group_id is not None
+            else "conversations_by_flags"
+        )
+        choices = [
+            list(arm)
+            for arm in itertools.product(
+                *(
+                    [(column, int(value))] if value is not None else [(column, 0), (column, 1)]
+                    for column, value in wanted
+                )
+            )
+        ]
+    arms = []
+    params: list[Any] = []
+    for flags in choices:
+        conditions = ["account = ?"]
+        params.append(account)
+        if query.group_id is not None:
+            conditions.append("group_id = ?")
+            params.append(query.group_id)
+        for column, value in flags:
+            conditions.append(f"{column} = ?")
+            params.append(value)
+        if cursor_seq is not None:
+            conditions.append("seq > ?" if backwards else "seq < ?")
+            params.append(cursor_seq)
+        arms.append(
+            f"SELECT seq, {_COLUMNS} FROM conversations INDEXED BY {index} "
+            f"WHERE {' AND '.join(conditions)}"
+        )
+    order = "ASC" if backwards else "DESC"
+    params.append(query.limit + 1)
+    return f"{' UNION ALL '.join(arms)} ORDER BY seq {order} LIMIT ?", tuple(params)
 
 
 def _connect(path: str) -> sqlite3.Connection:

@@ -10,13 +10,11 @@ from urllib.parse import parse_qsl
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from protocol_kit.spec import Operation, Spec, SpecError
+from protocol_kit.spec import JSON, Operation, Schema, Spec
+from protocol_kit.spec.messages import describe, json_text
 
 from .errors import ApiError
 
-MAX_BODY_BYTES = 1024 * 1024
-_FORM = "application/x-www-form-urlencoded"
-_JSON = "application/json"
 _DIGITS = re.compile(r"^-?[0-9]+$")
 
 
@@ -28,20 +26,24 @@ class OperationRequest:
         self.operation = operation
         self._query = {p.name: p for p in operation.parameters if p.location == "query"}
         self._path = {p.name: p for p in operation.parameters if p.location == "path"}
-        self._bodies = {
-            media_type: operation.body_schema_pointer(media_type)
-            for media_type in operation.body_media_types
+        self._bodies: dict[str, Schema] = {
+            name: media.schema
+            for name, media in operation.body_media_types.items()
+            if media.schema is not None
         }
         # Compiled at start-up, not on the first request.
-        schemas = [f"{p.pointer}/schema" for p in operation.parameters if p.location != "header"]
-        self._validators = {
-            pointer: _compiled(spec, pointer) for pointer in [*self._bodies.values(), *schemas]
+        self._validators: dict[str, Draft202012Validator] = {
+            schema.value_pointer: schema.validator
+            for schema in [*self._bodies.values(), *(p.schema for p in operation.parameters)]
         }
+
+    def _validator(self, schema: Schema) -> Draft202012Validator:
+        return self._validators[schema.value_pointer]
 
     def path_is_valid(self, path_params: Mapping[str, str]) -> bool:
         """Whether every path parameter matches its schema (a malformed id names nothing: 404)."""
         return all(
-            self._validators[f"{param.pointer}/schema"].is_valid(path_params.get(name))
+            self._validator(param.schema).is_valid(path_params.get(name))
             for name, param in self._path.items()
         )
 
@@ -54,21 +56,23 @@ class OperationRequest:
                 continue
             if name in values:
                 raise ApiError(400, f"Query parameter `{name}` is given more than once.")
-            value = _coerce(raw, self._spec.json_types(param.schema))
-            errors = list(self._validators[f"{param.pointer}/schema"].iter_errors(value))
+            value = _coerce(raw, param.schema.json_types())
+            errors = list(self._validator(param.schema).iter_errors(value))
             if errors:
                 raise ApiError(400, self._describe(errors, f"Query parameter `{name}`"))
             values[name] = value
         for name, param in self._query.items():
             if param.required and name not in values:
                 raise ApiError(400, f"Query parameter `{name}` is required.")
+            if name not in values and param.default is not None:
+                values[name] = param.default  # the spec's default, so no one else restates it
         return values
 
     def parse_body(self, content_type: str | None, raw: bytes) -> dict[str, Any]:
         """The body as a validated JSON object; empty bodies are an empty object."""
         if not raw:
             document: Any = {}
-            media_type = _JSON
+            media_type = JSON
         else:
             media_type = (content_type or "").split(";")[0].strip().lower()
             if media_type not in self._bodies:
@@ -76,12 +80,10 @@ class OperationRequest:
                 raise ApiError(
                     415, f"Content-Type `{media_type or 'none'}` is not supported; send {accepted}."
                 )
-            document = (
-                _parse_json(raw) if media_type == _JSON else self._parse_form(media_type, raw)
-            )
+            document = _parse_json(raw) if media_type == JSON else self._parse_form(media_type, raw)
         if media_type not in self._bodies:
             media_type = next(iter(self._bodies))
-        errors = list(self._validators[self._bodies[media_type]].iter_errors(document))
+        errors = list(self._validator(self._bodies[media_type]).iter_errors(document))
         if errors:
             raise ApiError(400, self._describe(errors, "Request body"))
         # JSON Schema counts 1700000000.0 as an integer; store it as one.
@@ -97,13 +99,12 @@ class OperationRequest:
             )
         except (UnicodeDecodeError, ValueError) as exc:
             raise ApiError(400, f"The form body is malformed: {exc}.") from exc
-        schema = self._spec.resolve({"$ref": self._bodies[media_type]})
-        properties = schema.get("properties", {})
+        properties = self._bodies[media_type].target.properties
         document: dict[str, Any] = {}
         for name, value in pairs:
             if name in document:
                 raise ApiError(400, f"Request body attribute `{name}` is given more than once.")
-            types = self._spec.json_types(properties[name]) if name in properties else set()
+            types = properties[name].json_types() if name in properties else frozenset()
             document[name] = _coerce(value, types)
         return document
 
@@ -116,14 +117,17 @@ class OperationRequest:
         location = f"{where} `{path.lstrip('.')}`" if path else where
         schema = error.schema if isinstance(error.schema, Mapping) else {}
         if error.validator in ("oneOf", "anyOf"):
-            alternatives = [self._spec.resolve(sub) for sub in error.validator_value]
-            expected = [alt.get("description") or alt.get("type") for alt in alternatives]
+            alternatives = [
+                Schema.anonymous(self._spec.document, sub).target for sub in error.validator_value
+            ]
+            expected = [alt.description or alt.type for alt in alternatives]
             if all(isinstance(e, str) for e in expected):
-                shown = _shorten(repr(error.instance))
-                return f"{location}: {shown} is not valid; expected {' or '.join(expected)}."
+                shown = _shorten(json_text(error.instance))
+                wanted = " or ".join(str(e).rstrip(".") for e in expected)
+                return f"{location}: {shown} is not valid; expected {wanted}."
             if "description" in schema:
                 return f"{location}: {schema['description']}"
-        message = _shorten(error.message)
+        message = _shorten(describe(error))
         hint = schema.get("description") if error.validator in _HINTED else None
         return f"{location}: {message}" + (f" ({hint})" if hint else "")
 
@@ -131,41 +135,11 @@ class OperationRequest:
 _HINTED = frozenset({"pattern", "minLength", "maxLength"})
 
 
-class _NotInlinable(Exception):
-    """A schema whose references cannot be copied in place (recursive, remote, or with siblings)."""
-
-
-def _compiled(spec: Spec, pointer: str) -> Draft202012Validator:
-    """The schema at ``pointer`` with its local ``$ref``s copied in place, compiled once.
-
-    The spec's own validator resolves every ``$ref`` through the reference registry on every
-    call, which was about a third of the time of a whole GET; an inlined copy validates the same
-    way without the lookups. Schemas that cannot be inlined keep the spec's validator.
-    """
-    try:
-        return Draft202012Validator(_inline(spec, {"$ref": pointer}, ()))
-    except (_NotInlinable, SpecError):
-        return spec.validator(pointer)
-
-
-def _inline(spec: Spec, node: Any, refs: tuple[str, ...]) -> Any:
-    if isinstance(node, list):
-        return [_inline(spec, item, refs) for item in node]
-    if not isinstance(node, dict):
-        return node
-    ref = node.get("$ref")
-    if isinstance(ref, str):
-        if len(node) > 1 or not ref.startswith("#") or ref in refs:
-            raise _NotInlinable(ref)
-        return _inline(spec, spec.pointer(ref), (*refs, ref))
-    return {key: _inline(spec, value, refs) for key, value in node.items()}
-
-
 def _shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _coerce(raw: str, types: set[str]) -> Any:
+def _coerce(raw: str, types: frozenset[str]) -> Any:
     """Read a string from a query or form as the schema's non-string type where it spells one."""
     if "boolean" in types and raw in ("true", "false"):
         return raw == "true"
@@ -174,7 +148,8 @@ def _coerce(raw: str, types: set[str]) -> Any:
             return int(raw)
         except ValueError:  # longer than Python's int-parsing limit: leave it to the schema
             return raw
-    if "null" in types and raw == "null":
+    # Form-encoded APIs write null as an empty value; the literal null means the same.
+    if "null" in types and raw in ("", "null"):
         return None
     return raw
 

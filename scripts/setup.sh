@@ -21,3 +21,5 @@ python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 if [ -f clients/js/package-lock.json ]; then
   npm ci --prefix clients/js --no-audit --no-fund --silent
 fi
+# The MDX compile test's @mdx-js/mdx, react and react-dom, pinned by its package-lock.json.
+npm ci --prefix tests/docs/mdx --no-audit --no-fund --silent

@@ -11,18 +11,17 @@ from typing import Any
 
 from protocol_kit.conformance.session import Session
 from protocol_kit.conformance.transport import Exchange
-from protocol_kit.conformance.verdicts import Rule
+from protocol_kit.conformance.verdicts import Rule, cite
 
 GROUP = "concurrency"
 DESCRIPTION = "simultaneous updates of one conversation (timing-dependent: rounds of parallel PUTs)"
-_C = "contract issue #2 §2 Pinned contract"
 RULES = [
     Rule(
         "UPDATE-CONCURRENT-NO-LOST-WRITES",
         GROUP,
         "Concurrent partial updates of different attributes of one conversation all persist "
         "(none is lost to a read-modify-write of the whole conversation)",
-        f"{_C}: Update — an update changes only the attributes it names, atomically",
+        cite("/paths/~1v1~1conversations~1{id}/put", "Update a conversation"),
     ),
 ]
 

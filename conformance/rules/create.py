@@ -7,13 +7,13 @@ import time
 from os.path import commonpath
 from typing import Any
 
+from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.rules.lifecycle import ACTIVITY_FIELDS
 from protocol_kit.conformance.session import FORM, JSON, Session
-from protocol_kit.conformance.verdicts import Rule
+from protocol_kit.conformance.verdicts import Rule, cite
 
 GROUP = "create"
 DESCRIPTION = "POST /v1/conversations: what is accepted, what is rejected, what is stored"
-_C = "contract issue #2 §2 Pinned contract"
 # The kit's clock and the server's may differ a little; a timezone or unit bug is far larger.
 CLOCK_TOLERANCE_S = 30
 RULES = [
@@ -21,68 +21,90 @@ RULES = [
         "CREATE-TARGET-REQUIRED",
         GROUP,
         "A create with neither contact_id nor group_id (absent or null) answers 400",
-        f"{_C}: Create — exactly one of contact_id/group_id; null counts as absent",
+        cite(
+            "/components/schemas/CreateConversationRequest",
+            "Create a conversation › Required attributes",
+        ),
     ),
     Rule(
         "CREATE-TARGET-EXCLUSIVE",
         GROUP,
         "A create with both contact_id and group_id answers 400",
-        f"{_C}: Create — neither, both → 400",
+        cite(
+            "/components/schemas/CreateConversationRequest",
+            "Create a conversation › Required attributes",
+        ),
     ),
     Rule(
         "CREATE-NULL-IS-ABSENT",
         GROUP,
         "An explicit null for the other target counts as absent: the create succeeds",
-        f"{_C}: Create — an explicit null counts as absent",
+        cite(
+            "/components/schemas/CreateConversationRequest",
+            "Create a conversation › Required attributes",
+        ),
     ),
     Rule(
         "CREATE-UNKNOWN-ATTRIBUTE",
         GROUP,
         "A create with any attribute besides contact_id/group_id (read-only ones too) answers 400",
-        f"{_C}: Create — any other attribute → 400",
+        cite(
+            "/components/schemas/CreateConversationRequest/additionalProperties",
+            "Create a conversation › Required attributes",
+        ),
     ),
     Rule(
         "CREATE-ID-FORMAT",
         GROUP,
         "A contact_id/group_id that is not 16 characters [A-Za-z0-9] answers 400",
-        f"{_C}: Ids — in bodies a value that is not such an id → 400",
+        cite("/components/schemas/Id", "Create a conversation › Required attributes"),
     ),
     Rule(
         "CREATE-MALFORMED-BODY",
         GROUP,
         "A body that is not a JSON object (broken JSON, array, string, null, bad UTF-8) answers 400",
-        f"{_C}: Request bodies — malformed body → 400",
+        cite("/components/responses/BadRequest", "Create a conversation › Responses"),
     ),
     Rule(
         "CREATE-REJECTED-NOT-STORED",
         GROUP,
         "A rejected create stores nothing",
-        f"{_C}: Errors — 400 means nothing was changed",
+        cite("/components/responses/BadRequest", "Create a conversation › Responses"),
     ),
     Rule(
         "CREATE-DEFAULTS",
         GROUP,
         "A new conversation has is_pinned/is_muted false and every other nullable field null",
-        f"{_C}: Create — defaults",
+        cite("/components/schemas/Conversation", "The conversation model"),
     ),
     Rule(
         "CREATE-CREATED-AT",
         GROUP,
         f"created_at is now, in integer Unix seconds (±{CLOCK_TOLERANCE_S} s of the kit's clock)",
-        f"{_C}: Create — created_at = now; Timestamps",
+        cite("/components/schemas/Conversation/properties/created_at", "The conversation model"),
     ),
     Rule(
         "CREATE-ID-RANDOM",
         GROUP,
         "Conversation ids are random: no shared long prefixes or suffixes, not in creation order",
-        f"{_C}: Ids — the server generates conversation ids randomly",
+        cite("/components/schemas/Conversation/properties/id", "The conversation model"),
     ),
     Rule(
         "CREATE-FORM",
         GROUP,
         "Form-encoded creates (the seed page's cURL) work and give the same result as JSON; "
         "the literal `null` is null",
-        f"{_C}: Request bodies — application/x-www-form-urlencoded",
+        cite(
+            "/components/requestBodies/CreateConversation/content/application~1x-www-form-urlencoded",
+            "Create a conversation › Request",
+        ),
+    ),
+    Rule(
+        "CREATE-FORM-EMPTY-IS-ABSENT",
+        GROUP,
+        "In a form-encoded create an empty target (contact_id=) counts as absent: with the other "
+        "target given the create succeeds, alone it answers 400",
+        cite("/paths/~1v1~1conversations/post/requestBody", "Create a conversation"),
     ),
 ]
 
@@ -134,6 +156,7 @@ def _check_accepted(s: Session) -> None:
         _check_defaults(s, s.conversation(group_ex) or {}, "group_id", group_ex)
 
     _check_form(s, json_made, contact_id)
+    _check_form_empty(s)
     _check_null_is_absent(s)
     _check_random_ids(s)
 
@@ -189,6 +212,33 @@ def _check_form(s: Session, json_made: dict[str, Any], contact_id: str) -> None:
         actual=null_ex.summary(),
         exchange=null_ex,
     )
+
+
+def _check_form_empty(s: Session) -> None:
+    targets = s.contract.create_targets
+    for target in targets:
+        other = next(t for t in targets if t != target)
+        other_id = s.new_id()
+        exchange = s.create({target: "", other: other_id}, media_type=FORM)
+        made = s.conversation(exchange)
+        s.expect(
+            "CREATE-FORM-EMPTY-IS-ABSENT",
+            exchange.status == 201
+            and made is not None
+            and made[other] == other_id
+            and made[target] is None,
+            f"a form create with {target}= (empty) and {other} must succeed with {target} null",
+            expected={"status": 201, other: other_id, target: None},
+            actual=exchange.summary(),
+            exchange=exchange,
+        )
+        alone = s.create({target: ""}, media_type=FORM)
+        s.expect_status(
+            "CREATE-FORM-EMPTY-IS-ABSENT",
+            alone,
+            400,
+            f"a form create with only {target}= (empty) has no target and must answer 400",
+        )
 
 
 def _check_null_is_absent(s: Session) -> None:
@@ -312,7 +362,7 @@ def _check_rejections(s: Session, targets: list[str]) -> None:
     ]
     for target in targets:
         for bad in bad_ids:
-            rejected.append(("CREATE-ID-FORMAT", {target: bad}, f"{target}={bad!r}"))
+            rejected.append(("CREATE-ID-FORMAT", {target: bad}, f"{target}={json_text(bad)}"))
     for rule_id, body, what in rejected:
         exchange = s.create(body)
         s.expect_status(rule_id, exchange, 400, f"a create with {what} must answer 400")

@@ -3,45 +3,50 @@
 from __future__ import annotations
 
 from protocol_kit.conformance.session import Account, Session
-from protocol_kit.conformance.verdicts import Rule
+from protocol_kit.conformance.verdicts import Rule, cite
 
 GROUP = "isolation"
 DESCRIPTION = "two accounts (needs --other-token)"
 NEEDS_OTHER_ACCOUNT = True
-_C = "contract issue #2 §2 Pinned contract: Auth — an account sees only its own conversations"
 RULES = [
     Rule(
         "ISOLATION-GET",
         GROUP,
         "Another account's conversation answers 404 to GET",
-        f"{_C}; another account's conversation is indistinguishable from a missing one: 404",
+        cite("/components/responses/NotFound", "Retrieve a conversation › Responses"),
     ),
     Rule(
         "ISOLATION-UPDATE",
         GROUP,
         "Another account's conversation answers 404 to PUT and is left unchanged",
-        _C,
+        cite("/components/responses/NotFound", "Update a conversation › Responses"),
     ),
     Rule(
         "ISOLATION-DELETE",
         GROUP,
         "Another account's conversation answers 404 to DELETE and still exists",
-        _C,
+        cite("/components/responses/NotFound", "Delete a conversation › Responses"),
     ),
     Rule(
         "ISOLATION-LIST",
         GROUP,
         "Lists never show another account's conversations, even filtered by a shared group_id",
-        _C,
+        cite("/paths/~1v1~1conversations/get", "List all conversations"),
     ),
     Rule(
         "ISOLATION-CURSOR",
         GROUP,
         "Another account's conversation id is not a valid cursor: 400",
-        "contract issue #2 §2 Pinned contract: List — an id that is not one of the account's "
-        "conversations → 400",
+        cite(
+            "/components/parameters/StartingAfter", "List all conversations › Optional attributes"
+        ),
     ),
-    Rule("ISOLATION-CREATE", GROUP, "Each account's creates land in its own account only", _C),
+    Rule(
+        "ISOLATION-CREATE",
+        GROUP,
+        "Each account's creates land in its own account only",
+        cite("/paths/~1v1~1conversations/post", "Create a conversation"),
+    ),
 ]
 _PAGE_WALK_LIMIT = 20  # pages of the other account's list to scan (100 items each)
 

@@ -4,72 +4,86 @@ from __future__ import annotations
 
 from typing import Any
 
+from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import Session
-from protocol_kit.conformance.verdicts import Rule
+from protocol_kit.conformance.verdicts import Rule, cite
 
 GROUP = "lifecycle"
 DESCRIPTION = "create, retrieve, update, delete and what each leaves behind"
-_C = "contract issue #2 §2 Pinned contract"
 RULES = [
     Rule(
         "LIFECYCLE-CREATE-201",
         GROUP,
         "POST /v1/conversations with one target answers 201 with the conversation object",
-        f"{_C}: Create → 201 with the object",
+        cite("/paths/~1v1~1conversations/post/responses/201", "Create a conversation › Responses"),
     ),
     Rule(
         "LIFECYCLE-CREATE-ECHO",
         GROUP,
         "The created conversation carries the given contact_id or group_id, the other one null",
-        f"{_C}: Create",
+        cite("/paths/~1v1~1conversations/post/responses/201", "Create a conversation › Responses"),
     ),
     Rule(
         "LIFECYCLE-CREATE-DISTINCT",
         GROUP,
         "Repeated creates with the same contact create distinct conversations",
-        f"{_C}: Create — repeated creates with the same contact",
+        cite("/paths/~1v1~1conversations/post", "Create a conversation"),
     ),
     Rule(
         "LIFECYCLE-GET",
         GROUP,
         "GET /v1/conversations/{id} answers 200 with exactly the object the create returned",
-        f"{_C}: Retrieve → 200",
+        cite(
+            "/paths/~1v1~1conversations~1{id}/get/responses/200",
+            "Retrieve a conversation › Responses",
+        ),
     ),
     Rule(
         "LIFECYCLE-GET-NO-SIDE-EFFECTS",
         GROUP,
         "Retrieving does not change the conversation (last_opened_at/last_active_at stay null)",
-        f"{_C}: Retrieve has no side effects; Conversation object",
+        cite(
+            "/components/schemas/Conversation/properties/last_opened_at", "The conversation model"
+        ),
     ),
     Rule(
         "LIFECYCLE-UPDATE-RESPONSE",
         GROUP,
         "PUT answers 200 with the stored object: the change applied, every other field unchanged",
-        f"{_C}: Update → 200 with the stored object; partial",
+        cite(
+            "/paths/~1v1~1conversations~1{id}/put/responses/200",
+            "Update a conversation › Responses",
+        ),
     ),
     Rule(
         "LIFECYCLE-UPDATE-PERSISTS",
         GROUP,
         "An update is visible afterwards through GET and through the list",
-        f"{_C}: Update; Retrieve; List",
+        cite(
+            "/components/schemas/UpdateConversationRequest",
+            "Update a conversation › Optional attributes",
+        ),
     ),
     Rule(
         "LIFECYCLE-DELETE-204",
         GROUP,
         "DELETE answers 204 with an empty body",
-        f"{_C}: Delete → 204, empty body",
+        cite(
+            "/paths/~1v1~1conversations~1{id}/delete/responses/204",
+            "Delete a conversation › Responses",
+        ),
     ),
     Rule(
         "LIFECYCLE-DELETED-404",
         GROUP,
         "After a delete, GET, PUT and DELETE of that id answer 404 and the list no longer has it",
-        f"{_C}: Delete — afterwards get/put/delete → 404",
+        cite("/components/responses/NotFound", "Delete a conversation › Responses"),
     ),
     Rule(
         "LIFECYCLE-UNKNOWN-ID-404",
         GROUP,
         "GET/PUT/DELETE of an unknown or malformed id (or a case-changed real id) answer 404",
-        f"{_C}: Ids — in the path, unknown or not well-formed → 404",
+        cite("/components/responses/NotFound", "Retrieve a conversation › Responses"),
     ),
 ]
 
@@ -177,7 +191,7 @@ def _check_updates(s: Session, conversation: dict[str, Any], group_id: str) -> N
         s.expect(
             "LIFECYCLE-UPDATE-RESPONSE",
             exchange.status == 200 and exchange.json == expected,
-            f"PUT {{{name!r}: {value!r}}} must answer 200 with the updated object "
+            f"PUT {json_text({name: value})} must answer 200 with the updated object "
             "(earlier updates kept, nothing else changed)",
             expected=expected,
             actual=exchange.summary(),
@@ -187,7 +201,7 @@ def _check_updates(s: Session, conversation: dict[str, Any], group_id: str) -> N
         s.expect(
             "LIFECYCLE-UPDATE-PERSISTS",
             read.status == 200 and read.json == expected,
-            f"after PUT {{{name!r}: …}} GET must answer the updated object",
+            f"after PUT {json_text({name: value})} GET must answer the updated object",
             expected=expected,
             actual=read.summary(),
             exchange=read,
@@ -197,7 +211,7 @@ def _check_updates(s: Session, conversation: dict[str, Any], group_id: str) -> N
         s.expect(
             "LIFECYCLE-UPDATE-PERSISTS",
             page is not None and page[0] == [expected],
-            f"after PUT {{{name!r}: …}} the list filtered by its group must show the update",
+            f"after PUT {json_text({name: value})} the list filtered by its group must show the update",
             expected={"has_more": False, "data": [expected]},
             actual=listed.summary(),
             exchange=listed,
@@ -254,7 +268,7 @@ def _check_unknown_ids(s: Session, ids: list[str] | None = None) -> None:
                 "LIFECYCLE-UNKNOWN-ID-404",
                 exchange,
                 404,
-                f"{method} of id {conversation_id!r} (not one of the account's "
+                f"{method} of id {json_text(conversation_id)} (not one of the account's "
                 "conversations) must answer 404",
             )
 

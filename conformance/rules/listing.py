@@ -7,126 +7,141 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import Session
-from protocol_kit.conformance.verdicts import Rule
+from protocol_kit.conformance.verdicts import Rule, cite
 
 GROUP = "list"
 DESCRIPTION = "GET /v1/conversations against a dataset the kit created and knows"
-_C = "contract issue #2 §2 Pinned contract: List"
 RULES = [
     Rule(
         "LIST-ORDER",
         GROUP,
         "Lists are newest first: exactly the reverse order of creation, same-second creates "
         "included",
-        f"{_C} — order",
+        cite("/components/schemas/ConversationList", "List all conversations › Responses"),
     ),
     Rule(
         "LIST-DEFAULT-LIMIT",
         GROUP,
-        "Without limit a page holds the default number of items (10)",
-        f"{_C} — limit default 10",
+        "Without limit a page holds the spec's default number of items (the `limit` default)",
+        cite("/components/parameters/Limit", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-LIMIT",
         GROUP,
-        "limit=k returns the first k matching items (up to the maximum, 100)",
-        f"{_C} — limit 1..100",
+        "limit=k returns the first k matching items (up to the spec's maximum)",
+        cite("/components/parameters/Limit", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-LIMIT-BOUNDS",
         GROUP,
-        "limit outside 1..100 or not an integer answers 400",
-        f"{_C} — limit outside → 400",
+        "limit outside the spec's bounds or not an integer answers 400",
+        cite("/components/parameters/Limit/schema", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-FILTER-MUTED",
         GROUP,
         "muted=true lists only muted conversations, false only unmuted",
-        f"{_C} — muted/archived/pinned",
+        cite("/components/parameters/Muted", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-FILTER-ARCHIVED",
         GROUP,
         "archived=true lists only conversations with archived_at not null (0 included), "
         "false only the others",
-        f"{_C} — archived means archived_at is not null",
+        cite("/components/parameters/Archived", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-FILTER-PINNED",
         GROUP,
         "pinned=true lists only conversations with is_pinned, false only the others",
-        f"{_C} — muted/archived/pinned",
+        cite("/components/parameters/Pinned", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-FILTER-GROUP",
         GROUP,
         "group_id lists only that group's conversations",
-        f"{_C} — group_id",
+        cite("/components/parameters/GroupId", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-FILTER-COMBINED",
         GROUP,
         "Filters combine with AND",
-        f"{_C} — filters combine with AND",
+        cite(
+            "/paths/~1v1~1conversations/get/parameters",
+            "List all conversations › Optional attributes",
+        ),
     ),
     Rule(
         "LIST-FILTER-VALUES",
         GROUP,
         "A boolean filter other than true/false, or a group_id that is not an id, answers 400",
-        f"{_C} — other values → 400; Ids",
+        cite("/components/parameters/Muted/schema", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-CURSOR-FORWARD",
         GROUP,
         "Walking with starting_after visits every matching item once, in order, at any limit",
-        f"{_C} — starting_after",
+        cite(
+            "/components/parameters/StartingAfter", "List all conversations › Optional attributes"
+        ),
     ),
     Rule(
         "LIST-CURSOR-BACKWARD",
         GROUP,
         "Walking with ending_before gives the limit items closest to the cursor, newest first, "
         "and visits every matching item once",
-        f"{_C} — ending_before",
+        cite("/components/parameters/EndingBefore", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-CURSOR-FILTERED-OUT",
         GROUP,
         "A cursor may name a conversation the filters exclude: it is a position in the whole list",
-        f"{_C} — a cursor is a position in the account's whole ordered list",
+        cite(
+            "/components/parameters/StartingAfter", "List all conversations › Optional attributes"
+        ),
     ),
     Rule(
         "LIST-HAS-MORE",
         GROUP,
         "has_more is true exactly when more matching items lie beyond the page in the direction "
         "of travel",
-        f"{_C} — has_more",
+        cite(
+            "/components/schemas/ConversationList/properties/has_more",
+            "List all conversations › Responses",
+        ),
     ),
     Rule(
         "LIST-RANDOM-QUERIES",
         GROUP,
         "Random combinations of group, filters, cursor, direction and limit (drawn from the seed) "
         "answer exactly the page the contract predicts",
-        _C,
+        cite("/paths/~1v1~1conversations/get", "List all conversations"),
     ),
     Rule(
         "LIST-CURSOR-BOTH",
         GROUP,
         "starting_after and ending_before together answer 400",
-        f"{_C} — both at once → 400",
+        cite("/components/parameters/EndingBefore", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-CURSOR-UNKNOWN",
         GROUP,
         "A cursor that is not one of the account's conversations (unknown, deleted, malformed) "
         "answers 400",
-        f"{_C} — an id that is not one of the account's conversations → 400",
+        cite(
+            "/components/parameters/StartingAfter", "List all conversations › Optional attributes"
+        ),
     ),
     Rule(
         "LIST-UNKNOWN-PARAMETER",
         GROUP,
         "Unknown query parameters are ignored",
-        "contract issue #2 §2 Pinned contract: Errors — unknown query parameters are ignored",
+        cite(
+            "/paths/~1v1~1conversations/get/parameters",
+            "List all conversations › Optional attributes",
+        ),
     ),
 ]
 
@@ -174,6 +189,11 @@ def _matches(conversation: dict[str, Any], filters: dict[str, Any]) -> bool:
     return True
 
 
+def _ids(ids: list[str]) -> list[str]:
+    """Id lists go to the verdict as lists: it names the ids missing, extra or out of order."""
+    return list(ids)
+
+
 def _query(**params: Any) -> str:
     return "&".join(
         f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in params.items()
@@ -219,8 +239,8 @@ class _Lister:
             rule_id,
             ids == expected[0],
             f"GET ?{query} must list exactly the expected ids in order",
-            expected=self._label(expected[0]),
-            actual=self._label(ids),
+            expected=_ids(expected[0]),
+            actual=_ids(ids),
             exchange=self._last,
         )
         if ids == expected[0]:
@@ -233,11 +253,6 @@ class _Lister:
                 exchange=self._last,
             )
         return ids
-
-    def _label(self, ids: list[str]) -> str:
-        """Ids with their creation index, so a reader sees off-by-one and order mistakes."""
-        index = {c["id"]: n for n, c in enumerate(self.data.items)}
-        return "[" + ", ".join(f"#{index[i]}" if i in index else f"{i}(foreign)" for i in ids) + "]"
 
 
 def _build(s: Session) -> tuple[_Dataset, str, str, str]:
@@ -341,8 +356,8 @@ def _check_dataset(s: Session) -> None:
             "LIST-ORDER",
             got[0] == recent,
             "the unfiltered list must start with the kit's conversations, newest first",
-            expected=lister._label(recent),
-            actual=lister._label(got[0]),
+            expected=_ids(recent),
+            actual=_ids(got[0]),
             exchange=lister._last,
         )
 
@@ -380,7 +395,7 @@ def _check_dataset(s: Session) -> None:
         s.expect(
             "LIST-UNKNOWN-PARAMETER",
             baseline is not None and got == baseline,
-            f"unknown parameters {extra} must not change the answer",
+            f"unknown parameters {json_text(extra)} must not change the answer",
             expected=baseline,
             actual=got,
             exchange=lister._last,
@@ -414,8 +429,8 @@ def _check_filters(
                 ok,
                 f"GET ?{name}={str(value).lower()} without group_id must list "
                 "only matching conversations, the kit's first",
-                expected=lister._label(expected),
-                actual=lister._label([c["id"] for c in page[0]]) if page else exchange.summary(),
+                expected=_ids(expected),
+                actual=_ids([c["id"] for c in page[0]]) if page else exchange.summary(),
                 exchange=exchange,
             )
     for group in (side, s.new_id()):
@@ -477,8 +492,8 @@ def _walk_forward(lister: _Lister, data: _Dataset, limit: int | None, **filters:
             "LIST-CURSOR-FORWARD",
             ids == expected[0],
             f"GET ?{_query(**params)} must be the next page",
-            expected=lister._label(expected[0]),
-            actual=lister._label(ids),
+            expected=_ids(expected[0]),
+            actual=_ids(ids),
             exchange=lister._last,
         ):
             return
@@ -499,8 +514,8 @@ def _walk_forward(lister: _Lister, data: _Dataset, limit: int | None, **filters:
         seen == expected_all,
         f"a forward walk (limit={limit}, {_query(**filters)}) must visit every "
         "matching item exactly once",
-        expected=lister._label(expected_all),
-        actual=lister._label(seen),
+        expected=_ids(expected_all),
+        actual=_ids(seen),
     )
 
 
@@ -521,8 +536,8 @@ def _walk_backward(lister: _Lister, data: _Dataset, limit: int, start: str, **fi
             ids == expected[0],
             f"GET ?{_query(**params)} must be the {limit} items just before "
             "the cursor, newest first",
-            expected=lister._label(expected[0]),
-            actual=lister._label(ids),
+            expected=_ids(expected[0]),
+            actual=_ids(ids),
             exchange=lister._last,
         ):
             return
@@ -543,8 +558,8 @@ def _walk_backward(lister: _Lister, data: _Dataset, limit: int, start: str, **fi
         seen == expected_all,
         f"a backward walk (limit={limit}, {_query(**filters)}) must visit every "
         "matching item exactly once",
-        expected=lister._label(expected_all),
-        actual=lister._label(seen),
+        expected=_ids(expected_all),
+        actual=_ids(seen),
     )
 
 

@@ -6,87 +6,90 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import JSON, Session
 from protocol_kit.conformance.transport import NOT_JSON, Exchange
-from protocol_kit.conformance.verdicts import Rule
+from protocol_kit.conformance.verdicts import Rule, cite
+from protocol_kit.spec import Operation
 
 GROUP = "protocol"
 DESCRIPTION = "HTTP behaviour, and every response of the whole run audited"
-_C = "contract issue #2 §2 Pinned contract"
-MIB = 1024 * 1024
 RULES = [
     Rule(
         "PROTO-UNKNOWN-PATH",
         GROUP,
         "An unknown path answers 404",
-        f"{_C}: Errors — unknown path → 404",
+        cite("/paths", "Conversations"),
     ),
     Rule(
         "PROTO-METHOD-NOT-ALLOWED",
         GROUP,
         "A method the path does not have (HEAD, OPTIONS, PATCH, TRACE, made-up ones) answers 405",
-        f"{_C}: Errors — 405 with Allow",
+        cite("/paths/~1v1~1conversations~1{id}", "Conversations"),
     ),
     Rule(
         "PROTO-ALLOW-HEADER",
         GROUP,
         "A 405 carries an Allow header listing exactly the path's methods",
-        f"{_C}: Errors — 405 with Allow",
+        cite("/paths/~1v1~1conversations~1{id}", "Conversations"),
     ),
     Rule(
         "PROTO-ROUTING-BEFORE-AUTH",
         GROUP,
         "Routing comes before authentication: unknown paths and methods answer 404/405 without a token",
-        f"{_C}: Order of checks — routing first, then authentication",
+        cite("/security", "Authentication"),
     ),
     Rule(
         "PROTO-UNSUPPORTED-MEDIA-TYPE",
         GROUP,
         "A body that is neither application/json nor form-encoded answers 415 and changes nothing",
-        f"{_C}: Request bodies — any other content type → 415",
+        cite("/components/responses/UnsupportedMediaType", "Create a conversation › Responses"),
     ),
     Rule(
         "PROTO-MEDIA-TYPE-PARAMETERS",
         GROUP,
         "Media types are matched without their parameters: `application/json; charset=utf-8` "
         "is JSON",
-        f"{_C}: Request bodies — application/json",
+        cite(
+            "/components/requestBodies/CreateConversation/content",
+            "Create a conversation › Request",
+        ),
     ),
     Rule(
         "PROTO-PAYLOAD-TOO-LARGE",
         GROUP,
-        "A body over 1 MiB answers 413 and changes nothing; a body of exactly 1 MiB is accepted",
-        f"{_C}: Request bodies — body over 1 MiB → 413",
+        "A body over the spec's limit (`x-max-body-bytes`) answers 413 and changes nothing; a body of exactly the limit is accepted",
+        cite("/components/responses/PayloadTooLarge", "Create a conversation › Responses"),
     ),
     Rule(
         "PROTO-JSON-RESPONSES",
         GROUP,
         "Every response body of the run is JSON served as application/json; 204s have no body",
-        f"{_C}: Errors; seed conventions — application/json",
+        cite("/components/schemas/Error", "Errors › The error body"),
     ),
     Rule(
         "PROTO-ERROR-SHAPE",
         GROUP,
         "Every 4xx/5xx of the run is {type, message, documentation_url} with the right type and URL",
-        f"{_C}: Errors — the error body",
+        cite("/components/schemas/Error", "Errors › The error body"),
     ),
     Rule(
         "PROTO-ERROR-MESSAGE",
         GROUP,
         "An error message names the parameter or attribute at fault",
-        f"{_C}: Errors — a message a person can act on (which parameter, what was wrong)",
+        cite("/components/schemas/Error/properties/message", "Errors › The error body"),
     ),
     Rule(
         "PROTO-RESPONSE-SHAPE",
         GROUP,
         "Every successful response of the run matches the spec's schema (conversation or page)",
-        f"{_C}: Conversation object — all ten fields, no others",
+        cite("/components/schemas/Conversation", "The conversation model"),
     ),
     Rule(
         "PROTO-NO-SERVER-ERROR",
         GROUP,
         "No request of the run got a 5xx",
-        "contract issue #2 §4 — no 5xx for any client input",
+        cite("/components/responses/InternalError", "Errors"),
     ),
 ]
 _EXOTIC_METHODS = ("HEAD", "OPTIONS", "PATCH", "TRACE", "FROBNICATE")
@@ -249,28 +252,35 @@ def _padded(prefix: bytes, size: int) -> bytes:
 
 
 def _check_sizes(s: Session, made: dict) -> None:
+    limit = s.contract.max_body_bytes
     newest = _newest(s)
     create = f'{{"group_id": "{s.new_id()}"'.encode()
     exchange = s.send(
-        "POST", s.contract.collection_path, raw=_padded(create, MIB + 1), media_type=JSON
+        "POST", s.contract.collection_path, raw=_padded(create, limit + 1), media_type=JSON
     )
     s.remember(exchange)
     s.expect_status(
-        "PROTO-PAYLOAD-TOO-LARGE", exchange, 413, "a create body of 1 MiB + 1 byte must answer 413"
+        "PROTO-PAYLOAD-TOO-LARGE",
+        exchange,
+        413,
+        f"a create body of {limit} + 1 bytes must answer 413",
     )
     exchange = s.send(
         "PUT",
         s.contract.item(made["id"]),
-        raw=_padded(b'{"is_muted": true', 2 * MIB),
+        raw=_padded(b'{"is_muted": true', 2 * limit),
         media_type=JSON,
     )
     s.expect_status(
-        "PROTO-PAYLOAD-TOO-LARGE", exchange, 413, "an update body of 2 MiB must answer 413"
+        "PROTO-PAYLOAD-TOO-LARGE",
+        exchange,
+        413,
+        f"an update body of {2 * limit} bytes must answer 413",
     )
     exchange = s.send(
         "POST",
         s.contract.collection_path,
-        raw=_padded(create, MIB + 1),
+        raw=_padded(create, limit + 1),
         media_type=JSON,
         chunked=True,
     )
@@ -279,17 +289,19 @@ def _check_sizes(s: Session, made: dict) -> None:
         "PROTO-PAYLOAD-TOO-LARGE",
         exchange,
         413,
-        "a chunked create body (no Content-Length) of 1 MiB + 1 byte must answer 413",
+        f"a chunked create body (no Content-Length) of {limit} + 1 bytes must answer 413",
     )
     _nothing_created(s, "PROTO-PAYLOAD-TOO-LARGE", newest, "a create refused with 413")
     _unchanged(s, "PROTO-PAYLOAD-TOO-LARGE", made, "an update refused with 413")
-    exchange = s.send("POST", s.contract.collection_path, raw=_padded(create, MIB), media_type=JSON)
+    exchange = s.send(
+        "POST", s.contract.collection_path, raw=_padded(create, limit), media_type=JSON
+    )
     s.remember(exchange)
     s.expect_status(
         "PROTO-PAYLOAD-TOO-LARGE",
         exchange,
         201,
-        "a valid create body of exactly 1 MiB is not over the limit: 201",
+        f"a valid create body of exactly {limit} bytes is not over the limit: 201",
     )
 
 
@@ -318,15 +330,9 @@ def _check_messages(s: Session) -> None:
         )
 
 
-def _operation(s: Session, exchange: Exchange) -> str | None:
-    """The operationId an exchange was aimed at, if it hit one of the spec's operations."""
-    path = urlsplit(exchange.url).path
-    for operation in s.contract.spec.operations():
-        if operation.method == exchange.method and s.contract.spec.path_regex(operation.path).match(
-            path
-        ):
-            return operation.operation_id
-    return None
+def _operation(s: Session, exchange: Exchange) -> Operation | None:
+    """The spec's operation an exchange was aimed at, if it hit one."""
+    return s.contract.spec.match(exchange.method, urlsplit(exchange.url).path)
 
 
 def _audit(s: Session, exchanges: list[Exchange]) -> None:
@@ -393,7 +399,7 @@ def _media_problems(exchange: Exchange) -> Iterator[str]:
     if exchange.method == "HEAD":
         return
     if exchange.content_type.split(";")[0].strip().lower() != JSON:
-        yield f"Content-Type is {exchange.content_type or '(none)'!r}, not application/json"
+        yield f"Content-Type is {json_text(exchange.content_type) if exchange.content_type else '(none)'}, not application/json"
     elif exchange.json is NOT_JSON:
         yield "the body is not JSON"
 
@@ -407,10 +413,14 @@ def _error_problems(s: Session, exchange: Exchange) -> list[str]:
         return problems or ["the error body is not an object"]
     kind = "api_error" if exchange.status >= 500 else "invalid_request"
     if body["type"] != kind:
-        problems.append(f"type is {body['type']!r}, {kind!r} expected for {exchange.status}")
+        problems.append(
+            f"type is {json_text(body['type'])}, {json_text(kind)} expected for {exchange.status}"
+        )
     url = f"https://protocol.chat/docs/errors/{body['type']}"
     if body["documentation_url"] != url:
-        problems.append(f"documentation_url is {body['documentation_url']!r}, {url!r} expected")
+        problems.append(
+            f"documentation_url is {json_text(body['documentation_url'])}, {json_text(url)} expected"
+        )
     if not str(body["message"]).strip():
         problems.append("the message is empty")
     return problems
@@ -422,7 +432,7 @@ def _success_problems(s: Session, exchange: Exchange) -> list[str]:
         return []
     pointer = (
         s.contract.list_pointer
-        if operation == "listConversations"
+        if operation.pagination is not None
         else s.contract.conversation_pointer
     )
     body = exchange.json

@@ -4,78 +4,107 @@ from __future__ import annotations
 
 from typing import Any
 
+from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import FORM, JSON, Session
 from protocol_kit.conformance.transport import Exchange
-from protocol_kit.conformance.verdicts import Rule
+from protocol_kit.conformance.verdicts import Rule, cite
 
 GROUP = "update"
 DESCRIPTION = "PUT /v1/conversations/{id}: what is accepted, what is rejected, what is stored"
-_C = "contract issue #2 §2 Pinned contract"
 RULES = [
     Rule(
         "UPDATE-READ-ONLY",
         GROUP,
         "An update of a read-only attribute (id, created_at, contact_id, …) answers 400 and "
         "changes nothing",
-        f"{_C}: Update — read-only attributes → 400 and nothing changes",
+        cite(
+            "/components/schemas/UpdateConversationRequest/additionalProperties",
+            "Update a conversation › Optional attributes",
+        ),
     ),
     Rule(
         "UPDATE-UNKNOWN-ATTRIBUTE",
         GROUP,
         "An update with an unknown attribute answers 400 and changes nothing, not even the "
         "valid attributes sent with it",
-        f"{_C}: Update — any other attribute → 400",
+        cite(
+            "/components/schemas/UpdateConversationRequest/additionalProperties",
+            "Update a conversation › Optional attributes",
+        ),
     ),
     Rule(
         "UPDATE-TYPES",
         GROUP,
         "Wrongly typed values (strings for booleans, non-ids, non-integer or out-of-range "
         "timestamps, null for booleans) answer 400 and change nothing",
-        f"{_C}: Update — booleans, no coercion; Timestamps; Ids",
+        cite(
+            "/components/schemas/UpdateConversationRequest/properties",
+            "Update a conversation › Optional attributes",
+        ),
     ),
     Rule(
         "UPDATE-TIMESTAMP-RANGE",
         GROUP,
         "archived_at accepts the whole range 0 … 2^53−1 and reads back exactly",
-        f"{_C}: Timestamps — 0 to 9007199254740991",
+        cite("/components/schemas/Timestamp", "Update a conversation › Optional attributes"),
     ),
     Rule(
         "UPDATE-INTEGRAL-FLOAT",
         GROUP,
         "An integral float timestamp such as 1700000000.0 is an integer and is accepted",
-        f"{_C}: Timestamps — 1700000000.0 is an integer",
+        cite("/components/schemas/Timestamp", "Update a conversation › Optional attributes"),
     ),
     Rule(
         "UPDATE-NULL-CLEARS",
         GROUP,
         "pinned_message_id: null unpins and archived_at: null unarchives",
-        f"{_C}: Update — null = unpin / unarchive",
+        cite(
+            "/components/schemas/UpdateConversationRequest/properties/archived_at",
+            "Update a conversation › Optional attributes",
+        ),
     ),
     Rule(
         "UPDATE-EMPTY",
         GROUP,
         "An empty update ({} or no body at all) answers 200 with the conversation unchanged",
-        f"{_C}: Update — empty body → 200, unchanged",
+        cite(
+            "/components/schemas/UpdateConversationRequest",
+            "Update a conversation › Optional attributes",
+        ),
     ),
     Rule(
         "UPDATE-MALFORMED-BODY",
         GROUP,
         "A body that is not a JSON object answers 400 and changes nothing",
-        f"{_C}: Request bodies — malformed body → 400",
+        cite("/components/responses/BadRequest", "Update a conversation › Responses"),
     ),
     Rule(
         "UPDATE-RANDOM-SEQUENCE",
         GROUP,
         "A seeded sequence of random partial updates (JSON and form) is answered and stored "
         "exactly as the model predicts",
-        f"{_C}: Update — partial; Request bodies",
+        cite(
+            "/components/schemas/UpdateConversationRequest",
+            "Update a conversation › Optional attributes",
+        ),
     ),
     Rule(
         "UPDATE-FORM",
         GROUP,
         "Form-encoded updates work: true/false are booleans, digits are timestamps, null is null; "
         "other values answer 400",
-        f"{_C}: Request bodies — application/x-www-form-urlencoded",
+        cite(
+            "/components/requestBodies/UpdateConversation/content/application~1x-www-form-urlencoded",
+            "Update a conversation › Request",
+        ),
+    ),
+    Rule(
+        "UPDATE-FORM-EMPTY-IS-NULL",
+        GROUP,
+        "In a form-encoded update an empty value is null for a nullable attribute "
+        "(pinned_message_id= unpins, archived_at= unarchives); for any other attribute "
+        "(is_muted=) it answers 400 and changes nothing",
+        cite("/paths/~1v1~1conversations~1{id}/put/requestBody", "Update a conversation"),
     ),
 ]
 
@@ -88,6 +117,7 @@ def check(s: Session) -> None:
     _check_rejections(s, conversation_id, current)
     current = _check_values(s, conversation_id, current)
     current = _check_form(s, conversation_id, current)
+    current = _check_form_empty(s, conversation_id, current)
     _check_random_sequence(s, conversation_id, current)
 
 
@@ -108,7 +138,7 @@ def _check_random_sequence(s: Session, conversation_id: str, current: dict[str, 
             n: s.rng.choice(choices[n]) for n in s.rng.sample(names, s.rng.randint(1, len(names)))
         }
         media_type = s.rng.choice([JSON, FORM])
-        what = f"{change} as {media_type}"
+        what = f"{json_text(change)} as {media_type}"
         expected = {**current, **change}
         current = _accepted(
             s,
@@ -207,7 +237,7 @@ def _check_rejections(s: Session, conversation_id: str, current: dict[str, Any])
     }
     for name in s.contract.updatable_fields:
         for value in wrong.get(name, []):
-            cases.append(("UPDATE-TYPES", {name: value}, f"{name}={value!r}"))
+            cases.append(("UPDATE-TYPES", {name: value}, f"{name}={json_text(value)}"))
     for rule_id, body, what in cases:
         exchange = s.put(conversation_id, body)
         s.expect_status(rule_id, exchange, 400, f"an update {what} must answer 400")
@@ -297,4 +327,34 @@ def _check_form(s: Session, conversation_id: str, current: dict[str, Any]) -> di
         exchange = s.put(conversation_id, sent, media_type=FORM)
         s.expect_status("UPDATE-FORM", exchange, 400, f"an update {what} must answer 400")
         _unchanged(s, "UPDATE-FORM", conversation_id, current, what)
+    return current
+
+
+def _check_form_empty(s: Session, conversation_id: str, current: dict[str, Any]) -> dict[str, Any]:
+    lo, hi = s.contract.timestamp_bounds
+    rule_id = "UPDATE-FORM-EMPTY-IS-NULL"
+    nullable = [n for n in s.contract.updatable_fields if n in s.contract.nullable_fields]
+    # Give every nullable attribute a value first, so that clearing it is observable.
+    values = {"pinned_message_id": s.new_id(), "archived_at": lo + s.rng.randrange(hi - lo)}
+    for name in nullable:
+        if name in values:
+            expected = {**current, name: values[name]}
+            current = _accepted(
+                s, rule_id, s.put(conversation_id, {name: values[name]}), expected, f"{name} set"
+            )
+        expected = {**current, name: None}
+        current = _accepted(
+            s,
+            rule_id,
+            s.put(conversation_id, {name: ""}, media_type=FORM),
+            expected,
+            f"form {name}= (empty)",
+        )
+    for name in s.contract.updatable_fields:
+        if name in nullable:
+            continue
+        what = f"form {name}= (empty)"
+        exchange = s.put(conversation_id, {name: ""}, media_type=FORM)
+        s.expect_status(rule_id, exchange, 400, f"an update {what} must answer 400")
+        _unchanged(s, rule_id, conversation_id, current, what)
     return current

@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+# The two accounts the self-tests and the benches open on a fake server.
+TOKENS = ["self-test-token-main", "self-test-token-other"]
 COLLECTION = "/v1/conversations"
 ITEM = re.compile(r"^/v1/conversations/([^/]+)$")
 ID = re.compile(r"[A-Za-z0-9]{16}")
@@ -35,6 +37,7 @@ FIELDS = (
     "created_at",
     "archived_at",
 )
+_NULLABLE = ("contact_id", "group_id", "pinned_message_id", "archived_at")
 UPDATABLE = ("pinned_message_id", "is_pinned", "is_muted", "archived_at")
 
 
@@ -236,7 +239,8 @@ class FakeServer:
                 raise Reject(400, f"The form body is malformed: {exc}.") from exc
             if "form-untyped" in f:
                 return dict(pairs)
-            return {k: _form_value(v) for k, v in pairs}
+            empty_is_null = "form-empty-kept" not in f
+            return {k: _form_value(k, v, empty_is_null) for k, v in pairs}
         raise Reject(
             415, f"Content-Type {media or '(none)'} is not supported; send JSON or form data."
         )
@@ -462,9 +466,12 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in FIELDS}
 
 
-def _form_value(value: str) -> Any:
+def _form_value(name: str, value: str, empty_is_null: bool) -> Any:
     """Form values are text: true/false are booleans, decimal digits are timestamps (wherever
-    they stand: the contract's letter), the literal null is null."""
+    they stand: the contract's letter), the literal null is null, and so is an empty value of an
+    attribute that can be null."""
+    if value == "" and empty_is_null and name in _NULLABLE:
+        return None
     if value in ("true", "false"):
         return value == "true"
     if value == "null":

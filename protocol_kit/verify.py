@@ -1,0 +1,42 @@
+"""`protocol-kit verify`: the conformance kit's command, with the bundled reference server for runs without BASE_URL."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from protocol_kit.conformance import command
+from protocol_kit.conformance.outcome import CouldNotRun
+from protocol_kit.spec import Spec
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    command.register(subparsers, embedded=reference_server)
+
+
+@contextmanager
+def reference_server(spec: Spec) -> Iterator[command.Target]:
+    """The bundled reference server on a free port, a temporary database and two new tokens."""
+    from protocol_kit.server.runner import running_server  # uvicorn: only for embedded runs
+
+    # uvicorn logs schemathesis' deliberately malformed probes as warnings: noise here.
+    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
+    tokens = [secrets.token_urlsafe(24), secrets.token_urlsafe(24)]
+    with tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp, ExitStack() as stack:
+        try:
+            base_url = stack.enter_context(
+                running_server(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec)
+            )
+        except (RuntimeError, OSError) as exc:
+            raise CouldNotRun(f"the bundled reference server did not start: {exc}") from exc
+        print(
+            f"started the bundled reference server at {base_url} "
+            "(temporary database, two generated tokens)",
+            flush=True,
+        )
+        yield base_url, tokens[0], tokens[1]
