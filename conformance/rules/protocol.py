@@ -168,13 +168,26 @@ def _newest(s: Session) -> str | None:
 
 
 def _nothing_created(s: Session, rule_id: str, newest: str | None, what: str) -> None:
-    now = _newest(s)
+    listed = s.listing(limit=1)
+    page = s.page(listed)
+    if page is None:
+        s.expect(
+            rule_id,
+            False,
+            f"after {what} the list must be readable, to see that nothing was created",
+            expected="200 with a list page",
+            actual=listed.summary(),
+            exchange=listed,
+        )
+        return
+    now = page[0][0]["id"] if page[0] else None
     s.expect(
         rule_id,
         now == newest,
         f"{what} must not create anything",
         expected=f"newest conversation still {newest}",
         actual=f"newest is {now}",
+        exchange=listed,
     )
 
 
