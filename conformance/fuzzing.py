@@ -106,7 +106,7 @@ def run_schemathesis(
         if not events.exists():
             tail = output[-5:]
             return [_broken("schemathesis could not run: " + " | ".join(tail))], []
-        results, created, notes = _read_events(events, contract.spec.document)
+        results, created, notes = _read_events(events, contract.spec.document.data)
     _clean_up(contract, options, created)
     if options.other_token is None:
         results.append(
