@@ -10,10 +10,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import report
-from .serving import serve
+from tests.support.cli import cli_command
+from tests.support.paths import REPO
+from tests.support.schemathesis import run_schemathesis, schemathesis_command
+from tests.support.serving import serve
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import report
+
 TOKENS = ("bench-conformance-token-a", "bench-conformance-token-b")
 SEED = 20261125
 
@@ -28,7 +31,6 @@ def _requests_logged(log: Path) -> int:
     )
 
 
-_VERIFY = [sys.executable, "-c", "from protocol_kit.cli import main; raise SystemExit(main())"]
 # One deviation per behavioural area, for the time until verify reports its first failure.
 FIRST_FAILURE_FAULTS = ("unknown-token-403", "muted-ignored", "update-not-persisted")
 
@@ -36,12 +38,9 @@ FIRST_FAILURE_FAULTS = ("unknown-token-403", "muted-ignored", "update-not-persis
 def _command(tool: str, url: str, examples: int) -> list[str]:
     if tool == "embedded":
         # The default: no server given, so verify starts the bundled one itself.
-        return [*_VERIFY, "verify", "--seed", str(SEED), "--max-examples", str(examples)]
+        return cli_command("verify", "--seed", str(SEED), "--max-examples", str(examples))
     if tool == "verify":
-        return [
-            sys.executable,
-            "-c",
-            "from protocol_kit.cli import main; raise SystemExit(main())",
+        return cli_command(
             "verify",
             url,
             "--token",
@@ -52,25 +51,8 @@ def _command(tool: str, url: str, examples: int) -> list[str]:
             str(examples),
             "--seed",
             str(SEED),
-        ]
-    return [
-        "schemathesis",
-        "run",
-        "openapi/conversations.yaml",
-        "--url",
-        url,
-        "--header",
-        f"Authorization: Bearer {TOKENS[0]}",
-        "--checks",
-        "all",
-        "--phases",
-        "examples,coverage,fuzzing,stateful",
-        "--max-examples",
-        str(examples),
-        "--seed",
-        str(SEED),
-        "--no-color",
-    ]
+        )
+    return schemathesis_command(url, TOKENS[0], max_examples=examples, seed=SEED)
 
 
 def timed_run(tool: str, examples: int, tmp: Path) -> tuple[float, int, int]:
@@ -78,7 +60,7 @@ def timed_run(tool: str, examples: int, tmp: Path) -> tuple[float, int, int]:
     if tool == "embedded":
         started = time.perf_counter()
         done = subprocess.run(
-            _command(tool, "", examples), cwd=ROOT, capture_output=True, text=True, check=False
+            _command(tool, "", examples), cwd=REPO, capture_output=True, text=True, check=False
         )
         if done.returncode != 0:
             print(done.stdout[-3000:], done.stderr[-2000:], file=sys.stderr)
@@ -89,7 +71,7 @@ def timed_run(tool: str, examples: int, tmp: Path) -> tuple[float, int, int]:
         started = time.perf_counter()
         done = subprocess.run(
             _command(tool, url, examples),
-            cwd=ROOT,
+            cwd=REPO,
             capture_output=True,
             text=True,
             check=False,
@@ -104,15 +86,16 @@ def timed_run(tool: str, examples: int, tmp: Path) -> tuple[float, int, int]:
 
 def first_failure(fault: str, examples: int) -> float | None:
     """Seconds from starting `protocol-kit verify` to its first reported failure (a `✗` line)."""
-    from tests.conformance.conftest import TOKENS as FAKE_TOKENS
-    from tests.conformance.fake_server import FakeServer
+    from tests.support.fake_server import TOKENS as FAKE_TOKENS
+    from tests.support.fake_server import FakeServer
 
-    with FakeServer(FAKE_TOKENS, {fault}) as server:
-        args = [*_VERIFY, "verify", server.url, "--token", FAKE_TOKENS[0]]
-        args += ["--other-token", FAKE_TOKENS[1], "--seed", str(SEED)]
-        args += ["--max-examples", str(examples)]
+    with FakeServer(list(FAKE_TOKENS), {fault}) as server:
+        args = cli_command(
+            "verify", server.url, "--token", FAKE_TOKENS[0], "--other-token", FAKE_TOKENS[1]
+        )
+        args += ["--seed", str(SEED), "--max-examples", str(examples)]
         started = time.perf_counter()
-        proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, text=True)
         found = None
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -134,9 +117,9 @@ def battery(examples: int, limit: int | None) -> tuple[dict[str, tuple[bool, boo
     from protocol_kit.conformance.runner import Options, run
     from protocol_kit.conformance.verdicts import FAILED
     from protocol_kit.spec import Spec
-    from tests.conformance.conftest import TOKENS as FAKE_TOKENS
-    from tests.conformance.fake_server import FakeServer
-    from tests.conformance.test_broken_servers import BROKEN
+    from tests.support.fake_server import TOKENS as FAKE_TOKENS
+    from tests.support.fake_server import FakeServer
+    from tests.support.faults import BROKEN
 
     contract = Contract(Spec.load())
     groups = [g.name for g in GROUPS]
@@ -148,27 +131,7 @@ def battery(examples: int, limit: int | None) -> tuple[dict[str, tuple[bool, boo
         return any(r.status == FAILED for r in outcome.results)
 
     def schemathesis_catches(server: FakeServer) -> bool:
-        args = [
-            "schemathesis",
-            "run",
-            "openapi/conversations.yaml",
-            "--url",
-            server.url,
-            "--header",
-            f"Authorization: Bearer {FAKE_TOKENS[0]}",
-            "--checks",
-            "all",
-            "--phases",
-            "examples,coverage,fuzzing,stateful",
-            "--max-examples",
-            str(examples),
-            "--seed",
-            str(SEED),
-            "--no-color",
-        ]
-        done = subprocess.run(
-            args, cwd=ROOT, capture_output=True, text=True, check=False, timeout=900
-        )
+        done = run_schemathesis(server.url, FAKE_TOKENS[0], max_examples=examples, seed=SEED)
         return done.returncode != 0
 
     caught: dict[str, tuple[bool, bool]] = {}
@@ -200,7 +163,7 @@ def _battery_text(
     missed = sorted(f for f, (v, s) in caught.items() if not s)
     return (
         f"Deviations caught, on the self-tests' battery of {total} single-deviation fake servers "
-        f"(`tests/conformance/fake_server.py`): **verify's behavioural suite {by_verify}/{total}**, "
+        f"(`tests/support/fake_server.py`): **verify's behavioural suite {by_verify}/{total}**, "
         f"**plain schemathesis {by_schemathesis}/{total}** (`--checks all`, every phase, "
         f"`--max-examples {examples}`). On the fault-free fake server: verify "
         f"{'passes' if clean[0] else 'FAILS'}, schemathesis {'passes' if clean[1] else 'FAILS'}. "

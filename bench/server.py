@@ -19,14 +19,14 @@ from pathlib import Path
 import httpx
 
 from protocol_kit.server.runner import free_port
+from tests.support.paths import REPO
+from tests.support.serving import ServeProcess, stopping, wait_ready
 
 from . import profile, report
-from .serving import serve, serving_pid, stopping, wait_ready
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi" / "conversations.yaml"
+SPEC = REPO / "openapi" / "conversations.yaml"
 PRISM = Path(__file__).resolve().parent / "tools" / "node_modules" / ".bin" / "prism"
-PROFILES = ROOT / "docs" / "profiles"
+PROFILES = REPO / "docs" / "profiles"
 # The stack the server ran on before httptools and uvloop: measured alongside, for the before/after.
 BEFORE = ("--http", "h11", "--loop", "asyncio")
 PROFILED = ("get", "list", "create", "update")
@@ -63,7 +63,7 @@ class Results:
 
 @contextmanager
 def _process(args: list[str], url: str) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
     with stopping(proc):
         wait_ready(url, proc, TOKEN)
         yield proc
@@ -74,13 +74,18 @@ def reference(
     db: Path, name: str = "reference", extra: tuple[str, ...] = ()
 ) -> Iterator[Contender]:
     """`protocol-kit serve` as shipped (file database, WAL, synchronous=FULL), seeded with 100 rows."""
-    with serve(db, [TOKEN], extra=extra) as url:
+    server = ServeProcess(db, [TOKEN], args=extra)
+    server.start()
+    try:
+        url = server.url
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
             ids = [
                 client.post("/v1/conversations", json={"contact_id": CONTACT}).json()["id"]
                 for _ in range(100)
             ]
-        yield Contender(name, url, ids[50], serving_pid(url))
+        yield Contender(name, url, ids[50], server.pid)
+    finally:
+        server.stop()
 
 
 @contextmanager

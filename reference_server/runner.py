@@ -14,6 +14,7 @@ import uvicorn
 from protocol_kit.spec import Spec
 
 from .app import create_app
+from .docs_routes import DocsPage
 from .http11 import HttpStack, LoopStack, uvicorn_options
 
 
@@ -31,11 +32,15 @@ def running_server(
     demo: bool = False,
     spec: Spec | None = None,
     host: str = "127.0.0.1",
+    cors_origins: Sequence[str] = (),
+    docs_page: DocsPage | None = None,
     http: HttpStack = "auto",
     loop: LoopStack = "auto",
 ) -> Iterator[str]:
     """Start the server on a free port in a background thread; yield its base URL; stop it."""
-    app = create_app(db, tokens, demo=demo, spec=spec)
+    app = create_app(
+        db, tokens, demo=demo, spec=spec, cors_origins=cors_origins, docs_page=docs_page
+    )
     config = uvicorn.Config(
         app,
         host=host,

@@ -27,3 +27,5 @@ if [ "${PROTOCOL_KIT_BENCH:-}" = 1 ]; then
   python3 -m pip install -q --disable-pip-version-check -e '.[test,bench]'
   npm ci --prefix bench/tools --no-audit --no-fund --silent
 fi
+# The MDX compile test's @mdx-js/mdx, react and react-dom, pinned by its package-lock.json.
+npm ci --prefix tests/docs/mdx --no-audit --no-fund --silent
