@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from protocol_kit.conformance.diffs import json_text
@@ -190,7 +191,7 @@ def _nothing_created(s: Session, rule_id: str, newest: str | None, what: str) ->
     )
 
 
-def _unchanged(s: Session, rule_id: str, made: dict, what: str) -> None:
+def _unchanged(s: Session, rule_id: str, made: dict[str, Any], what: str) -> None:
     read = s.get(made["id"])
     s.expect(
         rule_id,
@@ -202,7 +203,7 @@ def _unchanged(s: Session, rule_id: str, made: dict, what: str) -> None:
     )
 
 
-def _check_media_types(s: Session, made: dict) -> None:
+def _check_media_types(s: Session, made: dict[str, Any]) -> None:
     newest = _newest(s)
     create = f'{{"group_id": "{s.new_id()}"}}'.encode()
     update = b'{"is_muted": true}'
@@ -251,7 +252,7 @@ def _padded(prefix: bytes, size: int) -> bytes:
     return prefix + b" " * (size - len(prefix) - 1) + b"}"
 
 
-def _check_sizes(s: Session, made: dict) -> None:
+def _check_sizes(s: Session, made: dict[str, Any]) -> None:
     limit = s.contract.max_body_bytes
     newest = _newest(s)
     create = f'{{"group_id": "{s.new_id()}"'.encode()

@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.support.fake_webhooks import FakeSender
+
 # The two accounts the self-tests and the benches open on a fake server.
 TOKENS = ["self-test-token-main", "self-test-token-other"]
 COLLECTION = "/v1/conversations"
@@ -84,6 +86,18 @@ class FakeServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.webhooks: FakeSender | None = None  # the first account's endpoint, see `subscribe`
+
+    def subscribe(self, url: str, secret: str) -> None:
+        """Send the first account's events to ``url``, signed with ``secret``."""
+        self.webhooks = FakeSender(url, secret, lambda: self.faults)
+
+    def _event(self, account: str | None, kind: str, payload: dict[str, Any]) -> None:
+        first = next(iter(self.tokens.values()))
+        if self.webhooks is not None and (
+            account == first or "webhook-all-accounts" in self.faults
+        ):
+            self.webhooks.emit(f"conversation.{kind}", payload)
 
     @property
     def url(self) -> str:
@@ -94,6 +108,8 @@ class FakeServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.webhooks is not None:
+            self.webhooks.stop()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -102,6 +118,8 @@ class FakeServer:
             self.rows.clear()
             self.deleted.clear()
             self.faults = set(faults)
+            if self.webhooks is not None:
+                self.webhooks.reset()
 
     # ---- request handling ----------------------------------------------------------------
 
@@ -165,7 +183,9 @@ class FakeServer:
             if method == "GET" and conversation_id is None:
                 return 200, self._list(account, query), {}
             if method == "POST":
-                return (200 if "create-200" in f else 201), self._create(account, data), {}
+                created = self._create(account, data)
+                self._event(account, "created", created)
+                return (200 if "create-200" in f else 201), created, {}
             assert conversation_id is not None
             row = self._find(account, conversation_id)
             if row is None:
@@ -178,7 +198,20 @@ class FakeServer:
                     row["last_opened_at"] = int(time.time())
                 return 200, _public(row), {}
             if method == "PUT":
-                return 200, self._update(row, data), {}
+                before = _public(row)
+                try:
+                    updated = self._update(row, data)
+                except Reject:
+                    if "webhook-event-on-failure" in f:
+                        self._event(account, "updated", before)
+                    raise
+                if updated != before or "webhook-event-on-no-op" in f:
+                    stale = "webhook-payload-stale" in f
+                    self._event(account, "updated", before if stale else updated)
+                return 200, updated, {}
+            if "webhook-skip-deleted" not in f:
+                gone = {"id": row["id"]} if "webhook-deleted-id-only" in f else _public(row)
+                self._event(account, "deleted", gone)
             if "delete-noop" not in f:
                 self.rows.remove(row)
                 self.deleted.append(row)
