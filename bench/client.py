@@ -12,15 +12,16 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.paths import REPO
+from tests.support.serving import serve
+
 from . import report
 from .scale import TOKEN, Loaded, load
-from .serving import serve
 
-ROOT = Path(__file__).resolve().parent.parent
 # The generated client is not installed by the project; it is imported from its source tree.
-sys.path.insert(0, str(ROOT / "clients" / "python"))
+sys.path.insert(0, str(REPO / "clients" / "python"))
 
-from protocol_api import ApiClient  # noqa: E402 (importable only after the path insert)
+from protocol_api import ApiClient
 
 
 def _calls(loaded: Loaded, url: str) -> tuple[dict[str, Callable[[], object]], list[object]]:
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        loaded = load(Path(tmp) / "client.db", 1000)
+        loaded = load(Path(tmp), 1000)
         with serve(loaded.path, [TOKEN]) as url:
             calls, closers = _calls(loaded, url)
             for call in calls.values():  # warm-up: connections, imports

@@ -12,12 +12,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import report
-from .serving import serve
+from tests.support.paths import REPO
+from tests.support.schemathesis import PHASES, schemathesis_command
+from tests.support.serving import serve
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import report
+
 TOKEN = "bench-fuzz-token"
-PHASES = "examples,coverage,fuzzing,stateful"
 SEED = 20261125
 
 
@@ -32,30 +33,10 @@ def run_schemathesis(
     url: str, examples: int, seed: int, report_dir: Path
 ) -> tuple[int, str, float]:
     """Exit code, stdout and wall seconds of one run; run from the repo root so schemathesis.toml applies."""
-    args = [
-        "schemathesis",
-        "run",
-        "openapi/conversations.yaml",
-        "--url",
-        url,
-        "--header",
-        f"Authorization: Bearer {TOKEN}",
-        "--checks",
-        "all",
-        "--phases",
-        PHASES,
-        "--max-examples",
-        str(examples),
-        "--seed",
-        str(seed),
-        "--no-color",
-        "--report",
-        "ndjson",
-        "--report-dir",
-        str(report_dir),
-    ]
+    extra = ["--report", "ndjson", "--report-dir", str(report_dir)]
+    args = schemathesis_command(url, TOKEN, max_examples=examples, seed=seed, extra=extra)
     started = time.perf_counter()
-    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=False)
     return done.returncode, done.stdout + done.stderr, time.perf_counter() - started
 
 

@@ -12,14 +12,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.paths import REPO
+
 from . import report
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi" / "conversations.yaml"
+SPEC = REPO / "openapi" / "conversations.yaml"
 # The peers live in their own virtualenv: their pinned dependencies stay out of the project's.
 VENV = Path(__file__).resolve().parent / ".gen-venv"
 SETUP = (
-    f"python -m venv {VENV.relative_to(ROOT)} && {VENV.relative_to(ROOT)}/bin/pip install "
+    f"python -m venv {VENV.relative_to(REPO)} && {VENV.relative_to(REPO)}/bin/pip install "
     "openapi-python-client==0.29.1 openapi-generator-cli==7.26.0"
 )
 

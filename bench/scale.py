@@ -21,9 +21,9 @@ import httpx
 
 from protocol_kit.server.auth import account_of
 from protocol_kit.server.storage import FIELDS, ConversationStore, ListQuery, page_statement
+from tests.support.serving import serve
 
 from . import report
-from .serving import serve
 
 TOKEN = "bench-scale-token"
 RARE_TOKEN = "bench-scale-rare-token"

@@ -134,6 +134,12 @@ def register(
         help="OpenAPI document to verify against (default: the bundled spec)",
     )
     parser.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="leave the conversations the run creates in place (for debugging a failure; "
+        "by default they are deleted at the end)",
+    )
+    parser.add_argument(
         "--show-secrets",
         action="store_true",
         help="print tokens in reproduction commands instead of <redacted>",
@@ -163,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 groups=groups,
                 rules=rules,
+                keep_data=args.keep_data,
             )
             chosen = f"{len(rules)} rule(s) of " if rules is not None else ""
             print(
@@ -170,7 +177,11 @@ def run(args: argparse.Namespace) -> int:
                 f"{chosen}groups: {', '.join(groups)}",
                 flush=True,
             )
-            outcome = run_checks(contract, options, terminal.Progress())
+            progress = terminal.progress_for(sys.stdout)
+            try:
+                outcome = run_checks(contract, options, progress)
+            finally:
+                progress.close()
     except (CouldNotRun, SpecError) as exc:
         print(f"protocol-kit verify: could not run: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN

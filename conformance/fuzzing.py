@@ -26,6 +26,7 @@ from protocol_kit.conformance.verdicts import (
     Rule,
     RuleResult,
 )
+from protocol_kit.spec import Spec
 
 GROUP = "schemathesis"
 PHASES = "examples,coverage,fuzzing,stateful"
@@ -106,8 +107,9 @@ def run_schemathesis(
         if not events.exists():
             tail = output[-5:]
             return [_broken("schemathesis could not run: " + " | ".join(tail))], []
-        results, created, notes = _read_events(events, contract.spec.document)
-    _clean_up(contract, options, created)
+        results, created, notes = _read_events(events, contract.spec)
+    if not options.keep_data:
+        _clean_up(contract, options, created)
     if options.other_token is None:
         results.append(
             RuleResult(
@@ -201,9 +203,7 @@ def _broken(message: str) -> RuleResult:
     )
 
 
-def _read_events(
-    events: Path, document: dict[str, Any]
-) -> tuple[list[RuleResult], list[str], list[str]]:
+def _read_events(events: Path, spec: Spec) -> tuple[list[RuleResult], list[str], list[str]]:
     results: dict[str, RuleResult] = {}
     created: list[str] = []
     notes: list[str] = []
@@ -211,7 +211,7 @@ def _read_events(
         event = json.loads(line)
         kind, payload = next(iter(event.items()))
         if kind == "ScenarioFinished":
-            _read_scenario(payload, results, created, document)
+            _read_scenario(payload, results, created, spec)
         elif kind == "EngineFinished" and payload.get("stop_reason") not in (None, "completed"):
             notes.append(f"schemathesis stopped early: {payload.get('stop_reason')}")
         elif kind == "NonFatalError" or kind == "FatalError":
@@ -223,7 +223,7 @@ def _read_scenario(
     payload: dict[str, Any],
     results: dict[str, RuleResult],
     created: list[str],
-    document: dict[str, Any],
+    spec: Spec,
 ) -> None:
     recorder = payload.get("recorder", {})
     cases = recorder.get("cases", {})
@@ -244,7 +244,7 @@ def _read_scenario(
                     rule_id,
                     GROUP,
                     f"schemathesis check `{check['name']}` holds for {operation}",
-                    _operation_citation(document, operation),
+                    _operation_citation(spec, operation),
                 )
                 result = results[rule_id] = RuleResult(rule, status=PASSED, reason="")
             result.checks += 1
@@ -255,23 +255,30 @@ def _read_scenario(
                         Finding(
                             message=f"{failure.get('code', '')} {failure.get('title', check['name'])} "
                             f"({payload.get('phase', '?')} phase)".strip(),
-                            expected=str(failure.get("message", "")).strip(),
+                            expected="",
                             actual=_actual(interactions.get(case_id)),
                             exchange=_exchange(interactions.get(case_id)),
+                            labels=_labels(failure),
                         )
                     )
                 else:
                     result.omitted += 1
 
 
-def _operation_citation(document: dict[str, Any], operation: str) -> Citation:
+def _operation_citation(spec: Spec, operation: str) -> Citation:
     """The operation in the spec, and its section of the docs (headed by its summary)."""
     method, _, path = operation.partition(" ")
-    found = document.get("paths", {}).get(path, {}).get(method.lower())
-    if not isinstance(found, dict) or not found.get("summary"):
+    try:
+        found = spec.operation(method, path)
+    except KeyError:
         return _WHOLE_API
-    pointer = "/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method.lower()
-    return Citation(pointer, str(found["summary"]))
+    return Citation(found.pointer.removeprefix("#"), found.summary) if found.summary else _WHOLE_API
+
+
+def _labels(failure: dict[str, Any]) -> dict[str, str]:
+    """Schemathesis' own explanation, kept as it wrote it (under its own name)."""
+    explanation = str(failure.get("message", "")).strip()
+    return {"schemathesis": explanation} if explanation else {}
 
 
 def _decode(container: Any) -> bytes:

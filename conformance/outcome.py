@@ -31,6 +31,7 @@ class Options:
     # Rule ids to report (None: every rule of the selected groups). A rule's group runs whole:
     # its checks share the data they set up.
     rules: set[str] | None = None
+    keep_data: bool = False  # leave what the run created in place, for debugging
 
 
 @dataclass
@@ -45,6 +46,9 @@ class Outcome:
     started_at: float
     elapsed: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # Shell variable → bearer token, so reproductions name tokens without printing them.
+    tokens: dict[str, str] = field(default_factory=dict)
+    max_examples: int | None = None  # the schemathesis budget, for re-running that phase
 
     def counts(self, group: str | None = None) -> dict[str, int]:
         """Rules by status; ``accepted`` counts the failed ones the baseline accepts."""
@@ -75,5 +79,6 @@ class Outcome:
         return [r for r in self.results if r.status == FAILED and not r.baselined]
 
 
-# progress(event, group, detail): "start"/"done" per group, "note" for phase messages.
+# progress(event, group, detail): "start"/"done" per group, "rule" as each rule gets its first
+# verdict (detail["rule"]), "note" for phase messages.
 Progress = Callable[[str, str, dict[str, Any]], None]

@@ -19,9 +19,16 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
     main = Account("main", options.token)
     other = Account("other", options.other_token) if options.other_token else None
     selected = [g for g in GROUPS if g.name in options.groups]
-    ledger = Ledger([rule for group in selected for rule in group.rules])
+    ledger = Ledger(
+        [rule for group in selected for rule in group.rules],
+        lambda rule: progress("rule", rule.group, {"rule": rule.id}),
+    )
     session = Session(contract, transport, ledger, options.seed, main, other)
     outcome = Outcome(options.base_url, options.seed, options.groups, [], {}, started)
+    outcome.max_examples = options.max_examples
+    outcome.tokens = {"TOKEN": options.token}
+    if options.other_token:
+        outcome.tokens["OTHER_TOKEN"] = options.other_token
     try:
         _check_selection(options, [g for g in selected if not g.needs_other_account])
         _preflight(session)
@@ -37,7 +44,11 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
                 {"counts": _counts(ledger, group.name), "seconds": outcome.durations[group.name]},
             )
     finally:
-        session.clean_up()
+        if options.keep_data:
+            kept = len(main.created) + (len(other.created) if other else 0)
+            outcome.notes.append(f"--keep-data: the {kept} conversation(s) the rules made are kept")
+        else:
+            session.clean_up()
         transport.close()
     outcome.results = [
         result
@@ -143,6 +154,7 @@ def _run_group(
 ) -> None:
     ledger = session.ledger
     session.blocked, session.crashes = None, []
+    session.mark()
     try:
         check(session)
     except Blocked as blocked:

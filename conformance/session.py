@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.diffs import json_text, list_difference, object_difference
 from protocol_kit.conformance.transport import Exchange, Transport
 from protocol_kit.conformance.verdicts import Blocked, Ledger
 
@@ -43,6 +44,7 @@ class Session:
     blocked: str | None = None  # why the current group could not run some of its checks
     crashes: list[str] = field(default_factory=list)  # answers the current group's code choked on
     _silent: int = 0  # transport errors in a row: a server that stopped answering ends the run
+    _mark: int = 0  # where the current part's requests begin in the transport's record
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -50,6 +52,7 @@ class Session:
     def part(self, check: Callable[..., Any], *args: Any) -> Any:
         """Run one independent part of a group: if its data cannot be made, the group's other
         parts still run (the reason is kept for the rules nobody judged)."""
+        self.mark()
         try:
             return check(*args)
         except Blocked as blocked:
@@ -57,6 +60,20 @@ class Session:
         except Exception as exc:
             self.crashes.append(crash_message(exc))
         return None
+
+    def mark(self) -> None:
+        """A new independent part begins: its failures replay the requests from here on."""
+        self._mark = len(self.transport.exchanges)
+
+    def requests_up_to(self, exchange: Exchange | None) -> list[Exchange]:
+        """The current part's requests up to ``exchange`` (the set-up that led to it)."""
+        if exchange is None:
+            return []
+        recorded = self.transport.exchanges
+        for index in range(len(recorded) - 1, self._mark - 1, -1):
+            if recorded[index] is exchange:
+                return recorded[self._mark : index + 1]
+        return [exchange]  # not made in this part (e.g. the protocol audit of earlier traffic)
 
     # ---- ids -----------------------------------------------------------------------------
 
@@ -189,13 +206,17 @@ class Session:
         actual: Any = "",
         exchange: Exchange | None = None,
     ) -> bool:
+        if ok:
+            return self.ledger.record(rule_id, True)
+        shown = _difference(expected, actual, exchange)
         return self.ledger.record(
             rule_id,
             ok,
             message=message,
-            expected=_text(expected),
-            actual=_text(actual),
+            expected=shown[0] if shown else _text(expected),
+            actual=shown[1] if shown else _text(actual),
             exchange=exchange,
+            requests=self.requests_up_to(exchange),
         )
 
     def expect_status(self, rule_id: str, exchange: Exchange, status: int, message: str) -> bool:
@@ -285,4 +306,34 @@ def _query_value(value: Any) -> str:
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, default=str)
+    return value if isinstance(value, str) else json_text(value)
+
+
+def _difference(expected: Any, actual: Any, exchange: Exchange | None) -> tuple[str, str] | None:
+    """Only what differs, when both sides are data: id lists, or an expected object against the
+    object (or one-item page) the response carried."""
+    if _is_id_list(expected) and _is_id_list(actual):
+        return list_difference(expected, actual)
+    if not isinstance(expected, dict) or exchange is None or actual != exchange.summary():
+        return None
+    body = exchange.json
+    if not isinstance(body, dict):
+        return None
+    prefix = f"{exchange.status} "
+    data, got = expected.get("data"), body.get("data")
+    if (
+        isinstance(data, list)
+        and isinstance(got, list)
+        and len(data) == len(got) == 1
+        and isinstance(data[0], dict)
+        and isinstance(got[0], dict)
+        and expected.get("has_more") == body.get("has_more")
+    ):
+        wanted, shown = object_difference(data[0], got[0])
+        return f"data[0] {wanted}", f"{prefix}data[0] {shown}"
+    wanted, shown = object_difference(expected, body)
+    return wanted, prefix + shown
+
+
+def _is_id_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)

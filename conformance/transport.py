@@ -13,6 +13,7 @@ from protocol_kit.conformance.reports.visible import decoded, visible
 
 NOT_JSON: Any = object()  # marker: the response body was not parseable JSON
 _TRANSCRIPT_BODY_LIMIT = 2000
+_SUMMARY_LIMIT = 2000
 _CURL_BODY_LIMIT = 4000
 
 
@@ -47,8 +48,17 @@ class Exchange:
         """The status and a short excerpt of the body, for "actual" columns."""
         if self.error:
             return f"no response ({visible(self.error)})"
-        excerpt = decoded(self.response_body[:200])
-        more = "…" if len(self.response_body) > 200 else ""
+        body = self.json
+        if body is not NOT_JSON:
+            text = json.dumps(body, ensure_ascii=False)  # whole, one line: JSON notation
+            if len(text) <= _SUMMARY_LIMIT:
+                return visible(f"{self.status} {text}")
+        excerpt = decoded(self.response_body[:_SUMMARY_LIMIT])
+        more = (
+            f"… ({len(self.response_body)} bytes)"
+            if len(self.response_body) > _SUMMARY_LIMIT
+            else ""
+        )
         return f"{self.status} {excerpt}{more}".strip()
 
     def transcript(self, show_secrets: bool = False) -> str:
@@ -71,10 +81,22 @@ class Exchange:
             lines.append(_excerpt(self.response_body))
         return "\n".join(lines)
 
-    def curl(self, show_secrets: bool = False) -> str:
-        """A copy-pasteable command that sends the same request."""
-        parts = ["curl", "-i", "-X", self.method, shlex.quote(self.url)]
+    def curl(
+        self,
+        show_secrets: bool = False,
+        *,
+        url_word: str | None = None,
+        header_words: dict[str, str] | None = None,
+        options: tuple[str, ...] = ("-i",),
+    ) -> str:
+        """A copy-pasteable command that sends the same request. ``url_word`` and
+        ``header_words`` (by lower-case header name) replace the URL and header arguments with
+        shell words of the caller's (e.g. ones that use shell variables)."""
+        parts = ["curl", *options, "-X", self.method, url_word or shlex.quote(self.url)]
         for name, value in self.request_headers.items():
+            if header_words and name.lower() in header_words:
+                parts += ["-H", header_words[name.lower()]]
+                continue
             if name.lower() in (
                 "content-length",
                 "host",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from protocol_kit.conformance.transport import Exchange
@@ -11,21 +12,22 @@ _MAX_FINDINGS_PER_RULE = 5
 
 
 SPEC_FILE = "openapi/conversations.yaml"
-DOCS_FILE = "docs/conversations.md"
+DOCS_FILES = ("docs/conversations.md", "docs/index.html")
 HEADING_SEPARATOR = " › "
 
 
 @dataclass(frozen=True)
 class Citation:
     """Where a user reads what a rule checks: a JSON pointer into the spec and the heading (a
-    path of headings, outermost first) of the generated docs."""
+    path of headings, outermost first) of the generated docs (the Markdown page or the HTML
+    reference)."""
 
     spec: str
     docs: str
 
     @property
     def text(self) -> str:
-        return f"{SPEC_FILE}#{self.spec}; {DOCS_FILE}, “{self.docs}”"
+        return f"{SPEC_FILE}#{self.spec}; docs: “{self.docs}”"
 
     def __str__(self) -> str:
         return self.text
@@ -53,6 +55,10 @@ class Finding:
     expected: str
     actual: str
     exchange: Exchange | None = None
+    # Details printed under their own label (e.g. "schemathesis": that tool's own explanation).
+    labels: dict[str, str] = field(default_factory=dict)
+    # Every request the rule's check made up to the deviation, set-up included, in order.
+    requests: list[Exchange] = field(default_factory=list)
 
 
 @dataclass
@@ -73,8 +79,9 @@ class Blocked(Exception):
 class Ledger:
     """Collects pass/fail observations per rule id."""
 
-    def __init__(self, rules: list[Rule]) -> None:
+    def __init__(self, rules: list[Rule], on_judged: Callable[[Rule], None] | None = None) -> None:
         self.results: dict[str, RuleResult] = {rule.id: RuleResult(rule) for rule in rules}
+        self._on_judged = on_judged  # told once per rule, at its first observation
 
     def record(
         self,
@@ -85,16 +92,22 @@ class Ledger:
         expected: str = "",
         actual: str = "",
         exchange: Exchange | None = None,
+        requests: list[Exchange] | None = None,
     ) -> bool:
         result = self.results[rule_id]
         result.checks += 1
+        if result.checks == 1 and self._on_judged is not None:
+            self._on_judged(result.rule)
         if ok:
             if result.status == SKIPPED:
                 result.status, result.reason = PASSED, ""
             return True
         result.status, result.reason = FAILED, ""
         if len(result.findings) < _MAX_FINDINGS_PER_RULE:
-            result.findings.append(Finding(message, expected, actual, exchange))
+            sequence = requests or ([exchange] if exchange is not None else [])
+            result.findings.append(
+                Finding(message, expected, actual, exchange, requests=list(sequence))
+            )
         else:
             result.omitted += 1
         return False

@@ -586,7 +586,11 @@ def _ref_name(ref: str) -> str:
 
 
 def _text(value: Any) -> str:
-    return " ".join(str(value).split()) if value else ""
+    """Prose with its line wrapping undone; a blank line (YAML: two in a folded block) keeps paragraphs apart."""
+    if not value:
+        return ""
+    paragraphs = (" ".join(part.split()) for part in re.split(r"\n\s*\n", str(value)))
+    return "\n\n".join(part for part in paragraphs if part)
 
 
 def _examples(examples: tuple[SpecExample, ...]) -> tuple[Example, ...]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .spec import Position, Spec, SpecError, child
+from .spec.messages import describe
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def _duplicate_parameters(spec: Spec) -> Iterator[_Found]:
                 yield (
                     operation.pointer,
                     f"{operation.method} {operation.path} lists the {param.location} parameter "
-                    f"{json.dumps(param.name)} more than once (again at {param.pointer})",
+                    f"{json.dumps(param.name)} more than once",
                 )
             seen.add(key)
 
@@ -156,7 +157,7 @@ def _examples(spec: Spec) -> Iterator[_Found]:
     """Examples of media types, parameters and schemas, each checked against the schema beside it."""
     for schema, example in spec.examples():
         for error in spec.validator(schema.pointer).iter_errors(example.value):
-            yield child(example.pointer, *error.absolute_path), error.message
+            yield child(example.pointer, *error.absolute_path), describe(error)
 
 
 def _unused_components(spec: Spec) -> Iterator[_Found]:

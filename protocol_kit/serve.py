@@ -16,7 +16,12 @@ _DESCRIPTION = """\
 Run the reference server of the Protocol Conversations API on uvicorn. Requests are
 validated against the spec; data is kept in SQLite. Each bearer token is one account.
 One access-log line is printed per request (method, path, status, milliseconds).
-Stop it with Ctrl-C."""
+Stop it with Ctrl-C.
+
+Besides the API, the server answers three paths of its own, outside the API and without a
+token: GET /docs (the HTML reference, its base URL and try-it forms pointing at this server),
+GET /openapi.json and GET /openapi.yaml (the spec it serves). Pages from other origins may
+call the API only from the origins given with --cors-origin."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -52,12 +57,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "token's account, so the documentation's samples work as written",
     )
     parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let pages from ORIGIN (scheme://host[:port]) call the API from a browser "
+        "(repeatable; default: none, same-origin only, as /docs is)",
+    )
+    parser.add_argument(
         "--spec", default=None, help="OpenAPI document to serve (default: the bundled one)"
+    )
+    parser.add_argument(
+        "--http",
+        choices=("auto", "httptools", "h11"),
+        default="auto",
+        help="HTTP/1.1 parser: httptools (compiled) or h11 (pure Python); auto takes httptools "
+        "when installed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="event loop: uvloop (compiled; not on Windows) or asyncio; auto takes uvloop when "
+        "installed (default: %(default)s)",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from protocol_kit.generator.reference import docs_page
     from protocol_kit.server.app import create_app
     from protocol_kit.server.auth import new_token
     from protocol_kit.server.http11 import uvicorn_options
@@ -69,14 +97,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"No --token given; generated one for this run: {tokens[0]}", file=sys.stderr)
     try:
         spec = Spec.load(args.spec)
-        app = create_app(args.db, tokens, demo=args.demo, spec=spec)
+        app = create_app(
+            args.db,
+            tokens,
+            demo=args.demo,
+            spec=spec,
+            cors_origins=args.cors_origin,
+            docs_page=docs_page(spec),
+        )
     except (SpecError, OSError, ValueError, sqlite3.Error) as exc:
         print(f"protocol-kit serve: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     print(
         f"Serving the Protocol Conversations API on http://{args.host}:{args.port} "
-        f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''})",
+        f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''}); "
+        f"its docs: http://{args.host}:{args.port}/docs",
         file=sys.stderr,
     )
     uvicorn.run(
@@ -86,6 +122,6 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,  # reference_server's own access log never shows tokens or queries
         log_level="warning",
         lifespan="off",
-        **uvicorn_options(),
+        **uvicorn_options(args.http, args.loop),
     )
     return 0

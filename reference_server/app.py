@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from protocol_kit.spec import Spec
 
 from .auth import Accounts, account_of
 from .demo import example_conversations
+from .docs_routes import DocsPage, allow_origins, docs_routes
 from .errors import ApiError, error_body, error_response
 from .storage import ConversationStore, ListQuery, UnknownCursor
 from .validation import OperationRequest
@@ -99,8 +100,14 @@ def create_app(
     *,
     demo: bool = False,
     spec: Spec | None = None,
+    cors_origins: Sequence[str] = (),
+    docs_page: DocsPage | None = None,
 ) -> Starlette:
-    """The reference server for ``spec`` (default: the bundled one), storing in ``db``."""
+    """The reference server for ``spec`` (default: the bundled one), storing in ``db``.
+
+    It also serves its spec and, given ``docs_page``, its docs (docs_routes); pages from
+    ``cors_origins`` may call it cross-origin.
+    """
     spec = spec or Spec.load()
     tokens = list(tokens)
     accounts = Accounts(tokens)
@@ -123,6 +130,7 @@ def create_app(
         route = Route(path, endpoint, methods=list(methods))
         route.methods = set(methods)  # Starlette adds HEAD to GET routes; the contract doesn't
         routes.append(route)
+    routes += docs_routes(spec, docs_page)
 
     app = Starlette(
         routes=routes,
@@ -135,6 +143,7 @@ def create_app(
     app.router.redirect_slashes = False  # `/v1/conversations/` is an unknown path, not a redirect
     app.state.store = store
     app.add_middleware(_AccessLog)
+    allow_origins(app, cors_origins)
     return app
 
 

@@ -14,7 +14,8 @@ import uvicorn
 from protocol_kit.spec import Spec
 
 from .app import create_app
-from .http11 import uvicorn_options
+from .docs_routes import DocsPage
+from .http11 import HttpStack, LoopStack, uvicorn_options
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -31,9 +32,15 @@ def running_server(
     demo: bool = False,
     spec: Spec | None = None,
     host: str = "127.0.0.1",
+    cors_origins: Sequence[str] = (),
+    docs_page: DocsPage | None = None,
+    http: HttpStack = "auto",
+    loop: LoopStack = "auto",
 ) -> Iterator[str]:
     """Start the server on a free port in a background thread; yield its base URL; stop it."""
-    app = create_app(db, tokens, demo=demo, spec=spec)
+    app = create_app(
+        db, tokens, demo=demo, spec=spec, cors_origins=cors_origins, docs_page=docs_page
+    )
     config = uvicorn.Config(
         app,
         host=host,
@@ -43,7 +50,7 @@ def running_server(
         log_level="error",
         access_log=False,
         lifespan="off",
-        **uvicorn_options(),
+        **uvicorn_options(http, loop),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="reference-server", daemon=True)

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 from jsonschema import Draft202012Validator, ValidationError
 
 from protocol_kit.spec import FORM, JSON, Operation, Schema, Spec
+from protocol_kit.spec.messages import describe, json_text
 
 from .errors import ApiError
 
@@ -126,11 +127,12 @@ class OperationRequest:
             expected = [alt.description or alt.type for alt in alternatives]
             objects = all(alt.type == "object" for alt in alternatives)
             if all(isinstance(e, str) for e in expected) and not objects:
-                shown = _shorten(repr(error.instance))
-                return f"{location}: {shown} is not valid; expected {' or '.join(expected)}."
+                shown = _shorten(json_text(error.instance))
+                wanted = " or ".join(str(e).rstrip(".") for e in expected)
+                return f"{location}: {shown} is not valid; expected {wanted}."
             if "description" in schema:
                 return f"{location}: {schema['description']}"
-        message = _shorten(error.message)
+        message = _shorten(describe(error))
         hint = schema.get("description") if error.validator in _HINTED else None
         return f"{location}: {message}" + (f" ({hint})" if hint else "")
 

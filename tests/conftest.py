@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SEED_DIR = REPO.parent / "shared" / "seed"
+from tests.support.paths import SEED_DIR
 
 
 @pytest.fixture(scope="session")

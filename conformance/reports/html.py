@@ -1,4 +1,4 @@
-"""One self-contained HTML file: the summary, then each failure with its HTTP transcript."""
+"""One self-contained HTML file: verdict and failure index first, failures expanded, passes folded."""
 
 from __future__ import annotations
 
@@ -6,83 +6,99 @@ from html import escape as _escape
 from pathlib import Path
 
 from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.reports import reproduction
 from protocol_kit.conformance.reports.visible import visible
-from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
+from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, Finding, RuleResult
+
+# The page stays readable and small whatever the run found: transcripts are already cut per
+# body; beyond this many characters of transcripts the rest are left to the JSON report.
+_TRANSCRIPT_BUDGET = 200_000
 
 _STYLE = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#222}
-h1{font-size:1.4rem} h2{font-size:1.15rem;margin-top:2rem} table{border-collapse:collapse}
-td,th{padding:.25rem .75rem;border-bottom:1px solid #ddd;text-align:left}
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#222}
+h1{font-size:1.4rem} h2{font-size:1.15rem;margin-top:2rem} h3{font-size:1rem;margin:0}
+table{border-collapse:collapse} td,th{padding:.25rem .75rem;border-bottom:1px solid #ddd;text-align:left}
 .failed{color:#b00020} .passed{color:#1b5e20} .skipped{color:#8a6d00}
-pre{background:#f6f8fa;padding:.75rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
-.finding{border-left:3px solid #b00020;padding-left:1rem;margin:1rem 0} code{font-size:90%}
-details{margin:.25rem 0}
+pre,code{font:12.5px/1.4 ui-monospace,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
+pre{background:#f6f8fa;padding:.75rem;margin:.25rem 0 .75rem}
+.verdict{font-size:1.1rem;padding:.5rem .75rem;border-radius:4px;background:#f6f8fa}
+.rule{border-left:4px solid #b00020;padding:.25rem 0 .25rem 1rem;margin:1.25rem 0}
+.rule.accepted{border-color:#8a6d00} .finding{margin:.75rem 0 1.25rem}
+.label{font-weight:600;margin:.25rem 0 0} summary{cursor:pointer}
+#index li{margin:.15rem 0} td,li,p{overflow-wrap:anywhere}
 """
 
 
+def escape(text: str) -> str:
+    """Markup-safe and visible: what the server sent can neither inject HTML nor hide bytes."""
+    return _escape(visible(text))
+
+
 def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
-    head = (
-        f"<!doctype html><html lang=en><meta charset=utf-8><title>protocol-kit verify: "
-        f"{escape(outcome.base_url)}</title><style>{_STYLE}</style>"
-    )
+    failed = [r for r in outcome.results if r.status == FAILED]
+    failed.sort(key=lambda r: r.baselined)  # the ones that fail the run first
     parts = [
-        head,
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<title>protocol-kit verify: {escape(outcome.base_url)}</title><style>{_STYLE}</style>",
         f"<h1>protocol-kit verify — {escape(outcome.base_url)}</h1>",
         _verdict(outcome),
+        _index(failed),
         _summary(outcome),
     ]
-    failed = [r for r in outcome.results if r.status == FAILED]
+    budget = [_TRANSCRIPT_BUDGET]
     if failed:
-        parts.append("<h2>Failures</h2>")
+        parts.append("<h2 id=failures>Failures</h2>")
     for result in failed:
-        accepted = " (accepted by the baseline)" if result.baselined else ""
+        parts.append(_failure(result, outcome, show_secrets, budget))
+    if budget[0] < 0:
         parts.append(
-            f"<h3 id='{escape(result.rule.id)}' class=failed>{escape(result.rule.id)}"
-            f"{accepted}</h3><p>{escape(result.rule.statement)}<br>"
-            f"<small>contract: {escape(result.rule.citation.text)}</small></p>"
+            "<p><i>Some transcripts are left out to keep this page small; the JSON report "
+            "(--json) has every one.</i></p>"
         )
-        for finding in result.findings:
-            parts.append("<div class=finding>")
-            parts.append(f"<p><b>{escape(finding.message)}</b></p>")
-            parts.append(
-                f"<p>expected: <code>{escape(finding.expected)}</code><br>"
-                f"actual: <code>{escape(finding.actual)}</code></p>"
-            )
-            if finding.exchange is not None:
-                parts.append(
-                    f"<p>reproduce:</p><pre>{escape(finding.exchange.curl(show_secrets))}</pre>"
-                )
-                parts.append(
-                    f"<details open><summary>transcript</summary><pre>"
-                    f"{escape(finding.exchange.transcript(show_secrets))}</pre></details>"
-                )
-            parts.append("</div>")
-        if result.omitted:
-            parts.append(f"<p>… and {result.omitted} more like these.</p>")
-    skipped = [r for r in outcome.results if r.status == SKIPPED]
-    if skipped:
-        parts.append("<h2>Skipped</h2><ul>")
-        parts += [f"<li><b>{escape(r.rule.id)}</b>: {escape(r.reason)}</li>" for r in skipped]
-        parts.append("</ul>")
-    parts.append("<h2>All rules</h2><table><tr><th>rule</th><th>status</th><th>statement</th></tr>")
-    for result in outcome.results:
-        parts.append(
-            f"<tr><td>{escape(result.rule.id)}</td><td class={result.status}>"
-            f"{result.status}</td><td>{escape(result.rule.statement)}</td></tr>"
-        )
-    parts.append("</table>")
     for note in outcome.notes:
         parts.append(f"<p><i>note: {escape(note)}</i></p>")
+    skipped = [r for r in outcome.results if r.status == SKIPPED]
+    if skipped:
+        parts.append(f"<h2 id=skipped>Skipped ({len(skipped)})</h2><ul>")
+        parts += [f"<li><b>{escape(r.rule.id)}</b>: {escape(r.reason)}</li>" for r in skipped]
+        parts.append("</ul>")
+    passed = [r for r in outcome.results if r.status == PASSED]
+    parts.append(
+        f"<h2 id=passed>Passed ({len(passed)})</h2><details><summary>show the {len(passed)} "
+        "rule(s) that passed</summary><table><tr><th>rule</th><th>statement</th></tr>"
+    )
+    parts += [
+        f"<tr><td>{escape(r.rule.id)}</td><td>{escape(r.rule.statement)}</td></tr>" for r in passed
+    ]
+    parts.append("</table></details>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts) + "\n</html>\n", encoding="utf-8")
 
 
 def _verdict(outcome: Outcome) -> str:
-    failed = outcome.failed or outcome.accepted
+    bad = outcome.failed or outcome.accepted
+    counts = outcome.counts()
     return (
-        f"<p class={'failed' if failed else 'passed'}><b>{escape(outcome.verdict())}</b> — seed {outcome.seed}, "
-        f"{outcome.elapsed:.1f} s (repeat with <code>--seed {outcome.seed}</code>)</p>"
+        f"<p class='verdict {'failed' if bad else 'passed'}'><b>{escape(outcome.verdict())}</b>"
+        f" — {counts[PASSED]} passed, {counts[FAILED]} failed, {counts[SKIPPED]} skipped; "
+        f"seed {outcome.seed}, {outcome.elapsed:.1f} s "
+        f"(repeat with <code>--seed {outcome.seed}</code>)</p>"
     )
+
+
+def _index(failed: list[RuleResult]) -> str:
+    if not failed:
+        return ""
+    items = []
+    for result in failed:
+        first = result.findings[0].message if result.findings else ""
+        accepted = " <i>(accepted by the baseline)</i>" if result.baselined else ""
+        items.append(
+            f"<li><a href='#{_anchor(result)}'>{escape(result.rule.id)}</a>{accepted} — "
+            f"{escape(first or result.rule.statement)}</li>"
+        )
+    return f"<nav id=index><h2>Failed rules ({len(failed)})</h2><ol>{''.join(items)}</ol></nav>"
 
 
 def _summary(outcome: Outcome) -> str:
@@ -96,6 +112,49 @@ def _summary(outcome: Outcome) -> str:
     return "".join(rows) + "</table>"
 
 
-def escape(text: str) -> str:
-    """Markup-safe and visible: what the server sent can neither inject HTML nor hide bytes."""
-    return _escape(visible(text))
+def _failure(result: RuleResult, outcome: Outcome, show_secrets: bool, budget: list[int]) -> str:
+    accepted = " (accepted by the baseline)" if result.baselined else ""
+    parts = [
+        f"<section class='rule{' accepted' if result.baselined else ''}' id='{_anchor(result)}'>"
+        f"<h3 class=failed>{escape(result.rule.id)}{accepted}</h3>"
+        f"<p>{escape(result.rule.statement)}<br>"
+        f"<small>contract: {escape(result.rule.citation.text)}</small></p>"
+    ]
+    for finding in result.findings:
+        parts.append(_finding(finding, outcome, show_secrets, budget))
+    if result.omitted:
+        parts.append(f"<p>… and {result.omitted} more like these.</p>")
+    parts.append(
+        f"<p>re-run this rule: <code>{escape(reproduction.command(outcome, result))}</code></p>"
+        "</section>"
+    )
+    return "".join(parts)
+
+
+def _finding(finding: Finding, outcome: Outcome, show_secrets: bool, budget: list[int]) -> str:
+    parts = [f"<div class=finding><p><b>{escape(finding.message)}</b></p>"]
+    if finding.expected:
+        parts.append(f"<p class=label>expected</p><pre>{escape(finding.expected)}</pre>")
+    if finding.actual:
+        parts.append(f"<p class=label>actual</p><pre>{escape(finding.actual)}</pre>")
+    for label, text in finding.labels.items():
+        parts.append(f"<p class=label>{escape(label)}</p><pre>{escape(text)}</pre>")
+    replay = reproduction.script(finding, outcome, show_secrets)
+    if replay and len(finding.requests) > 1:
+        parts.append(f"<p class=label>reproduce (sh)</p><pre>{escape(replay)}</pre>")
+    elif finding.exchange is not None:
+        curl = finding.exchange.curl(show_secrets)
+        parts.append(f"<p class=label>reproduce</p><pre>{escape(curl)}</pre>")
+    if finding.exchange is not None:
+        transcript = finding.exchange.transcript(show_secrets)
+        budget[0] -= len(transcript)
+        if budget[0] >= 0:
+            parts.append(
+                f"<details><summary>transcript</summary><pre>{escape(transcript)}</pre></details>"
+            )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _anchor(result: RuleResult) -> str:
+    return "rule-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in result.rule.id)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.reports import reproduction
 from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.transport import Exchange
 from protocol_kit.conformance.verdicts import Finding, RuleResult
@@ -27,7 +28,7 @@ def document(outcome: Outcome, show_secrets: bool) -> dict[str, Any]:
             "conformant": not outcome.failed,
             "counts": outcome.counts(),
             "groups": {g: outcome.counts(g) for g in outcome.groups},
-            "results": [_result(r, show_secrets) for r in outcome.results],
+            "results": [_result(r, outcome, show_secrets) for r in outcome.results],
             "notes": outcome.notes,
         }
     )
@@ -39,7 +40,7 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
     path.write_text(json.dumps(document(outcome, show_secrets), indent=2), encoding="utf-8")
 
 
-def _result(result: RuleResult, show_secrets: bool) -> dict[str, Any]:
+def _result(result: RuleResult, outcome: Outcome, show_secrets: bool) -> dict[str, Any]:
     return {
         "id": result.rule.id,
         "group": result.rule.group,
@@ -53,18 +54,21 @@ def _result(result: RuleResult, show_secrets: bool) -> dict[str, Any]:
         "baselined": result.baselined,
         "reason": result.reason,
         "checks": result.checks,
-        "findings": [_finding(f, show_secrets) for f in result.findings],
+        "findings": [_finding(f, outcome, show_secrets) for f in result.findings],
         "more_findings": result.omitted,
+        "reproduce": reproduction.command(outcome, result),
     }
 
 
-def _finding(finding: Finding, show_secrets: bool) -> dict[str, Any]:
+def _finding(finding: Finding, outcome: Outcome, show_secrets: bool) -> dict[str, Any]:
     return {
         "message": finding.message,
         "expected": finding.expected,
         "actual": finding.actual,
+        "labels": dict(finding.labels),
         "exchange": _exchange(finding.exchange, show_secrets) if finding.exchange else None,
-        "requests": [],
+        "requests": [_exchange(e, show_secrets) for e in finding.requests],
+        "script": reproduction.script(finding, outcome, show_secrets),
     }
 
 

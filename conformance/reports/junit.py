@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.reports import reproduction
 from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.verdicts import FAILED, SKIPPED, RuleResult
 
@@ -37,14 +39,14 @@ def write(path: Path, outcome: Outcome) -> None:
         ET.SubElement(properties, "property", name="base_url", value=outcome.base_url)
         ET.SubElement(properties, "property", name="seed", value=str(outcome.seed))
         for result in results:
-            _testcase(suite, result)
+            _testcase(suite, result, outcome)
     _make_visible(root)
     ET.indent(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _testcase(suite: ET.Element, result: RuleResult) -> None:
+def _testcase(suite: ET.Element, result: RuleResult, outcome: Outcome) -> None:
     case = ET.SubElement(
         suite, "testcase", classname=f"protocol-kit.{result.rule.group}", name=result.rule.id
     )
@@ -60,13 +62,19 @@ def _testcase(suite: ET.Element, result: RuleResult) -> None:
         )
         lines = []
         for finding in result.findings:
-            lines += [
-                finding.message,
-                f"  expected: {finding.expected}",
-                f"  actual:   {finding.actual}",
-            ]
-            if finding.exchange is not None:
+            lines.append(finding.message)
+            if finding.expected:
+                lines.append(f"  expected: {finding.expected}")
+            if finding.actual:
+                lines.append(f"  actual:   {finding.actual}")
+            for label, text in finding.labels.items():
+                lines += [f"  {label}:", textwrap.indent(text, "    ")]
+            replay = reproduction.script(finding, outcome, show_secrets=False)
+            if replay and len(finding.requests) > 1:
+                lines += ["  reproduce (sh):", textwrap.indent(replay, "    ")]
+            elif finding.exchange is not None:
                 lines.append(f"  reproduce: {finding.exchange.curl()}")
+        lines.append(f"re-run this rule: {reproduction.command(outcome, result)}")
         failure.text = "\n".join(lines)
     elif result.status == SKIPPED:
         ET.SubElement(case, "skipped", message=result.reason)

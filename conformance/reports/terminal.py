@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from typing import Any, TextIO
 
 from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.reports import reproduction
 from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
 
@@ -13,7 +15,7 @@ _WIDTH = 100
 
 
 class Progress:
-    """Prints one line as each group starts and finishes."""
+    """Plain lines (logs, CI): one as each group starts and finishes."""
 
     def __init__(self, stream: TextIO = sys.stdout) -> None:
         self.stream = stream
@@ -23,17 +25,70 @@ class Progress:
             rules = f" ({detail['rules']} rules)" if "rules" in detail else ""
             self._write(f"▶ {group}{rules} …")
         elif event == "done":
-            c = detail["counts"]
-            mark = "✗" if c[FAILED] else "✓" if c[PASSED] else "·"  # · nothing could be judged
-            self._write(
-                f"{mark} {group}: {c[PASSED]} passed, {c[FAILED]} failed, "
-                f"{c[SKIPPED]} skipped ({detail['seconds']:.1f} s)"
-            )
+            self._write(_done_line(group, detail))
         elif event == "note":
             self._write(f"  {group}: {detail['message']}")
 
+    def close(self) -> None:
+        pass
+
     def _write(self, line: str) -> None:
         print(visible(line), file=self.stream, flush=True)
+
+
+class LiveProgress(Progress):
+    """On a terminal: a progress bar per group that advances as each rule gets its verdict."""
+
+    def __init__(self, stream: TextIO = sys.stdout) -> None:
+        super().__init__(stream)
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bars
+
+        self._bars = Bars(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(file=stream, highlight=False),
+            transient=False,
+        )
+        self._tasks: dict[str, Any] = {}
+        self._bars.start()
+
+    def __call__(self, event: str, group: str, detail: dict[str, Any]) -> None:
+        bars = self._bars
+        if event == "start":
+            self._tasks[group] = bars.add_task(f"{group:<13}", total=detail.get("rules"))
+        elif event == "rule" and group in self._tasks:
+            bars.update(
+                self._tasks[group], advance=1, description=f"{group:<13} {visible(detail['rule'])}"
+            )
+            bars.refresh()  # a rule is seconds at most: show each one, not only every 100 ms
+        elif event == "done" and group in self._tasks:
+            task = self._tasks[group]
+            total = bars.tasks[task].total
+            bars.update(task, completed=total or 1, total=total or 1)
+            bars.update(task, description=visible(_done_line(group, detail)))
+        elif event == "note":
+            bars.console.print(visible(f"  {group}: {detail['message']}"), markup=False)
+
+    def close(self) -> None:
+        self._bars.stop()
+
+
+def progress_for(stream: TextIO = sys.stdout) -> Progress:
+    """A live bar on a terminal, plain lines anywhere else."""
+    return LiveProgress(stream) if stream.isatty() else Progress(stream)
+
+
+def _done_line(group: str, detail: dict[str, Any]) -> str:
+    c = detail["counts"]
+    mark = "✗" if c[FAILED] else "✓" if c[PASSED] else "·"  # · nothing could be judged
+    return (
+        f"{mark} {group}: {c[PASSED]} passed, {c[FAILED]} failed, "
+        f"{c[SKIPPED]} skipped ({detail['seconds']:.1f} s)"
+    )
 
 
 def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -> None:
@@ -68,10 +123,18 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
                 print(f"     expected: {_clip(finding.expected)}", file=out)
             if finding.actual:
                 print(f"     actual:   {_clip(finding.actual)}", file=out)
-            if finding.exchange is not None:
+            for label, text in finding.labels.items():
+                print(f"     {label}:", file=out)
+                print(textwrap.indent(_clip(text, 1500), " " * 8), file=out)
+            replay = reproduction.script(finding, outcome, show_secrets)
+            if replay and len(finding.requests) > 1:
+                print("     reproduce (sh):", file=out)
+                print(textwrap.indent(replay, " " * 8), file=out)
+            elif finding.exchange is not None:
                 print(f"     reproduce: {finding.exchange.curl(show_secrets)}", file=out)
         if result.omitted:
             print(f"  … and {result.omitted} more like these", file=out)
+        print(f"  re-run this rule: {reproduction.command(outcome, result)}", file=out)
     for note in outcome.notes:
         print(f"\nnote: {note}", file=out)
     print(file=out)
@@ -82,7 +145,7 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
     )
 
 
-def _clip(text: str, limit: int = 600) -> str:
+def _clip(text: str, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
 
 

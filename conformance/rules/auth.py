@@ -16,58 +16,58 @@ RULES = [
         "AUTH-MISSING",
         GROUP,
         "A request without Authorization answers 401 on every operation",
-        cite("/components/responses/Unauthorized", "Conversations"),
+        cite("/components/responses/Unauthorized", "Authentication"),
     ),
     Rule(
         "AUTH-MALFORMED",
         GROUP,
         "A malformed Authorization (other scheme, Basic, no token) answers 401",
-        cite("/components/responses/Unauthorized", "Conversations"),
+        cite("/components/responses/Unauthorized", "Authentication"),
     ),
     Rule(
         "AUTH-UNKNOWN-TOKEN",
         GROUP,
         "An unknown bearer token (including a prefix or extension of a real one) answers 401",
-        cite("/components/responses/Unauthorized", "Conversations"),
+        cite("/components/responses/Unauthorized", "Authentication"),
     ),
     Rule(
         "AUTH-TOKEN-EXACT",
         GROUP,
         "Tokens are compared exactly: a valid token in other letter case, or with one character "
         "changed, answers 401",
-        cite("/components/securitySchemes/bearerAuth", "Conversations"),
+        cite("/components/securitySchemes/bearerAuth", "Authentication"),
     ),
     Rule(
         "AUTH-SCHEME-CASE-INSENSITIVE",
         GROUP,
         "The scheme name is case-insensitive: `bearer <token>` and `BEARER <token>` are accepted "
         "like `Bearer <token>`",
-        cite("/components/securitySchemes/bearerAuth", "Conversations"),
+        cite("/components/securitySchemes/bearerAuth", "Authentication"),
     ),
     Rule(
         "AUTH-WWW-AUTHENTICATE",
         GROUP,
         "Every 401 carries a `WWW-Authenticate: Bearer …` header",
-        cite("/components/responses/Unauthorized/headers/WWW-Authenticate", "Conversations"),
+        cite("/components/responses/Unauthorized/headers/WWW-Authenticate", "Authentication"),
     ),
     Rule(
         "AUTH-NO-SIDE-EFFECTS",
         GROUP,
         "A request refused with 401 changes nothing",
-        cite("/components/responses/Unauthorized", "Conversations"),
+        cite("/components/responses/Unauthorized", "Authentication"),
     ),
     Rule(
         "AUTH-BEFORE-VALIDATION",
         GROUP,
         "Authentication comes before body checks: without a token a malformed, unsupported or "
         "oversized body answers 401",
-        cite("/components/securitySchemes/bearerAuth", "Conversations"),
+        cite("/components/securitySchemes/bearerAuth", "Authentication"),
     ),
     Rule(
         "AUTH-BEFORE-ID",
         GROUP,
         "Authentication comes before the id lookup: unknown ids without a token answer 401",
-        cite("/components/securitySchemes/bearerAuth", "Conversations"),
+        cite("/components/securitySchemes/bearerAuth", "Authentication"),
     ),
 ]
 

@@ -7,6 +7,7 @@ import time
 from os.path import commonpath
 from typing import Any
 
+from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.rules.lifecycle import ACTIVITY_FIELDS
 from protocol_kit.conformance.session import FORM, JSON, Session
 from protocol_kit.conformance.verdicts import Rule, cite
@@ -355,7 +356,7 @@ def _check_rejections(s: Session, targets: list[str]) -> None:
     ]
     for target in targets:
         for bad in bad_ids:
-            rejected.append(("CREATE-ID-FORMAT", {target: bad}, f"{target}={bad!r}"))
+            rejected.append(("CREATE-ID-FORMAT", {target: bad}, f"{target}={json_text(bad)}"))
     for rule_id, body, what in rejected:
         exchange = s.create(body)
         s.expect_status(rule_id, exchange, 400, f"a create with {what} must answer 400")

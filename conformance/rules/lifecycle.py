@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import Session
 from protocol_kit.conformance.verdicts import Rule, cite
 
@@ -190,7 +191,7 @@ def _check_updates(s: Session, conversation: dict[str, Any], group_id: str) -> N
         s.expect(
             "LIFECYCLE-UPDATE-RESPONSE",
             exchange.status == 200 and exchange.json == expected,
-            f"PUT {{{name!r}: {value!r}}} must answer 200 with the updated object "
+            f"PUT {json_text({name: value})} must answer 200 with the updated object "
             "(earlier updates kept, nothing else changed)",
             expected=expected,
             actual=exchange.summary(),
@@ -200,7 +201,7 @@ def _check_updates(s: Session, conversation: dict[str, Any], group_id: str) -> N
         s.expect(
             "LIFECYCLE-UPDATE-PERSISTS",
             read.status == 200 and read.json == expected,
-            f"after PUT {{{name!r}: …}} GET must answer the updated object",
+            f"after PUT {json_text({name: value})} GET must answer the updated object",
             expected=expected,
             actual=read.summary(),
             exchange=read,
@@ -210,7 +211,7 @@ def _check_updates(s: Session, conversation: dict[str, Any], group_id: str) -> N
         s.expect(
             "LIFECYCLE-UPDATE-PERSISTS",
             page is not None and page[0] == [expected],
-            f"after PUT {{{name!r}: …}} the list filtered by its group must show the update",
+            f"after PUT {json_text({name: value})} the list filtered by its group must show the update",
             expected={"has_more": False, "data": [expected]},
             actual=listed.summary(),
             exchange=listed,
@@ -267,7 +268,7 @@ def _check_unknown_ids(s: Session, ids: list[str] | None = None) -> None:
                 "LIFECYCLE-UNKNOWN-ID-404",
                 exchange,
                 404,
-                f"{method} of id {conversation_id!r} (not one of the account's "
+                f"{method} of id {json_text(conversation_id)} (not one of the account's "
                 "conversations) must answer 404",
             )
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import Session
 from protocol_kit.conformance.verdicts import Rule, cite
 
@@ -186,6 +187,11 @@ def _matches(conversation: dict[str, Any], filters: dict[str, Any]) -> bool:
     return True
 
 
+def _ids(ids: list[str]) -> list[str]:
+    """Id lists go to the verdict as lists: it names the ids missing, extra or out of order."""
+    return list(ids)
+
+
 def _query(**params: Any) -> str:
     return "&".join(
         f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in params.items()
@@ -231,8 +237,8 @@ class _Lister:
             rule_id,
             ids == expected[0],
             f"GET ?{query} must list exactly the expected ids in order",
-            expected=self._label(expected[0]),
-            actual=self._label(ids),
+            expected=_ids(expected[0]),
+            actual=_ids(ids),
             exchange=self._last,
         )
         if ids == expected[0]:
@@ -245,11 +251,6 @@ class _Lister:
                 exchange=self._last,
             )
         return ids
-
-    def _label(self, ids: list[str]) -> str:
-        """Ids with their creation index, so a reader sees off-by-one and order mistakes."""
-        index = {c["id"]: n for n, c in enumerate(self.data.items)}
-        return "[" + ", ".join(f"#{index[i]}" if i in index else f"{i}(foreign)" for i in ids) + "]"
 
 
 def _build(s: Session) -> tuple[_Dataset, str, str, str]:
@@ -353,8 +354,8 @@ def _check_dataset(s: Session) -> None:
             "LIST-ORDER",
             got[0] == recent,
             "the unfiltered list must start with the kit's conversations, newest first",
-            expected=lister._label(recent),
-            actual=lister._label(got[0]),
+            expected=_ids(recent),
+            actual=_ids(got[0]),
             exchange=lister._last,
         )
 
@@ -392,7 +393,7 @@ def _check_dataset(s: Session) -> None:
         s.expect(
             "LIST-UNKNOWN-PARAMETER",
             baseline is not None and got == baseline,
-            f"unknown parameters {extra} must not change the answer",
+            f"unknown parameters {json_text(extra)} must not change the answer",
             expected=baseline,
             actual=got,
             exchange=lister._last,
@@ -426,8 +427,8 @@ def _check_filters(
                 ok,
                 f"GET ?{name}={str(value).lower()} without group_id must list "
                 "only matching conversations, the kit's first",
-                expected=lister._label(expected),
-                actual=lister._label([c["id"] for c in page[0]]) if page else exchange.summary(),
+                expected=_ids(expected),
+                actual=_ids([c["id"] for c in page[0]]) if page else exchange.summary(),
                 exchange=exchange,
             )
     for group in (side, s.new_id()):
@@ -489,8 +490,8 @@ def _walk_forward(lister: _Lister, data: _Dataset, limit: int | None, **filters:
             "LIST-CURSOR-FORWARD",
             ids == expected[0],
             f"GET ?{_query(**params)} must be the next page",
-            expected=lister._label(expected[0]),
-            actual=lister._label(ids),
+            expected=_ids(expected[0]),
+            actual=_ids(ids),
             exchange=lister._last,
         ):
             return
@@ -511,8 +512,8 @@ def _walk_forward(lister: _Lister, data: _Dataset, limit: int | None, **filters:
         seen == expected_all,
         f"a forward walk (limit={limit}, {_query(**filters)}) must visit every "
         "matching item exactly once",
-        expected=lister._label(expected_all),
-        actual=lister._label(seen),
+        expected=_ids(expected_all),
+        actual=_ids(seen),
     )
 
 
@@ -533,8 +534,8 @@ def _walk_backward(lister: _Lister, data: _Dataset, limit: int, start: str, **fi
             ids == expected[0],
             f"GET ?{_query(**params)} must be the {limit} items just before "
             "the cursor, newest first",
-            expected=lister._label(expected[0]),
-            actual=lister._label(ids),
+            expected=_ids(expected[0]),
+            actual=_ids(ids),
             exchange=lister._last,
         ):
             return
@@ -555,8 +556,8 @@ def _walk_backward(lister: _Lister, data: _Dataset, limit: int, start: str, **fi
         seen == expected_all,
         f"a backward walk (limit={limit}, {_query(**filters)}) must visit every "
         "matching item exactly once",
-        expected=lister._label(expected_all),
-        actual=lister._label(seen),
+        expected=_ids(expected_all),
+        actual=_ids(seen),
     )
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import JSON, Session
 from protocol_kit.conformance.transport import NOT_JSON, Exchange
 from protocol_kit.conformance.verdicts import Rule, cite
@@ -36,7 +37,7 @@ RULES = [
         "PROTO-ROUTING-BEFORE-AUTH",
         GROUP,
         "Routing comes before authentication: unknown paths and methods answer 404/405 without a token",
-        cite("/security", "Conversations"),
+        cite("/security", "Authentication"),
     ),
     Rule(
         "PROTO-UNSUPPORTED-MEDIA-TYPE",
@@ -64,19 +65,19 @@ RULES = [
         "PROTO-JSON-RESPONSES",
         GROUP,
         "Every response body of the run is JSON served as application/json; 204s have no body",
-        cite("/components/schemas/Error", "Conversations"),
+        cite("/components/schemas/Error", "Errors › The error body"),
     ),
     Rule(
         "PROTO-ERROR-SHAPE",
         GROUP,
         "Every 4xx/5xx of the run is {type, message, documentation_url} with the right type and URL",
-        cite("/components/schemas/Error", "Conversations"),
+        cite("/components/schemas/Error", "Errors › The error body"),
     ),
     Rule(
         "PROTO-ERROR-MESSAGE",
         GROUP,
         "An error message names the parameter or attribute at fault",
-        cite("/components/schemas/Error/properties/message", "Conversations"),
+        cite("/components/schemas/Error/properties/message", "Errors › The error body"),
     ),
     Rule(
         "PROTO-RESPONSE-SHAPE",
@@ -88,7 +89,7 @@ RULES = [
         "PROTO-NO-SERVER-ERROR",
         GROUP,
         "No request of the run got a 5xx",
-        cite("/components/responses/InternalError", "Conversations"),
+        cite("/components/responses/InternalError", "Errors"),
     ),
 ]
 _EXOTIC_METHODS = ("HEAD", "OPTIONS", "PATCH", "TRACE", "FROBNICATE")
@@ -385,7 +386,7 @@ def _media_problems(exchange: Exchange) -> Iterator[str]:
     if exchange.method == "HEAD":
         return
     if exchange.content_type.split(";")[0].strip().lower() != JSON:
-        yield f"Content-Type is {exchange.content_type or '(none)'!r}, not application/json"
+        yield f"Content-Type is {json_text(exchange.content_type) if exchange.content_type else '(none)'}, not application/json"
     elif exchange.json is NOT_JSON:
         yield "the body is not JSON"
 
@@ -399,10 +400,14 @@ def _error_problems(s: Session, exchange: Exchange) -> list[str]:
         return problems or ["the error body is not an object"]
     kind = "api_error" if exchange.status >= 500 else "invalid_request"
     if body["type"] != kind:
-        problems.append(f"type is {body['type']!r}, {kind!r} expected for {exchange.status}")
+        problems.append(
+            f"type is {json_text(body['type'])}, {json_text(kind)} expected for {exchange.status}"
+        )
     url = f"https://protocol.chat/docs/errors/{body['type']}"
     if body["documentation_url"] != url:
-        problems.append(f"documentation_url is {body['documentation_url']!r}, {url!r} expected")
+        problems.append(
+            f"documentation_url is {json_text(body['documentation_url'])}, {json_text(url)} expected"
+        )
     if not str(body["message"]).strip():
         problems.append("the message is empty")
     return problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import FORM, JSON, Session
 from protocol_kit.conformance.transport import Exchange
 from protocol_kit.conformance.verdicts import Rule, cite
@@ -137,7 +138,7 @@ def _check_random_sequence(s: Session, conversation_id: str, current: dict[str, 
             n: s.rng.choice(choices[n]) for n in s.rng.sample(names, s.rng.randint(1, len(names)))
         }
         media_type = s.rng.choice([JSON, FORM])
-        what = f"{change} as {media_type}"
+        what = f"{json_text(change)} as {media_type}"
         expected = {**current, **change}
         current = _accepted(
             s,
@@ -233,7 +234,7 @@ def _check_rejections(s: Session, conversation_id: str, current: dict[str, Any])
     }
     for name in s.contract.updatable_fields:
         for value in wrong.get(name, []):
-            cases.append(("UPDATE-TYPES", {name: value}, f"{name}={value!r}"))
+            cases.append(("UPDATE-TYPES", {name: value}, f"{name}={json_text(value)}"))
     for rule_id, body, what in cases:
         exchange = s.put(conversation_id, body)
         s.expect_status(rule_id, exchange, 400, f"an update {what} must answer 400")

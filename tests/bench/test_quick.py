@@ -9,17 +9,16 @@ from pathlib import Path
 import pytest
 
 from bench.report import write_section
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 def _run_quick(name: str, output: Path) -> str:
     done = subprocess.run(
         [sys.executable, "-m", f"bench.{name}", "--quick", "--output", str(output)],
-        cwd=ROOT,
+        cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # a quick run, but on a loaded 2-core machine
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -8,13 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 from protocol_kit.server.runner import free_port, running_server
-
-from ..conftest import REPO
-from .scripted import ScriptedServer
+from tests.support.paths import CLIENTS
+from tests.support.scripted import ScriptedServer
 
 TOKEN = "client-test-token"
 OTHER_TOKEN = "client-test-other-token"
-CLIENTS = REPO / "clients"
 # The generated client under test is the checked-out one, never an installed copy.
 sys.path.insert(0, str(CLIENTS / "python"))
 

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .conftest import CLIENTS
+from tests.support.paths import CLIENTS
 
 
 class Runtime:

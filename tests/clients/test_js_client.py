@@ -15,11 +15,12 @@ import pytest
 
 from protocol_kit.generator.loader import load_model
 from protocol_kit.generator.snippets import code_samples
+from tests.support.paths import CLIENTS
+from tests.support.scripted import CONVERSATION, Reply, ScriptedServer, error_body
 
 from ..seed import check_seed_results, seed_operations
-from .conftest import CLIENTS, OTHER_TOKEN, TOKEN
+from .conftest import OTHER_TOKEN, TOKEN
 from .runtimes import Runtime, node_runtime
-from .scripted import CONVERSATION, Reply, ScriptedServer, error_body
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 

@@ -10,10 +10,12 @@ import subprocess
 
 import pytest
 
+from tests.support.paths import CLIENTS
+from tests.support.scripted import CONVERSATION, Reply, ScriptedServer, error_body
+
 from ..seed import check_seed_results, seed_operations
-from .conftest import CLIENTS, OTHER_TOKEN, TOKEN
+from .conftest import OTHER_TOKEN, TOKEN
 from .runtimes import Runtime, php_runtime
-from .scripted import CONVERSATION, Reply, ScriptedServer, error_body
 
 pytestmark = pytest.mark.skipif(shutil.which("php") is None, reason="php-cli is not installed")
 

@@ -35,9 +35,11 @@ from protocol_api import (
     verify_signature,
 )
 
+from tests.support.paths import CLIENTS
+from tests.support.scripted import CONVERSATION, Reply, ScriptedServer, error_body
+
 from ..seed import check_seed_results, seed_operations
-from .conftest import CLIENTS, OTHER_TOKEN, TOKEN
-from .scripted import CONVERSATION, Reply, ScriptedServer, error_body
+from .conftest import OTHER_TOKEN, TOKEN
 
 GROUP = "8Kw2bQqN1mTz7XcV"
 CONTACT = "WAz8eIbvDR60rouK"
@@ -49,7 +51,7 @@ def _run_snippet(code: str) -> Any:
     last = tree.body.pop()
     assert isinstance(last, ast.Expr), "a sample ends with the call it shows"
     namespace: dict[str, Any] = {"token": TOKEN}
-    exec(compile(tree, "<sample>", "exec"), namespace)  # noqa: S102 - running the page's sample is the test
+    exec(compile(tree, "<sample>", "exec"), namespace)
     value = eval(compile(ast.Expression(last.value), "<sample>", "eval"), namespace)
     return value.to_dict() if hasattr(value, "to_dict") else value
 

@@ -8,9 +8,7 @@ import pytest
 
 from protocol_kit.conformance.contract import Contract
 from protocol_kit.spec import Spec
-from tests.conformance.fake_server import FakeServer
-
-TOKENS = ["self-test-token-main", "self-test-token-other"]
+from tests.support.fake_server import TOKENS, FakeServer
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import subprocess
-import sys
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -15,33 +13,15 @@ import pytest
 
 from protocol_kit.conformance.fuzzing import DEVIATIONS
 from protocol_kit.conformance.rules import GROUPS
-from tests.conformance.conftest import TOKENS
-from tests.conformance.fake_server import FakeServer
-from tests.conformance.garbage_server import HOSTILE, GarbageServer
 from tests.conformance.report_checks import (
     assert_printable,
     assert_valid_junit,
     assert_valid_report,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def verify(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "protocol_kit", "verify", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO,
-        check=False,
-    )
-
-
-def against(server: FakeServer, *args: str) -> subprocess.CompletedProcess[str]:
-    return verify(
-        server.url, "--token", TOKENS[0], "--other-token", TOKENS[1], "--seed", "5", *args
-    )
+from tests.support.cli import verify, verify_against
+from tests.support.fake_server import TOKENS, FakeServer
+from tests.support.garbage_server import HOSTILE, GarbageServer
+from tests.support.paths import REPO
 
 
 @pytest.fixture
@@ -89,10 +69,14 @@ def test_bad_arguments_exit_2(args: list[str]) -> None:
 def test_only_selects_rule_ids_as_well_as_groups(fake_server: FakeServer, tmp_path: Path) -> None:
     fake_server.reset({"muted-ignored"})
     report = tmp_path / "r.json"
-    result = against(fake_server, "--only", "LIST-FILTER-MUTED,auth", "--json", str(report))
+    result = verify_against(
+        fake_server.url, "--only", "LIST-FILTER-MUTED,auth", "--json", str(report)
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED LIST-FILTER-MUTED" in result.stdout
-    reported = {r["id"] for r in json.loads(report.read_text())["results"]}
+    document = json.loads(report.read_text())
+    assert_valid_report(document)
+    reported = {r["id"] for r in document["results"]}
     auth = {rule.id for group in GROUPS if group.name == "auth" for rule in group.rules}
     assert reported == {"LIST-FILTER-MUTED"} | auth
 
@@ -112,6 +96,7 @@ def test_html_garbage_server_gives_readable_failures_and_exit_1() -> None:
     assert "FAILED PROTO-JSON-RESPONSES" in output
     assert "NOT CONFORMANT" in output
     assert "schemathesis:" in output  # the property-based phase ran and reported too
+    assert "\n     schemathesis:\n" in output  # its own explanation, under its own label
 
 
 def test_hostile_bytes_reach_no_report_raw(tmp_path: Path) -> None:
@@ -144,8 +129,8 @@ def test_reports_name_the_failing_rule_and_redact_tokens(
 ) -> None:
     fake_server.reset({"muted-ignored"})
     junit, report, html = tmp_path / "junit.xml", tmp_path / "r.json", tmp_path / "r.html"
-    result = against(
-        fake_server,
+    result = verify_against(
+        fake_server.url,
         "--skip",
         "schemathesis",
         "--junit-xml",
@@ -157,6 +142,8 @@ def test_reports_name_the_failing_rule_and_redact_tokens(
     )
     assert result.returncode == 1
     assert "FAILED LIST-FILTER-MUTED" in result.stdout and "curl " in result.stdout
+    # The list diff names what is wrong: conversations that are not muted listed anyway.
+    assert re.search(r"\d+ id\(s\) — extra \[\"[A-Za-z0-9]{16}\"", result.stdout)
     assert TOKENS[0] not in result.stdout and "Bearer <redacted>" in result.stdout
 
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
@@ -172,7 +159,7 @@ def test_reports_name_the_failing_rule_and_redact_tokens(
     page = html.read_text()
     assert "LIST-FILTER-MUTED" in page and "&lt; 200" in page and TOKENS[0] not in page
 
-    shown = against(fake_server, "--only", "list", "--show-secrets")
+    shown = verify_against(fake_server.url, "--only", "list", "--show-secrets")
     assert f"Bearer {TOKENS[0]}" in shown.stdout
 
 
@@ -181,26 +168,26 @@ def test_baseline_accepts_known_failures_and_reports_new_ones(
 ) -> None:
     baseline = tmp_path / "baseline.txt"
     fake_server.reset({"no-allow-header"})
-    written = against(
-        fake_server, "--only", "protocol", "--baseline", str(baseline), "--baseline-update"
+    written = verify_against(
+        fake_server.url, "--only", "protocol", "--baseline", str(baseline), "--baseline-update"
     )
     assert written.returncode == 0
     assert "PROTO-ALLOW-HEADER" in baseline.read_text().split()
 
     fake_server.reset({"no-allow-header"})
-    accepted = against(fake_server, "--only", "protocol", "--baseline", str(baseline))
+    accepted = verify_against(fake_server.url, "--only", "protocol", "--baseline", str(baseline))
     assert accepted.returncode == 0, accepted.stdout
     assert "accepted by the baseline: PROTO-ALLOW-HEADER" in accepted.stdout
     assert "CONFORMANT: no rule failed" not in accepted.stdout
     assert "CONFORMANT ONLY BY THE BASELINE: 1 failing rule(s)" in accepted.stdout
 
     fake_server.reset(set())
-    fixed = against(fake_server, "--only", "protocol", "--baseline", str(baseline))
+    fixed = verify_against(fake_server.url, "--only", "protocol", "--baseline", str(baseline))
     assert fixed.returncode == 0
     assert "accepts rules that now pass" in fixed.stdout and "PROTO-ALLOW-HEADER" in fixed.stdout
 
     fake_server.reset({"head-allowed"})
-    new = against(fake_server, "--only", "protocol", "--baseline", str(baseline))
+    new = verify_against(fake_server.url, "--only", "protocol", "--baseline", str(baseline))
     assert new.returncode == 1
     assert "FAILED PROTO-METHOD-NOT-ALLOWED" in new.stdout
 
@@ -213,8 +200,8 @@ def test_a_baseline_written_with_one_seed_holds_for_others(
     faults = {"extra-field", "no-allow-header"}
     selection = ("--only", "protocol,schemathesis", "--max-examples", "5")
     fake_server.reset(faults)
-    written = against(
-        fake_server, *selection, "--seed", "3", "--baseline", str(baseline), "--baseline-update"
+    written = verify_against(
+        fake_server.url, *selection, "--seed", "3", "--baseline", str(baseline), "--baseline-update"
     )
     assert written.returncode == 0, written.stdout + written.stderr
     accepted = [line.split()[0] for line in baseline.read_text().splitlines() if line[:1] != "#"]
@@ -222,8 +209,18 @@ def test_a_baseline_written_with_one_seed_holds_for_others(
     assert any(rule_id.startswith("schemathesis:") for rule_id in accepted), accepted
     for seed in ("4", "5", "6"):
         fake_server.reset(faults)
-        again = against(fake_server, *selection, "--seed", seed, "--baseline", str(baseline))
+        junit, report = tmp_path / f"{seed}.xml", tmp_path / f"{seed}.json"
+        again = verify_against(
+            fake_server.url,
+            *selection,
+            *("--seed", seed, "--baseline", str(baseline)),
+            *("--junit-xml", str(junit), "--json", str(report)),
+        )
         assert again.returncode == 0, f"seed {seed}:\n{again.stdout}"
+        assert_valid_junit(junit)
+        document = json.loads(report.read_text(encoding="utf-8"))
+        assert_valid_report(document)
+        assert document["counts"]["accepted"] == len(accepted)
         headline = again.stdout.strip().splitlines()[-1]
         assert headline.startswith(
             f"CONFORMANT ONLY BY THE BASELINE: {len(accepted)} failing rule(s) accepted"
@@ -233,7 +230,7 @@ def test_a_baseline_written_with_one_seed_holds_for_others(
 def test_the_same_seed_sends_the_same_requests(fake_server: FakeServer) -> None:
     def requests(seed: str) -> list[str]:
         fake_server.reset(set())
-        against(fake_server, "--only", "update", "--seed", seed)
+        verify_against(fake_server.url, "--only", "update", "--seed", seed)
         log = fake_server.log
         fake_server.log = []
         # Ids are fresh per run and created_at is the server's clock: the rest is the seed's.

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conformance.conftest import TOKENS
-from tests.conformance.fake_server import FakeServer
-from tests.conformance.garbage_server import GarbageServer
-from tests.conformance.test_command import verify
+from tests.support.cli import verify
+from tests.support.fake_server import TOKENS, FakeServer
+from tests.support.garbage_server import GarbageServer
 
 
 @pytest.fixture(scope="module")

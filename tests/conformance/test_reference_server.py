@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from protocol_kit.server.runner import running_server
-from tests.conformance.conftest import TOKENS
-from tests.conformance.fake_server import FakeServer
-from tests.conformance.test_command import against, verify
+from tests.support.cli import verify, verify_against
+from tests.support.fake_server import TOKENS, FakeServer
 
 
 def _statuses(report: Path) -> dict[str, str]:
@@ -81,8 +80,8 @@ def test_schemathesis_phase_passes_the_independent_fake_server(
 ) -> None:
     fake_server.reset(set())
     report = tmp_path / "report.json"
-    result = against(
-        fake_server, "--only", "schemathesis", "--max-examples", "10", "--json", str(report)
+    result = verify_against(
+        fake_server.url, "--only", "schemathesis", "--max-examples", "10", "--json", str(report)
     )
     assert result.returncode == 0, result.stdout[-4000:]
     assert len(_statuses(report)) > 20
@@ -101,8 +100,8 @@ def test_schemathesis_phase_reports_by_check_and_operation(
 ) -> None:
     fake_server.reset({fault})
     report = tmp_path / "report.json"
-    result = against(
-        fake_server, "--only", "schemathesis", "--max-examples", "10", "--json", str(report)
+    result = verify_against(
+        fake_server.url, "--only", "schemathesis", "--max-examples", "10", "--json", str(report)
     )
     assert result.returncode == 1
     failed = [rule for rule, status in _statuses(report).items() if status == "failed"]

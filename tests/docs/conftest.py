@@ -12,8 +12,8 @@ import pytest
 from protocol_kit.generator import ApiModel, load_model
 from protocol_kit.generator.render import render_all
 from protocol_kit.generator.targets import DOCS
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 # Screenshots land here for a person to look at; the folder is git-ignored.
 ARTIFACTS = REPO / "test-artifacts" / "docs"
 # Debian's chromium; Playwright drives it, so no browser is downloaded.

@@ -9,9 +9,8 @@ import pytest
 
 from protocol_kit.cli import main
 from protocol_kit.generator import ApiModel, load_model
-
-from ..generator.support import with_contacts, write_spec
-from .conftest import REPO
+from tests.support.paths import REPO
+from tests.support.specs import with_contacts, write_spec
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +40,7 @@ def test_each_resource_gets_an_mdx_and_a_markdown_page(two: ApiModel, out: Path)
         "conversations.md",
         "conversations.mdx",
         "index.html",
+        "llms.txt",
     ]
     assert [r.name for r in two.resources] == ["conversations", "contacts"]
     for resource in two.resources:

@@ -11,12 +11,16 @@ from protocol_kit.generator import ApiModel
 from protocol_kit.generator.render import render_all
 from protocol_kit.generator.snippets import code_samples
 from protocol_kit.generator.targets import DOCS
-
-from .conftest import REPO
+from tests.support.paths import REPO
 
 
 def test_the_committed_docs_are_current(docs: dict[str, str]) -> None:
-    assert sorted(docs) == ["docs/conversations.md", "docs/conversations.mdx", "docs/index.html"]
+    assert sorted(docs) == [
+        "docs/conversations.md",
+        "docs/conversations.mdx",
+        "docs/index.html",
+        "docs/llms.txt",
+    ]
     for rel, text in docs.items():
         assert (REPO / rel).read_text(encoding="utf-8") == text, f"{rel}: run protocol-kit generate"
 
@@ -61,7 +65,7 @@ def test_the_html_fetches_nothing_from_elsewhere(docs: dict[str, str]) -> None:
     page = docs["docs/index.html"]
     assert not re.search(r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=", page)
     assert "@import" not in page and "url(" not in page
-    assert page.count("<style>") == 1 and page.count("<script>") == 2
+    assert page.count("<style>") == 2 and page.count("<script>") == 3
 
 
 def test_every_page_carries_the_generated_file_notice(docs: dict[str, str]) -> None:

@@ -140,3 +140,64 @@ def test_the_page_reads_on_a_phone(open_page: Any, html_file: Path) -> None:
     assert page.locator("article#updateConversation h2").is_visible()
     assert loaded.errors == []
     screenshot(page, "index-phone")
+    page.locator("article#updateConversation [data-tryit] > summary").click()
+    page.locator(
+        "article#updateConversation [data-tryit] button[type=submit]"
+    ).scroll_into_view_if_needed()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the open try-it form scrolls sideways by {overflow}px on a phone"
+    screenshot(page, "index-phone-tryit")
+
+
+def test_search_is_keyboard_first_from_file(open_page: Any, html_file: Path) -> None:
+    loaded = open_page(html_file, viewport=LAPTOP)
+    page = loaded.page
+    page.keyboard.press("/")
+    page.keyboard.type("not found")
+    hits = page.locator("#search-results [role=option]")
+    assert hits.first.locator(".hit-title").inner_text() == "NotFoundError"
+    page.keyboard.type("zzz")
+    assert hits.count() == 0
+    assert page.locator("#search-results .empty").is_visible()
+    page.fill("#search", "contact_id")
+    titles = hits.locator(".hit-title").all_inner_texts()
+    assert titles and set(titles) == {"contact_id"}
+    page.keyboard.press("ArrowDown")
+    assert hits.nth(1).get_attribute("aria-selected") == "true"
+    target = hits.nth(1).get_attribute("data-anchor")
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == f"#{target}"
+    assert page.locator(f'[id="{target}"]').is_visible()
+    page.keyboard.press("/")
+    page.keyboard.press("Escape")
+    assert page.locator("#search").input_value() == ""
+    assert loaded.errors == []
+
+
+def test_copy_buttons_and_the_language_kept_across_visits(
+    browser: Any, html_file: Path, api: ApiModel
+) -> None:
+    context = browser.new_context(viewport=LAPTOP)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.goto(html_file.resolve().as_uri())
+        resource = api.resources[0]
+        op = resource.operations[2]
+        python = next(s for s in code_samples(api, resource, op) if s.title == "Python")
+        group = page.locator(f"article#{op.operation_id} [data-codegroup]")
+        group.locator('[role="tab"]', has_text="Python").click()
+        group.locator("[data-copy-group]").click()
+        assert page.evaluate("navigator.clipboard.readText()") == python.code
+        example = page.locator(f"article#{op.operation_id} .response-example")
+        example.locator(".copy").click()
+        assert page.evaluate("navigator.clipboard.readText()") == op.success.examples[0].json_text
+        # Every pre in the page has a copy button (code groups have one for their visible tab).
+        assert page.evaluate(
+            "[...document.querySelectorAll('main pre')].every(pre => pre.closest('[data-codegroup]') || pre.parentNode.querySelector(':scope > .copy'))"
+        )
+        page.reload()
+        selected = page.locator('[data-codegroup] [aria-selected="true"]').all_inner_texts()
+        assert set(selected) == {"Python"}, "the chosen language is kept across visits"
+    finally:
+        context.close()

@@ -40,6 +40,15 @@ _CURSOR_REASON = (
     "The seed page forgot the list operation's cursor parameters; the spec and the "
     "conventions page define them, and a reader cannot page without them."
 )
+_ATOMIC = (
+    "An update changes only the attributes it names, atomically: concurrent updates of different "
+    "attributes of the same conversation (say one client mutes it while another pins it) all "
+    "persist, none is lost."
+)
+_ATOMIC_REASON = (
+    "The seed page does not say what concurrent updates do; the contract does, and a server that "
+    "loses one of two simultaneous updates deviates from it."
+)
 _NOTICE_REASON = (
     "The generated-file notice, an MDX comment: `protocol-kit generate` recognises its "
     "own files by it."
@@ -57,6 +66,7 @@ def _extras(api: ApiModel) -> list[tuple[Item, str]]:
         (("line", _SUMMARY), _SUMMARY_REASON),
         (("property", "Optional attributes", "starting_after", "string", _AFTER), _CURSOR_REASON),
         (("property", "Optional attributes", "ending_before", "string", _BEFORE), _CURSOR_REASON),
+        (("line", _ATOMIC), _ATOMIC_REASON),
     ]
 
 

@@ -11,9 +11,8 @@ import openapi_spec_validator
 import pytest
 
 from protocol_kit.cli import main
-
-from ..conftest import REPO
-from .support import bundled, write_spec
+from tests.support.paths import REPO
+from tests.support.specs import bundled, write_spec
 
 
 def _tree(root: Path) -> dict[str, bytes]:

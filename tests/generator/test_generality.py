@@ -17,10 +17,9 @@ import pytest
 from protocol_kit.generator import GeneratorError, build_model
 from protocol_kit.generator.render import render_all, write
 from protocol_kit.spec import Spec
-
-from ..clients.scripted import Reply, ScriptedServer
-from ..conftest import REPO
-from .support import bundled, with_contacts
+from tests.support.paths import REPO
+from tests.support.scripted import Reply, ScriptedServer
+from tests.support.specs import bundled, with_contacts
 
 CONTACTS = [
     {

@@ -12,9 +12,8 @@ import pytest
 from protocol_kit.cli import main
 from protocol_kit.generator import load_model
 from protocol_kit.generator.render import GENERATED_MARK, render_all
-
-from ..conftest import REPO
-from .support import bundled, write_spec
+from tests.support.paths import REPO
+from tests.support.specs import bundled, write_spec
 
 
 def _generate(*args: str, cwd: Path = REPO, seed: str = "0") -> subprocess.CompletedProcess[str]:

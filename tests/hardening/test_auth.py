@@ -10,8 +10,7 @@ import pytest
 
 from protocol_kit.server.auth import Accounts, account_of
 from protocol_kit.server.runner import running_server
-
-from .conftest import ServeProcess
+from tests.support.serving import ServeProcess
 
 TOKEN_A = "auth-hardening-token-A-9f8e7d6c5b4a"
 TOKEN_B = "auth-hardening-token-B-0a1b2c3d4e5f"

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from .conftest import ServeProcess
+from tests.support.serving import ServeProcess
 
 _CLIENTS = 64
 _SECONDS = 6.0  # at least this long, and on until _REQUESTS are answered, but never past _HARD_STOP

@@ -12,8 +12,7 @@ from typing import Any
 import httpx
 
 from protocol_kit.server.storage import FIELDS
-
-from .conftest import ServeProcess
+from tests.support.serving import ServeProcess
 
 _WORKERS = 8
 _KILL_AFTER = (0.1, 0.6, 1.3)  # seconds into the load: several different kill points

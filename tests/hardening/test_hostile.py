@@ -25,8 +25,8 @@ from protocol_kit.server.auth import account_of
 from protocol_kit.server.errors import DOCUMENTATION_URL
 from protocol_kit.server.runner import running_server
 from protocol_kit.server.storage import ConversationStore
+from tests.support.serving import ServeProcess
 
-from .conftest import ServeProcess
 from .make_corpus import GROUP, KNOWN
 
 CORPUS = Path(__file__).with_name("hostile_corpus.jsonl")

@@ -12,7 +12,7 @@ import yaml
 
 from protocol_kit.cli import main
 from protocol_kit.lint import lint
-from protocol_kit.spec import Spec
+from protocol_kit.spec import Spec, default_spec_path
 
 
 def test_the_bundled_spec_passes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -88,3 +88,66 @@ def test_a_missing_file_is_a_clear_error(
 ) -> None:
     assert main(["lint", str(tmp_path / "nope.yaml")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def _lint_text(tmp_path: Path, text: str) -> tuple[list[str], Path]:
+    path = tmp_path / "edited.yaml"
+    path.write_text(text, encoding="utf-8")
+    return [str(p) for p in lint(Spec.load(path))], path
+
+
+def _line_of(text: str, needle: str, occurrence: int = 1) -> int:
+    lines = text.splitlines()
+    hits = [number for number, line in enumerate(lines, 1) if needle in line]
+    return hits[occurrence - 1]
+
+
+def test_every_problem_shows_file_line_column_and_pointer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        default_spec_path()
+        .read_text(encoding="utf-8")
+        .replace("is_muted: true\n", "is_muted: null\n", 1)
+    )
+    problems, path = _lint_text(tmp_path, text)
+    line = _line_of(text, "is_muted: null")
+    column = text.splitlines()[line - 1].index("is_muted") + 1
+    pointer = "#/paths/~1v1~1conversations~1{id}/put/responses/200/content/application~1json/examples/muted/value/is_muted"
+    assert problems == [f'{path}:{line}:{column}: {pointer}: null is not of type "boolean"']
+    assert main(["lint", str(path)]) == 1
+    assert capsys.readouterr().out.splitlines() == problems
+
+
+def test_a_bad_ref_is_reported_once_at_its_line_and_its_orphan_as_unused(tmp_path: Path) -> None:
+    original = default_spec_path().read_text(encoding="utf-8")
+    text = original.replace(
+        "- $ref: '#/components/parameters/Muted'", "- $ref: '#/components/parameters/Mutd'"
+    )
+    problems, path = _lint_text(tmp_path, text)
+    ref_line = _line_of(text, "parameters/Mutd")
+    orphan_line = _line_of(text, "    Muted:")
+    assert len(problems) == 2, problems
+    assert problems[0].startswith(f"{path}:{ref_line}:")
+    assert "#/paths/~1v1~1conversations/get/parameters/1/$ref" in problems[0]
+    assert "Mutd" in problems[0]
+    assert (
+        problems[1]
+        == f"{path}:{orphan_line}:5: #/components/parameters/Muted: component is never referenced"
+    )
+
+
+def test_a_duplicate_parameter_points_at_its_operation(tmp_path: Path) -> None:
+    original = default_spec_path().read_text(encoding="utf-8")
+    text = original.replace(
+        "        - $ref: '#/components/parameters/Archived'\n",
+        "        - $ref: '#/components/parameters/Archived'\n"
+        "        - $ref: '#/components/parameters/Muted'\n",
+        1,
+    )
+    problems, path = _lint_text(tmp_path, text)
+    operation_line = _line_of(text, "  /v1/conversations:") + 1  # its `get:`
+    assert problems == [
+        f"{path}:{operation_line}:5: #/paths/~1v1~1conversations/get: GET /v1/conversations "
+        'lists the query parameter "muted" more than once'
+    ]

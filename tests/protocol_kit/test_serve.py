@@ -2,118 +2,107 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
+import pytest
 
-from protocol_kit.server.runner import free_port
-
-
-@contextmanager
-def serve(
-    *args: str, env: dict[str, str] | None = None
-) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "protocol_kit", "serve", "--port", str(port), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(url, timeout=0.5)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"serve did not start: {process.communicate()[0]}") from None
-            time.sleep(0.05)
-    try:
-        yield url, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+from tests.support.cli import run_cli
+from tests.support.serving import ServeProcess
 
 
-def _stop(process: subprocess.Popen[str]) -> str:
+@pytest.fixture
+def started(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
+    """``started(db, tokens, args=..., env=...)`` → a running server logging to a file; stopped after."""
+    processes: list[ServeProcess] = []
+
+    def _start(
+        db: Path | str,
+        tokens: Sequence[str] = (),
+        *,
+        args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ) -> ServeProcess:
+        log = tmp_path / f"serve-{len(processes)}.log"
+        process = ServeProcess(db, tokens, log, args=args, env=env)
+        processes.append(process)
+        process.start()
+        return process
+
+    yield _start
+    for process in processes:
+        process.stop()
+
+
+def _stop(process: ServeProcess) -> str:
     """Ctrl-C, as a person at the terminal would; the server must exit cleanly."""
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=15)
-    assert process.returncode == 0, output
+    code = process.stop()
+    output = process.output()
+    assert code == 0, output
     return output
 
 
 def test_help_explains_every_option() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "protocol_kit", "serve", "--help"],
-        capture_output=True,
-        text=True,
-    )
+    result = run_cli("serve", "--help")
     for option in ("--host", "--port", "--db", "--token", "--demo", "PROTOCOL_TOKENS", ":memory:"):
         assert option in result.stdout
 
 
-def test_tokens_from_the_environment_and_clean_ctrl_c() -> None:
-    with serve("--db", ":memory:", env={"PROTOCOL_TOKENS": "alpha, beta"}) as (url, process):
-        for token in ("alpha", "beta"):
-            headers = {"Authorization": f"Bearer {token}"}
-            assert httpx.get(f"{url}/v1/conversations", headers=headers).status_code == 200
-        assert (
-            httpx.get(
-                f"{url}/v1/conversations", headers={"Authorization": "Bearer gamma"}
-            ).status_code
-            == 401
-        )
-        _stop(process)
+def test_tokens_from_the_environment_and_clean_ctrl_c(
+    started: Callable[..., ServeProcess],
+) -> None:
+    process = started(":memory:", env={"PROTOCOL_TOKENS": "alpha, beta"})
+    url = process.url
+    for token in ("alpha", "beta"):
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{url}/v1/conversations", headers=headers).status_code == 200
+    assert (
+        httpx.get(f"{url}/v1/conversations", headers={"Authorization": "Bearer gamma"}).status_code
+        == 401
+    )
+    _stop(process)
 
 
-def test_without_tokens_one_is_generated_and_printed() -> None:
-    with serve("--db", ":memory:", env={"PROTOCOL_TOKENS": ""}) as (url, process):
-        output = _stop(process)
+def test_without_tokens_one_is_generated_and_printed(started: Callable[..., ServeProcess]) -> None:
+    output = _stop(started(":memory:"))
     line = next(line for line in output.splitlines() if "generated" in line)
     token = line.rsplit(" ", 1)[-1]
     assert len(token) >= 20
-    with serve("--db", ":memory:", "--token", token) as (url, process):
-        headers = {"Authorization": f"Bearer {token}"}
-        assert httpx.get(f"{url}/v1/conversations", headers=headers).status_code == 200
+    url = started(":memory:", args=["--token", token]).url
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{url}/v1/conversations", headers=headers).status_code == 200
 
 
-def test_demo_loads_the_documented_conversations() -> None:
-    with serve("--db", ":memory:", "--token", "t", "--demo") as (url, _):
-        response = httpx.get(
-            f"{url}/v1/conversations/xgQQXg3hrtjh7AvZ", headers={"Authorization": "Bearer t"}
-        )
-        assert response.status_code == 200
-        assert response.json()["contact_id"] == "WAz8eIbvDR60rouK"
+def test_demo_loads_the_documented_conversations(started: Callable[..., ServeProcess]) -> None:
+    url = started(":memory:", ["t"], args=["--demo"]).url
+    response = httpx.get(
+        f"{url}/v1/conversations/xgQQXg3hrtjh7AvZ", headers={"Authorization": "Bearer t"}
+    )
+    assert response.status_code == 200
+    assert response.json()["contact_id"] == "WAz8eIbvDR60rouK"
 
 
-def test_a_file_database_survives_a_restart_and_the_log_has_no_token(tmp_path: Path) -> None:
+def test_a_file_database_survives_a_restart_and_the_log_has_no_token(
+    tmp_path: Path, started: Callable[..., ServeProcess]
+) -> None:
     db = tmp_path / "protocol.db"
     secret = "s3cret-token-never-logged"
     headers = {"Authorization": f"Bearer {secret}"}
-    with serve("--db", str(db), "--token", secret) as (url, process):
-        created = httpx.post(
-            f"{url}/v1/conversations", json={"contact_id": "WAz8eIbvDR60rouK"}, headers=headers
-        )
-        httpx.put(
-            f"{url}/v1/conversations/{created.json()['id']}",
-            json={"is_muted": True},
-            headers=headers,
-        )
-        httpx.get(f"{url}/v1/conversations", headers={"Authorization": "Bearer wrong-token"})
-        output = _stop(process)
+    process = started(db, [secret])
+    url = process.url
+    created = httpx.post(
+        f"{url}/v1/conversations", json={"contact_id": "WAz8eIbvDR60rouK"}, headers=headers
+    )
+    httpx.put(
+        f"{url}/v1/conversations/{created.json()['id']}",
+        json={"is_muted": True},
+        headers=headers,
+    )
+    httpx.get(f"{url}/v1/conversations", headers={"Authorization": "Bearer wrong-token"})
+    output = _stop(process)
     assert secret not in output and "wrong-token" not in output
     log_lines = [line for line in output.splitlines() if line.startswith(("GET ", "POST ", "PUT "))]
     assert [line.split()[:3] for line in log_lines[-3:]] == [
@@ -122,27 +111,13 @@ def test_a_file_database_survives_a_restart_and_the_log_has_no_token(tmp_path: P
         ["GET", "/v1/conversations", "401"],
     ]
     assert all(line.endswith("ms") for line in log_lines)
-    with serve("--db", str(db), "--token", secret) as (url, _):
-        stored = httpx.get(f"{url}/v1/conversations/{created.json()['id']}", headers=headers).json()
+    url = started(db, [secret]).url
+    stored = httpx.get(f"{url}/v1/conversations/{created.json()['id']}", headers=headers).json()
     assert stored == {**created.json(), "is_muted": True}
 
 
 def test_an_unwritable_database_is_a_clear_error(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "protocol_kit",
-            "serve",
-            "--db",
-            str(tmp_path / "no" / "such" / "x.db"),
-            "--token",
-            "t",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_cli("serve", "--db", str(tmp_path / "no" / "such" / "x.db"), "--token", "t")
     assert result.returncode == 2
     assert "protocol-kit serve:" in result.stderr and "Traceback" not in result.stderr
 

@@ -154,8 +154,10 @@ class Conversations:
 
         This endpoint allows you to perform an update on a conversation. Examples of updates are
         pinning a message, muting or archiving the conversation, or pinning the conversation
-        itself. An update changes only the attributes it names, atomically: concurrent updates
-        of different attributes of the same conversation (say one client mutes it while another
+        itself.
+
+        An update changes only the attributes it names, atomically: concurrent updates of
+        different attributes of the same conversation (say one client mutes it while another
         pins it) all persist, none is lost.
 
         Args:
@@ -333,8 +335,10 @@ class AsyncConversations:
 
         This endpoint allows you to perform an update on a conversation. Examples of updates are
         pinning a message, muting or archiving the conversation, or pinning the conversation
-        itself. An update changes only the attributes it names, atomically: concurrent updates
-        of different attributes of the same conversation (say one client mutes it while another
+        itself.
+
+        An update changes only the attributes it names, atomically: concurrent updates of
+        different attributes of the same conversation (say one client mutes it while another
         pins it) all persist, none is lost.
 
         Args:

@@ -1,4 +1,4 @@
-"""Spec documents for the generator tests: the bundled one, and variants written to a folder."""
+"""Spec documents for the generator and docs tests: the bundled one, and variants written to a folder."""
 
 from __future__ import annotations
 

@@ -25,8 +25,11 @@ CONVERSATION = {
 
 
 def error_body(kind: str, message: str) -> dict[str, str]:
-    return {"type": kind, "message": message,
-            "documentation_url": f"https://protocol.chat/docs/errors/{kind}"}
+    return {
+        "type": kind,
+        "message": message,
+        "documentation_url": f"https://protocol.chat/docs/errors/{kind}",
+    }
 
 
 @dataclass
@@ -63,8 +66,11 @@ class ScriptedServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 with server._lock:
-                    server.requests.append(Recorded(self.command, self.path, dict(self.headers),
-                                                    body, time.monotonic()))
+                    server.requests.append(
+                        Recorded(
+                            self.command, self.path, dict(self.headers), body, time.monotonic()
+                        )
+                    )
                     reply = server.replies.pop(0) if server.replies else Reply(200, default)
                 if reply.delay:
                     time.sleep(reply.delay)

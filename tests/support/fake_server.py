@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+# The two accounts the self-tests and the benches open on a fake server.
+TOKENS = ["self-test-token-main", "self-test-token-other"]
 COLLECTION = "/v1/conversations"
 ITEM = re.compile(r"^/v1/conversations/([^/]+)$")
 ID = re.compile(r"[A-Za-z0-9]{16}")

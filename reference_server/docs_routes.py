@@ -1,0 +1,83 @@
+"""The server's own pages, outside the API: the HTML reference at /docs, the spec at /openapi.json and /openapi.yaml."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
+
+import yaml
+from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from protocol_kit.spec import Spec
+
+# These paths are not operations of the API: no token, and the contract's rules do not apply.
+DOCS_PATH = "/docs"
+JSON_PATH = "/openapi.json"
+YAML_PATH = "/openapi.yaml"
+OWN_PATHS = (DOCS_PATH, JSON_PATH, YAML_PATH)
+# The HTML reference for a base URL. The generator renders it; the server, which must not import
+# the generator, is handed the function by whoever starts it (`protocol-kit serve`).
+DocsPage = Callable[[str], str]
+# A page is rendered once per base URL it is asked for; the Host header is the client's, so
+# the number kept is bounded.
+_PAGES_KEPT = 8
+
+
+def docs_routes(spec: Spec, docs_page: DocsPage | None) -> list[Route]:
+    """GET routes for the spec and, given ``docs_page``, the reference (its base URL: the server
+    as the request reached it)."""
+    yaml_text = spec.path.read_text(encoding="utf-8") if spec.path else None
+    json_text = json.dumps(spec.data, indent=2, ensure_ascii=False) + "\n"
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(json_text, media_type="application/json")
+
+    async def openapi_yaml(request: Request) -> Response:
+        text = yaml_text if yaml_text is not None else yaml.safe_dump(spec.data, sort_keys=False)
+        return Response(text, media_type="application/yaml")
+
+    routes = [
+        Route(JSON_PATH, openapi_json, methods=["GET"]),
+        Route(YAML_PATH, openapi_yaml, methods=["GET"]),
+    ]
+    if docs_page is not None:
+        page = functools.lru_cache(maxsize=_PAGES_KEPT)(docs_page)
+
+        async def docs(request: Request) -> Response:
+            return HTMLResponse(page(str(request.base_url).rstrip("/")))
+
+        routes.append(Route(DOCS_PATH, docs, methods=["GET"]))
+    return routes
+
+
+def cors_origin(value: str) -> str:
+    """``value`` as an origin (``scheme://host[:port]``); ValueError saying why it is not one."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"{value!r} is not an origin: give scheme and host, e.g. http://localhost:3000"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ValueError(f"{value!r} is not an origin: no path, query or credentials")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def allow_origins(app: Starlette, origins: Sequence[str]) -> None:
+    """Let pages from ``origins`` (and only those) call the API; preflights need no token."""
+    if not origins:
+        return
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[cors_origin(o) for o in origins],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Accept"],
+        # Try-it shows the answer's headers; a cross-origin script sees only the exposed ones.
+        expose_headers=["Content-Type", "Content-Length", "Location", "Retry-After"],
+        max_age=600,
+    )

@@ -1,0 +1,81 @@
+"""Reproductions run as printed: the script of a failure, sent to the broken server again,
+shows the same wrong answer; --keep-data leaves the run's data in place."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.conformance.report_checks import assert_valid_report
+from tests.support.cli import verify_against
+from tests.support.fake_server import TOKENS, FakeServer
+
+
+def _findings(fake_server: FakeServer, fault: str, rule_id: str, tmp_path: Path) -> list[Any]:
+    fake_server.reset({fault})
+    report = tmp_path / "r.json"
+    result = verify_against(fake_server.url, "--only", rule_id, "--json", str(report))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"re-run this rule: protocol-kit verify {fake_server.url}" in result.stdout
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert_valid_report(document)
+    (found,) = [r for r in document["results"] if r["id"] == rule_id]
+    assert f"--only {rule_id} --seed 5" in found["reproduce"]
+    return list(found["findings"])
+
+
+def _run(script: str) -> tuple[int, dict[str, Any] | str]:
+    """Run the script with sh (token from the environment, as the script asks); the last
+    answer's status and body."""
+    environment = {**os.environ, "TOKEN": TOKENS[0], "OTHER_TOKEN": TOKENS[1]}
+    output = subprocess.run(
+        ["sh", "-c", script], capture_output=True, env=environment, timeout=60, check=True
+    ).stdout.decode("utf-8", "replace")
+    head, _, body = output.rpartition("HTTP/1.")[2].partition("\r\n\r\n")
+    status = int(head.split()[1])
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body
+
+
+def test_a_printed_script_shows_the_same_wrong_answer(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    findings = _findings(fake_server, "update-returns-old", "LIFECYCLE-UPDATE-RESPONSE", tmp_path)
+    finding = findings[0]
+    assert len(finding["requests"]) > 1  # the create and updates that set up the state
+    assert finding["requests"][0]["method"] == "POST"
+    script = finding["script"]
+    assert "ID1=$(" in script and TOKENS[0] not in script
+    # "actual" shows the differing fields: the server's answer to the script must carry them too.
+    shown = json.loads(re.match(r"200 (\{.*?\})", finding["actual"]).group(1))  # type: ignore[union-attr]
+    fake_server.reset({"update-returns-old"})  # a fresh server state
+    status, body = _run(script)
+    assert status == 200 and isinstance(body, dict)
+    assert {name: body[name] for name in shown} == shown
+
+
+def test_bytes_that_are_not_text_survive_the_script(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    findings = _findings(fake_server, "malformed-json-500", "CREATE-MALFORMED-BODY", tmp_path)
+    (finding,) = [f for f in findings if "invalid UTF-8" in f["message"]]
+    script = finding["script"]
+    assert "printf '" in script and "\\377\\376" in script and "--data-binary @-" in script
+    fake_server.reset({"malformed-json-500"})
+    status, _ = _run(script)
+    assert status == int(finding["actual"].split()[0]) == 500
+
+
+def test_keep_data_leaves_the_runs_conversations(fake_server: FakeServer) -> None:
+    fake_server.reset(set())
+    assert verify_against(fake_server.url, "--only", "lifecycle").returncode == 0
+    assert fake_server.rows == []  # cleaned up by default
+    kept = verify_against(fake_server.url, "--only", "lifecycle", "--keep-data")
+    assert kept.returncode == 0
+    assert fake_server.rows and "--keep-data" in kept.stdout

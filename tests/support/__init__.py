@@ -1,0 +1,1 @@
+"""Scaffolding written once for the tests and the benches: servers, command lines, spec variants."""
