@@ -9,15 +9,23 @@ import secrets
 import sqlite3
 import string
 import sys
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from .spec import Spec, SpecError
 
+if TYPE_CHECKING:
+    from protocol_kit.server.webhooks import Endpoint
+
 _DESCRIPTION = """\
 Run the reference server of the Protocol Conversations API on uvicorn. Requests are
 validated against the spec; data is kept in SQLite. Each bearer token is one account.
 One access-log line is printed per request (method, path, status, milliseconds).
+With webhook endpoints configured (--webhooks FILE or PROTOCOL_WEBHOOKS, a JSON list of
+{"token", "url", "secret"}: the account, by its token, and where its events go), each write's
+events are delivered in the background, with one log line per delivery attempt (event id,
+type, endpoint, attempt, status). Tokens and secrets are never logged.
 Stop it with Ctrl-C.
 
 Besides the API, the server answers three paths of its own, outside the API and without a
@@ -71,6 +79,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--spec", default=None, help="OpenAPI document to serve (default: the bundled one)"
     )
+    parser.add_argument(
+        "--http",
+        choices=("auto", "httptools", "h11"),
+        default="auto",
+        help="HTTP/1.1 parser: httptools (compiled) or h11 (pure Python); auto takes httptools "
+        "when installed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="event loop: uvloop (compiled; not on Windows) or asyncio; auto takes uvloop when "
+        "installed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--webhooks",
+        default=None,
+        metavar="FILE",
+        help='webhook endpoints: a JSON file [{"token": ..., "url": ..., "secret": ...}]; each '
+        "gets the events of its token's account. Also read from PROTOCOL_WEBHOOKS (the same JSON).",
+    )
     parser.set_defaults(func=run)
 
 
@@ -94,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
         tokens = [new_token()]
         print(f"No --token given; generated one for this run: {tokens[0]}", file=sys.stderr)
     try:
+        webhooks = _webhooks(args.webhooks)
         spec = Spec.load(args.spec)
         app = create_app(
             args.db,
@@ -102,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             spec=spec,
             cors_origins=args.cors_origin,
             docs_page=docs_page(spec),
+            webhooks=webhooks,
         )
     except (SpecError, OSError, ValueError, sqlite3.Error) as exc:
         print(f"protocol-kit serve: {exc}", file=sys.stderr)
@@ -109,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     print(
         f"Serving the Protocol Conversations API on http://{args.host}:{args.port} "
-        f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''}); "
+        f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''}"
+        f"{f', {len(webhooks)} webhook endpoint(s)' if webhooks else ''}); "
         f"its docs: http://{args.host}:{args.port}/docs",
         file=sys.stderr,
     )
@@ -120,6 +152,19 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,  # reference_server's own access log never shows tokens or queries
         log_level="warning",
         lifespan="off",
-        **uvicorn_options(),
+        **uvicorn_options(args.http, args.loop),
     )
     return 0
+
+
+def _webhooks(path: str | None) -> list[Endpoint]:
+    """The endpoints from ``--webhooks FILE`` and ``PROTOCOL_WEBHOOKS``."""
+    from protocol_kit.server.webhooks import parse_endpoints
+
+    endpoints = []
+    if path is not None:
+        with open(path, encoding="utf-8") as config:
+            endpoints += parse_endpoints(config.read())
+    if os.environ.get("PROTOCOL_WEBHOOKS", "").strip():
+        endpoints += parse_endpoints(os.environ["PROTOCOL_WEBHOOKS"])
+    return endpoints

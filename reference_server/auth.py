@@ -25,6 +25,9 @@ class Accounts:
         if not self._accounts:
             raise ValueError("at least one token is required")
 
+    def __contains__(self, account: object) -> bool:
+        return account in self._accounts
+
     def authenticate(self, authorization: str | None) -> str:
         """The account for an ``Authorization`` header value, or a 401 ApiError."""
         if not authorization:

@@ -143,6 +143,11 @@ class ServeProcess:
         self._proc = None
         return code
 
+    @property
+    def pid(self) -> int | None:
+        """The running server's process id (for a profiler to attach to)."""
+        return self._proc.pid if self._proc is not None else None
+
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
