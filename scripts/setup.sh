@@ -9,6 +9,8 @@ command -v curl >/dev/null || apt_packages+=(curl)
 command -v php >/dev/null || apt_packages+=(php-cli)
 php -m 2>/dev/null | grep -qi '^curl$' || apt_packages+=(php-curl)
 command -v chromium >/dev/null || apt_packages+=(chromium)
+# The PHP client's documented install (a Composer path repository) is tested with Debian's composer.
+command -v composer >/dev/null || apt_packages+=(composer)
 command -v wrk >/dev/null || apt_packages+=(wrk)
 command -v node >/dev/null || apt_packages+=(nodejs npm)
 if ((${#apt_packages[@]})); then

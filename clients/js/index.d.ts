@@ -144,9 +144,10 @@ export declare const VERSION: string
 /** True when `signature` is the hex HMAC-SHA256 of the raw `payload` under `secret`. */
 export declare function verifySignature (payload: string | Uint8Array, signature: string, secret: string | Uint8Array): boolean
 
-/** Client for the Protocol Conversations API. */
+/** Client for the Protocol Conversations API. Without a token, `$PROTOCOL_API_TOKEN` is used. */
 export declare class ApiClient {
-  constructor (token: string, options?: ClientOptions)
+  constructor (token?: string, options?: ClientOptions)
+  constructor (options: ClientOptions)
   readonly conversations: Conversations
   readonly baseUrl: string
   static verifySignature (payload: string | Uint8Array, signature: string, secret: string | Uint8Array): boolean
