@@ -143,34 +143,21 @@ class ServeProcess:
         self._proc = None
         return code
 
+    @property
+    def pid(self) -> int | None:
+        """The running server's process id (for a profiler to attach to)."""
+        return self._proc.pid if self._proc is not None else None
+
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
-
-# base URL -> process id of each server `serve` is running (for a profiler to attach to)
-_PIDS: dict[str, int] = {}
-
 
 @contextmanager
-def serve(
-    db: Path | str, tokens: Sequence[str], log: Path | None = None, extra: Sequence[str] = ()
-) -> Iterator[str]:
+def serve(db: Path | str, tokens: Sequence[str], log: Path | None = None) -> Iterator[str]:
     """Run `protocol-kit serve` on database ``db`` with ``tokens``; yield its base URL; stop it."""
-    process = ServeProcess(db, tokens, log, args=extra)
+    process = ServeProcess(db, tokens, log)
     process.start()
-    if process.pid is not None:
-        _PIDS[process.url] = process.pid
     try:
         yield process.url
     finally:
-        _PIDS.pop(process.url, None)
         process.stop()
-
-
-def serving_pid(url: str) -> int | None:
-    """The process id of the server `serve` started for ``url``."""
-    return _PIDS.get(url)
