@@ -516,6 +516,7 @@ def _walk_forward(lister: _Lister, data: _Dataset, limit: int | None, **filters:
         "matching item exactly once",
         expected=_ids(expected_all),
         actual=_ids(seen),
+        exchange=lister._last,  # the page the walk ended on
     )
 
 
@@ -560,6 +561,7 @@ def _walk_backward(lister: _Lister, data: _Dataset, limit: int, start: str, **fi
         "matching item exactly once",
         expected=_ids(expected_all),
         actual=_ids(seen),
+        exchange=lister._last,  # the page the walk ended on
     )
 
 
