@@ -9,6 +9,7 @@ from typing import Any
 
 from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import Session
+from protocol_kit.conformance.transport import Exchange
 from protocol_kit.conformance.verdicts import Rule, cite
 
 GROUP = "list"
@@ -205,6 +206,7 @@ class _Lister:
 
     def __init__(self, s: Session, data: _Dataset) -> None:
         self.s, self.data = s, data
+        self._last: Exchange | None = None  # the latest page fetched
 
     def fetch(self, rule_id: str, **params: Any) -> tuple[list[str], bool] | None:
         exchange = self.s.listing(**params)
