@@ -31,7 +31,6 @@ def _requests_logged(log: Path) -> int:
     )
 
 
-_VERIFY = [sys.executable, "-c", "from protocol_kit.cli import main; raise SystemExit(main())"]
 # One deviation per behavioural area, for the time until verify reports its first failure.
 FIRST_FAILURE_FAULTS = ("unknown-token-403", "muted-ignored", "update-not-persisted")
 
@@ -39,7 +38,7 @@ FIRST_FAILURE_FAULTS = ("unknown-token-403", "muted-ignored", "update-not-persis
 def _command(tool: str, url: str, examples: int) -> list[str]:
     if tool == "embedded":
         # The default: no server given, so verify starts the bundled one itself.
-        return [*_VERIFY, "verify", "--seed", str(SEED), "--max-examples", str(examples)]
+        return cli_command("verify", "--seed", str(SEED), "--max-examples", str(examples))
     if tool == "verify":
         return cli_command(
             "verify",
@@ -90,10 +89,11 @@ def first_failure(fault: str, examples: int) -> float | None:
     from tests.support.fake_server import TOKENS as FAKE_TOKENS
     from tests.support.fake_server import FakeServer
 
-    with FakeServer(FAKE_TOKENS, {fault}) as server:
-        args = [*_VERIFY, "verify", server.url, "--token", FAKE_TOKENS[0]]
-        args += ["--other-token", FAKE_TOKENS[1], "--seed", str(SEED)]
-        args += ["--max-examples", str(examples)]
+    with FakeServer(list(FAKE_TOKENS), {fault}) as server:
+        args = cli_command(
+            "verify", server.url, "--token", FAKE_TOKENS[0], "--other-token", FAKE_TOKENS[1]
+        )
+        args += ["--seed", str(SEED), "--max-examples", str(examples)]
         started = time.perf_counter()
         proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, text=True)
         found = None

@@ -20,7 +20,7 @@ import httpx
 
 from protocol_kit.server.runner import free_port
 from tests.support.paths import REPO
-from tests.support.serving import serve, serving_pid, stopping, wait_ready
+from tests.support.serving import ServeProcess, stopping, wait_ready
 
 from . import profile, report
 
@@ -74,13 +74,18 @@ def reference(
     db: Path, name: str = "reference", extra: tuple[str, ...] = ()
 ) -> Iterator[Contender]:
     """`protocol-kit serve` as shipped (file database, WAL, synchronous=FULL), seeded with 100 rows."""
-    with serve(db, [TOKEN], extra=extra) as url:
+    server = ServeProcess(db, [TOKEN], args=extra)
+    server.start()
+    try:
+        url = server.url
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
             ids = [
                 client.post("/v1/conversations", json={"contact_id": CONTACT}).json()["id"]
                 for _ in range(100)
             ]
-        yield Contender(name, url, ids[50], serving_pid(url))
+        yield Contender(name, url, ids[50], server.pid)
+    finally:
+        server.stop()
 
 
 @contextmanager

@@ -328,7 +328,7 @@ class _Builder:
                 raise GeneratorError(f"{pointer}/content", f"only {JSON} responses are supported")
             media = spec_response.json
             kind, model = self._response_kind(
-                status, media is not None, media and media.schema, pointer
+                status, media is not None, media.schema if media is not None else None, pointer
             )
             response = Response(
                 status=status,

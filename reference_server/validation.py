@@ -117,7 +117,7 @@ class OperationRequest:
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         location = f"{where} `{path.lstrip('.')}`" if path else where
         schema = error.schema if isinstance(error.schema, Mapping) else {}
-        if error.validator in ("oneOf", "anyOf"):
+        if error.validator in ("oneOf", "anyOf") and isinstance(error.validator_value, list):
             alternatives = [
                 Schema.anonymous(self._spec.document, sub).target for sub in error.validator_value
             ]

@@ -153,7 +153,8 @@ class Document:
         resource: Resource[Any] = Resource.from_contents(
             self.data, default_specification=DRAFT202012
         )
-        return Registry().with_resource(SPEC_URI, resource)
+        registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+        return registry
 
     def validator(self, pointer: str) -> Draft202012Validator:
         """A compiled validator for the schema at ``pointer`` (cached), refs resolved lazily."""

@@ -79,3 +79,12 @@ def test_keep_data_leaves_the_runs_conversations(fake_server: FakeServer) -> Non
     kept = verify_against(fake_server.url, "--only", "lifecycle", "--keep-data")
     assert kept.returncode == 0
     assert fake_server.rows and "--keep-data" in kept.stdout
+
+
+def test_a_printed_curl_line_runs_as_printed(fake_server: FakeServer, tmp_path: Path) -> None:
+    findings = _findings(fake_server, "no-allow-header", "PROTO-ALLOW-HEADER", tmp_path)
+    line = findings[0]["exchange"]["curl"]
+    assert '"Authorization: Bearer ${TOKEN}"' in line and TOKENS[0] not in line
+    fake_server.reset({"no-allow-header"})
+    status, _ = _run(line)
+    assert status == int(findings[0]["exchange"]["status"]) == 405
