@@ -31,7 +31,14 @@ def _requests_logged(log: Path) -> int:
     )
 
 
+# One deviation per behavioural area, for the time until verify reports its first failure.
+FIRST_FAILURE_FAULTS = ("unknown-token-403", "muted-ignored", "update-not-persisted")
+
+
 def _command(tool: str, url: str, examples: int) -> list[str]:
+    if tool == "embedded":
+        # The default: no server given, so verify starts the bundled one itself.
+        return cli_command("verify", "--seed", str(SEED), "--max-examples", str(examples))
     if tool == "verify":
         return cli_command(
             "verify",
@@ -50,6 +57,14 @@ def _command(tool: str, url: str, examples: int) -> list[str]:
 
 def timed_run(tool: str, examples: int, tmp: Path) -> tuple[float, int, int]:
     """Wall seconds, requests the server logged, and the exit code of one run on a fresh server."""
+    if tool == "embedded":
+        started = time.perf_counter()
+        done = subprocess.run(
+            _command(tool, "", examples), cwd=REPO, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            print(done.stdout[-3000:], done.stderr[-2000:], file=sys.stderr)
+        return time.perf_counter() - started, 0, done.returncode
     log = tmp / f"{tool}-{time.monotonic_ns()}.log"
     with serve(tmp / f"{tool}-{time.monotonic_ns()}.db", TOKENS, log) as url:
         before = _requests_logged(log)
@@ -67,6 +82,27 @@ def timed_run(tool: str, examples: int, tmp: Path) -> tuple[float, int, int]:
     if done.returncode != 0:
         print(done.stdout[-3000:], done.stderr[-2000:], file=sys.stderr)
     return seconds, _requests_logged(log) - before, done.returncode
+
+
+def first_failure(fault: str, examples: int) -> float | None:
+    """Seconds from starting `protocol-kit verify` to its first reported failure (a `✗` line)."""
+    from tests.support.fake_server import TOKENS as FAKE_TOKENS
+    from tests.support.fake_server import FakeServer
+
+    with FakeServer(list(FAKE_TOKENS), {fault}) as server:
+        args = cli_command(
+            "verify", server.url, "--token", FAKE_TOKENS[0], "--other-token", FAKE_TOKENS[1]
+        )
+        args += ["--seed", str(SEED), "--max-examples", str(examples)]
+        started = time.perf_counter()
+        proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, text=True)
+        found = None
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if found is None and line.startswith("✗"):
+                found = time.perf_counter() - started
+        proc.wait()
+    return found
 
 
 def battery(examples: int, limit: int | None) -> tuple[dict[str, tuple[bool, bool]], bool, bool]:
@@ -140,6 +176,20 @@ def _battery_text(
     )
 
 
+def _kept_battery(output: Path | None) -> str | None:
+    """The battery paragraph of the last full run, kept when this run skips the battery."""
+    if output is None or not output.exists():
+        return None
+    for paragraph in output.read_text(encoding="utf-8").split("\n\n"):
+        if paragraph.startswith("Deviations caught"):
+            return (
+                paragraph
+                if "(battery from an earlier run" in paragraph
+                else (paragraph + " (battery from an earlier run; this run used `--no-battery`.)")
+            )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.conformance", description=__doc__)
     parser.add_argument(
@@ -168,10 +218,15 @@ def main(argv: list[str] | None = None) -> int:
     repetitions = args.repetitions or (1 if args.quick else 3)
     output = args.output or (None if args.quick else report.DOCS)
 
-    results: dict[str, list[tuple[float, int, int]]] = {"verify": [], "schemathesis": []}
+    results: dict[str, list[tuple[float, int, int]]] = {
+        "embedded": [],
+        "verify": [],
+        "schemathesis": [],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(repetitions):
-            order = ["verify", "schemathesis"] if rep % 2 == 0 else ["schemathesis", "verify"]
+            order = list(results)
+            order = order[rep % len(order) :] + order[: rep % len(order)]
             for tool in order:
                 results[tool].append(timed_run(tool, examples, Path(tmp)))
                 seconds, sent, code = results[tool][-1]
@@ -184,14 +239,38 @@ def main(argv: list[str] | None = None) -> int:
         "| tool | wall s, median (min–max) | requests, median | exit codes |",
         "|---|---:|---:|---|",
     ]
+    labels = {
+        "embedded": "`protocol-kit verify` (default: embedded server, started and stopped by it)",
+        "verify": "`protocol-kit verify URL` (against `protocol-kit serve`)",
+        "schemathesis": "plain `schemathesis run --checks all` (against `protocol-kit serve`)",
+    }
     for tool, runs in results.items():
         lines.append(
-            f"| {'`protocol-kit verify`' if tool == 'verify' else 'plain `schemathesis run --checks all`'} | "
-            f"{report.median_spread([r[0] for r in runs], 1)} | "
-            f"{statistics.median(r[1] for r in runs):.0f} | {', '.join(str(r[2]) for r in runs)} |"
+            f"| {labels[tool]} | {report.median_spread([r[0] for r in runs], 1)} | "
+            + (f"{statistics.median(r[1] for r in runs):.0f}" if tool != "embedded" else "–")
+            + f" | {', '.join(str(r[2]) for r in runs)} |"
         )
-    ratio = statistics.median(
-        v[0] / s[0] for v, s in zip(results["verify"], results["schemathesis"], strict=True)
+
+    def ratio_to_schemathesis(tool: str) -> float:
+        return statistics.median(
+            v[0] / s[0] for v, s in zip(results[tool], results["schemathesis"], strict=True)
+        )
+
+    ratio = ratio_to_schemathesis("verify")
+    embedded_ratio = ratio_to_schemathesis("embedded")
+    embedded_seconds = statistics.median(r[0] for r in results["embedded"])
+    # Quick: one fault keeps the code path alive; each costs a whole verify run.
+    faults = FIRST_FAILURE_FAULTS[:1] if args.quick else FIRST_FAILURE_FAULTS
+    firsts = {fault: first_failure(fault, examples) for fault in faults}
+    first_text = (
+        "Time to the first reported failure (the first `✗` line of `protocol-kit verify` "
+        f"against the self-tests' fake server with one deviation, seed {SEED}): "
+        + ", ".join(
+            f"{fault} {'never reported' if t is None else f'{t:.1f} s'}"
+            for fault, t in firsts.items()
+        )
+        + ". A failure is reported when its rule group finishes; the groups run in a fixed "
+        "order, the schemathesis phase last."
     )
     sections = [
         "## Conformance run",
@@ -203,9 +282,20 @@ def main(argv: list[str] | None = None) -> int:
             f"counted from the server's access log. {repetitions} alternating repetitions."
         ),
         "\n".join(lines),
-        f"Wall-time ratio verify / schemathesis (median of per-repetition ratios): **{ratio:.2f}×**.",
+        (
+            f"Wall-time ratios to schemathesis (median of per-repetition ratios): verify URL "
+            f"**{ratio:.2f}×**; default embedded verify **{embedded_ratio:.2f}×** "
+            f"({embedded_seconds:.1f} s, including starting and stopping its server). Targets: "
+            f"embedded verify within 30 s, **{'met' if embedded_seconds <= 30 else 'MISSED'}**; "
+            f"within 1.1× of schemathesis, **{'met' if embedded_ratio <= 1.1 else 'MISSED'}**."
+        ),
+        first_text,
     ]
-    if not args.no_battery:
+    if args.no_battery:
+        kept = _kept_battery(output)
+        if kept:
+            sections.append(kept)
+    else:
         # Quick: only the fault-free runs of both tools, to keep the code path alive.
         battery_examples = 3 if args.quick else 20
         caught, clean_verify, clean_schemathesis = battery(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -19,12 +20,16 @@ import httpx
 
 from protocol_kit.server.runner import free_port
 from tests.support.paths import REPO
-from tests.support.serving import serve, stopping, wait_ready
+from tests.support.serving import ServeProcess, stopping, wait_ready
 
-from . import report
+from . import profile, report
 
 SPEC = REPO / "openapi" / "conversations.yaml"
-PRISM = Path(__file__).resolve().parent / ".prism" / "node_modules" / ".bin" / "prism"
+PRISM = Path(__file__).resolve().parent / "tools" / "node_modules" / ".bin" / "prism"
+PROFILES = REPO / "docs" / "profiles"
+# The stack the server ran on before httptools and uvloop: measured alongside, for the before/after.
+BEFORE = ("--http", "h11", "--loop", "asyncio")
+PROFILED = ("get", "list", "create", "update")
 LUA = Path(__file__).resolve().parent / "wrk" / "request.lua"
 TOKEN = "bench-server-token"
 CONTACT = "WAz8eIbvDR60rouK"
@@ -37,6 +42,7 @@ class Contender:
     name: str
     url: str
     get_id: str
+    pid: int | None = None
 
 
 @dataclass
@@ -64,15 +70,22 @@ def _process(args: list[str], url: str) -> Iterator[subprocess.Popen[bytes]]:
 
 
 @contextmanager
-def reference(db: Path) -> Iterator[Contender]:
+def reference(
+    db: Path, name: str = "reference", extra: tuple[str, ...] = ()
+) -> Iterator[Contender]:
     """`protocol-kit serve` as shipped (file database, WAL, synchronous=FULL), seeded with 100 rows."""
-    with serve(db, [TOKEN]) as url:
+    server = ServeProcess(db, [TOKEN], args=extra)
+    server.start()
+    try:
+        url = server.url
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
             ids = [
                 client.post("/v1/conversations", json={"contact_id": CONTACT}).json()["id"]
                 for _ in range(100)
             ]
-        yield Contender("reference", url, ids[50])
+        yield Contender(name, url, ids[50], server.pid)
+    finally:
+        server.stop()
 
 
 @contextmanager
@@ -222,8 +235,8 @@ def targets(
     results: Results, operations: tuple[str, ...], concurrency: tuple[int, ...], with_prism: bool
 ) -> str:
     lines = [
-        "| operation | conc. | reference / floor | reference / Prism | target |",
-        "|---|---:|---:|---:|---|",
+        "| operation | conc. | reference / floor | reference / Prism | reference / before | target |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for operation in operations:
         for connections in concurrency:
@@ -233,35 +246,102 @@ def targets(
                 if with_prism
                 else None
             )
+            vs_before = _ratio(results, "reference", "before", operation, connections)
             verdicts = []
             if operation == "get" and vs_floor is not None:
-                verdicts.append(("met" if vs_floor >= 0.5 else "MISSED") + ": get ≥ 0.5× floor")
+                verdicts.append(("met" if vs_floor >= 0.6 else "MISSED") + ": get ≥ 0.6× floor")
             if vs_prism is not None:
                 verdicts.append(("met" if vs_prism > 1 else "MISSED") + ": ahead of Prism")
             lines.append(
-                f"| {operation} | {connections} | {_fmt(vs_floor)} | {_fmt(vs_prism)} | {'; '.join(verdicts) or '–'} |"
+                f"| {operation} | {connections} | {_fmt(vs_floor)} | {_fmt(vs_prism)} | "
+                f"{_fmt(vs_before)} | {'; '.join(verdicts) or '–'} |"
             )
     return "\n".join(lines)
 
 
-_WHY = """\
-Where the reference server loses, and what would change it:
+def profile_servers(contenders: list[Contender], seconds: int, directory: Path) -> str:
+    """py-spy on each reference server while wrk drives one operation at 16 connections.
 
-- **create, update**: every 2xx waits for an fsync of SQLite's write-ahead log
-  (`synchronous=FULL`: the durability that `tests/hardening/test_durability.py` checks with
-  `kill -9`); on this disk that is most of a write's time. The floor and Prism store nothing.
-  Writes are group-committed (one writer thread commits every write waiting at once in one
-  transaction and one fsync, each answered after it), so concurrent writes share an fsync and
-  reads never wait behind one. On this machine's disk an fsync is cheap: the same server on a
-  tmpfs database creates only 1.1–1.5× faster, so what remains is CPU (Python and h11 per
-  request, on the one core wrk leaves). `synchronous=NORMAL` would not close that gap and would
-  lose acknowledged writes on power loss, so it is not taken.
-- **get, list**: everything runs on uvicorn's pure-Python h11 parser (httptools is not a
-  dependency), plus per request: bearer check, spec-driven validation, one SQLite query, the
-  access-log line, JSON of the rows. Prism's *list* returns two items whatever the `limit`; compare
-  *list2*. Optimised so far: request validators are compiled with their `$ref`s inlined (a GET
-  spent about a third of its in-app time resolving references).
-- The machine is shared with other jobs: single runs swing by 2×; read the medians and ratios."""
+    Returns the summary table (share of the busy samples per category); flame graphs are written
+    to ``directory`` as `server-<contender>-<operation>.svg`.
+    """
+    profiled = [c for c in contenders if c.pid is not None]
+    if profile.py_spy() is None or not profiled:
+        return "Profile: not taken (py-spy is not installed: `pip install py-spy`)."
+    shares: dict[tuple[str, str], dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for operation in PROFILED:
+            for contender in profiled:
+                raw = Path(tmp) / f"{contender.name}-{operation}.txt"
+                assert contender.pid is not None
+                sampler = profile.record(contender.pid, seconds + 1, raw)
+                wrk(contender, operation, 16, seconds)
+                sampler.wait(timeout=seconds + 60)
+                if not raw.exists():
+                    return "Profile: not taken (py-spy could not attach; it needs ptrace)."
+                shares[(contender.name, operation)] = profile.shares(raw)
+                profile.flame(
+                    raw,
+                    directory / f"server-{contender.name}-{operation}.svg",
+                    f"{contender.name}: {operation} at 16 connections (py-spy)",
+                )
+    names = [name for name, _ in profile.CATEGORIES[1:]] + [profile.OTHER]
+    columns = [(c.name, op) for op in PROFILED for c in profiled]
+    lines = [
+        "| where the time goes | " + " | ".join(f"{op}: {name}" for name, op in columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+    for category in names:
+        if not any(shares[column].get(category) for column in columns):
+            continue
+        lines.append(
+            f"| {category} | "
+            + " | ".join(f"{shares[column].get(category, 0):.0%}" for column in columns)
+            + " |"
+        )
+    return (
+        f"Profile (py-spy, 250 samples/s for {seconds} s per column while wrk runs the operation "
+        "at 16 connections; share of the samples in which the server was busy, each charged to "
+        "its innermost recognised frame; C code counts for the Python line that called it, so "
+        "SQLite's commit and fsync show under SQLite). Flame graphs: "
+        + ", ".join(f"[{name} {op}](profiles/server-{name}-{op}.svg)" for name, op in columns)
+        + ".\n\n"
+        + "\n".join(lines)
+    )
+
+
+_WHY = """\
+What changed, and where the rest goes (read with the profile above):
+
+- **Stack**: `serve` now runs on httptools (llhttp, compiled) and uvloop where their wheels are
+  installed, h11 and asyncio otherwise (uvloop has no Windows build; both are optional at
+  install time through environment markers). The hardened protocol is kept on both: llhttp's
+  errors answer in the API's error shape, a head still incomplete past 16 KiB is refused as h11
+  does, and any head llhttp refuses is replayed into the hardened h11 protocol, so hostile
+  input gets the same answers on both stacks (`tests/hardening/test_hostile.py` runs on the
+  default stack, `tests/reference_server/test_http_stacks.py` compares the two). *before*
+  is the old stack, measured in the same run.
+- **create, update**: every 2xx still waits for the fsync of SQLite's write-ahead log
+  (`synchronous=FULL`; `tests/hardening/test_durability.py` unchanged). Writes are
+  group-committed: one writer thread commits every write waiting at once in one transaction
+  and one fsync, each answered after it. Ids are drawn from one `urandom` read instead of 16
+  `secrets.choice` calls (8 % of a create). Prism stores nothing.
+- **orjson**: not taken. JSON encoding and decoding is a few per cent of a request in the
+  profile; a faster encoder would not move any row.
+- **get, list**: per request, after the parser: bearer check, spec-driven validation, one
+  SQLite query, the access-log line (one `logging` record and one write to stderr per
+  request), JSON of the rows. Prism's *list* returns two items whatever the `limit`; compare
+  *list2*.
+- The machine is shared with other jobs (2 cores, several agents): single runs swing by 2×; read
+  the medians and the per-repetition ratios, which pair runs taken back to back."""
+
+
+def _prism_version() -> str:
+    manifest = PRISM.parent.parent / "@stoplight" / "prism-cli" / "package.json"
+    try:
+        return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
+    except (OSError, ValueError, KeyError):
+        return "(not installed)"
 
 
 def _fmt(ratio: float | None) -> str:
@@ -285,6 +365,12 @@ def main(argv: list[str] | None = None) -> int:
         help="leave Prism out (it is also left out if not installed)",
     )
     parser.add_argument(
+        "--profiles",
+        type=Path,
+        default=PROFILES,
+        help="directory for the flame graphs (default docs/profiles)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help="markdown file to update (default docs/benchmarks.md; quick: none)",
@@ -300,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.quick or args.no_prism) and not PRISM.exists():
         print(
             f"bench.server: Prism not found at {PRISM}; running without it "
-            "(npm install --prefix bench/.prism @stoplight/prism-cli)",
+            "(npm ci --prefix bench/tools: Prism pinned in bench/tools/package.json)",
             file=sys.stderr,
         )
     output = args.output or (None if args.quick else report.DOCS)
@@ -308,11 +394,17 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         contenders = [
             stack.enter_context(reference(Path(tmp) / "bench.db")),
+            stack.enter_context(reference(Path(tmp) / "before.db", "before", BEFORE)),
             stack.enter_context(floor()),
         ]
         if with_prism:
             contenders.append(stack.enter_context(prism()))
         results = measure(contenders, OPERATIONS, concurrency, repetitions, seconds)
+        profiled = (
+            "Profile: not taken in quick mode."
+            if args.quick
+            else profile_servers(contenders, seconds, args.profiles)
+        )
 
     names = [c.name for c in contenders]
     setup = (
@@ -321,11 +413,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{repetitions} alternating repetitions; the figures are median (min–max)."
     )
     contenders_text = (
-        "Contenders: **reference** = `protocol-kit serve` as shipped (SQLite file, WAL, "
-        "`synchronous=FULL`: every write is fsynced before its 2xx; one access-log line per "
-        "request), seeded with 100 conversations; **floor** = a bare Starlette endpoint returning "
-        "a constant conversation (`bench/floor.py`) on the same uvicorn settings; **prism** = "
-        "Stoplight Prism mocking `openapi/conversations.yaml` (log level `error`). Requests: get "
+        "Contenders: **reference** = `protocol-kit serve` as shipped (httptools and uvloop; "
+        "SQLite file, WAL, `synchronous=FULL`: every write is fsynced before its 2xx; one "
+        "access-log line per request), seeded with 100 conversations; **before** = the same "
+        "server on the stack it had before, `--http h11 --loop asyncio` (also what runs where "
+        "no httptools or uvloop wheel exists); **floor** = a bare Starlette endpoint returning "
+        "a constant conversation (`bench/floor.py`) on the same uvicorn stack as reference; "
+        f"**prism** = Stoplight Prism {_prism_version()} mocking `openapi/conversations.yaml` "
+        "(log level `error`). Requests: get "
         "one conversation, list with `limit=10` (*list2*: `limit=2`, the size of Prism's example "
         "page, which it answers whatever the limit), create with a `contact_id`, update alternating "
         '`{"is_muted": true}` and `false` (so every update writes).'
@@ -338,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
             table(results, names, OPERATIONS, concurrency),
             "Throughput ratios (median of the per-repetition ratios; each pair ran back to back):",
             targets(results, OPERATIONS, concurrency, with_prism),
+            profiled,
             _WHY,
         ]
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import sqlite3
+import string
 import sys
 from typing import TYPE_CHECKING
 
@@ -30,6 +32,8 @@ Besides the API, the server answers three paths of its own, outside the API and 
 token: GET /docs (the HTML reference, its base URL and try-it forms pointing at this server),
 GET /openapi.json and GET /openapi.yaml (the spec it serves). Pages from other origins may
 call the API only from the origins given with --cors-origin."""
+_TOKEN_ALPHABET = string.ascii_letters + string.digits
+_TOKEN_LENGTH = 32
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -76,6 +80,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--spec", default=None, help="OpenAPI document to serve (default: the bundled one)"
     )
     parser.add_argument(
+        "--http",
+        choices=("auto", "httptools", "h11"),
+        default="auto",
+        help="HTTP/1.1 parser: httptools (compiled) or h11 (pure Python); auto takes httptools "
+        "when installed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="event loop: uvloop (compiled; not on Windows) or asyncio; auto takes uvloop when "
+        "installed (default: %(default)s)",
+    )
+    parser.add_argument(
         "--webhooks",
         default=None,
         metavar="FILE",
@@ -85,10 +103,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.set_defaults(func=run)
 
 
+def new_token() -> str:
+    """A random token that can be pasted back as printed: ``--token X``, a shell, a header.
+
+    Letters and digits only: URL-safe base64 also draws ``-`` and ``_``, and a token that starts
+    with ``-`` reads as an option to the argument parser. 32 of 62 symbols is about 190 bits.
+    """
+    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(_TOKEN_LENGTH))
+
+
 def run(args: argparse.Namespace) -> int:
     from protocol_kit.generator.reference import docs_page
     from protocol_kit.server.app import create_app
-    from protocol_kit.server.auth import new_token
     from protocol_kit.server.http11 import uvicorn_options
 
     tokens = list(args.token)
@@ -126,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,  # reference_server's own access log never shows tokens or queries
         log_level="warning",
         lifespan="off",
-        **uvicorn_options(),
+        **uvicorn_options(args.http, args.loop),
     )
     return 0
 

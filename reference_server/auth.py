@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Iterable
 
 from .errors import ApiError
 
 _CHALLENGE = 'Bearer realm="Protocol API"'
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(24)
 
 
 def account_of(token: str) -> str:

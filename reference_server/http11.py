@@ -1,9 +1,10 @@
-"""uvicorn's HTTP/1.1 protocol, hardened: malformed or oversized requests get the API's error shape."""
+"""uvicorn's HTTP/1.1 protocols, hardened: malformed or oversized requests get the API's error shape."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
-from typing import Any
+from typing import Any, Literal
 
 import h11
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -11,8 +12,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .errors import error_body
 
+HttpStack = Literal["auto", "httptools", "h11"]
+LoopStack = Literal["auto", "uvloop", "asyncio"]
+
 # h11 refuses a request head that arrives in pieces once its buffer passes this; a head that
-# arrives in one read is not checked by h11, so `_HeaderLimit` applies the same bound to it.
+# arrives in one read is not checked by h11, so `HeaderLimit` applies the same bound to it.
 MAX_HEADER_BYTES = 16 * 1024
 MAX_HEADER_COUNT = 100
 MAX_TARGET_BYTES = 16 * 1024
@@ -23,14 +27,10 @@ class ApiH11Protocol(H11Protocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.app = _HeaderLimit(self.app)
+        self.app = HeaderLimit(self.app)
 
     def send_400_response(self, msg: str) -> None:
-        message = (
-            "The request is not valid HTTP/1.1 (request line, header syntax, Content-Length or "
-            f"Transfer-Encoding), or its head is larger than {MAX_HEADER_BYTES} bytes."
-        )
-        body = json.dumps(error_body(400, message)).encode("ascii")
+        body = bad_http_body()
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode("ascii")),
@@ -42,8 +42,20 @@ class ApiH11Protocol(H11Protocol):
         self.transport.close()
 
 
-class _HeaderLimit:
-    """414/431 in the error shape for an overlong target or too many or too large headers."""
+def bad_http_body() -> bytes:
+    message = (
+        "The request is not valid HTTP/1.1 (request line, header syntax, Host, Content-Length or "
+        f"Transfer-Encoding), or its head is larger than {MAX_HEADER_BYTES} bytes."
+    )
+    return json.dumps(error_body(400, message)).encode("ascii")
+
+
+class HeaderLimit:
+    """414/431 in the error shape for an overlong target or too many or too large headers.
+
+    Also the 400 for an HTTP/1.1 request without Host or an HTTP/0.9 one, which h11 refuses
+    itself and llhttp (httptools) lets through.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -66,6 +78,12 @@ class _HeaderLimit:
                 )
                 await _refuse(send, 431, message)
                 return
+            version = scope.get("http_version")
+            if version not in ("1.0", "1.1") or (
+                version == "1.1" and not any(name == b"host" for name, _ in headers)
+            ):
+                await _refuse(send, 400, json.loads(bad_http_body())["message"])
+                return
         await self.app(scope, receive, send)
 
 
@@ -76,6 +94,28 @@ async def _refuse(send: Send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def uvicorn_options() -> dict[str, Any]:
-    """Settings for `uvicorn.Config`/`uvicorn.run` that every way of running the server shares."""
-    return {"http": ApiH11Protocol, "h11_max_incomplete_event_size": MAX_HEADER_BYTES}
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def uvicorn_options(http: HttpStack = "auto", loop: LoopStack = "auto") -> dict[str, Any]:
+    """Settings for `uvicorn.Config`/`uvicorn.run` that every way of running the server shares.
+
+    ``auto`` takes the compiled parser (httptools) and event loop (uvloop) where their wheels
+    are installed, and the pure-Python h11 and asyncio otherwise (uvloop has no Windows build);
+    either protocol answers bad HTTP in the API's error shape, with the same limits.
+    """
+    if http == "auto":
+        http = "httptools" if _installed("httptools") else "h11"
+    if loop == "auto":
+        loop = "uvloop" if _installed("uvloop") else "asyncio"
+    protocol: type[Any] = ApiH11Protocol
+    if http == "httptools":
+        from .http_llhttp import ApiHttpToolsProtocol
+
+        protocol = ApiHttpToolsProtocol
+    return {
+        "http": protocol,
+        "loop": loop,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+    }

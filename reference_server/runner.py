@@ -15,7 +15,7 @@ from protocol_kit.spec import Spec
 
 from .app import create_app
 from .docs_routes import DocsPage
-from .http11 import uvicorn_options
+from .http11 import HttpStack, LoopStack, uvicorn_options
 from .webhooks import Endpoint
 
 
@@ -35,6 +35,8 @@ def running_server(
     host: str = "127.0.0.1",
     cors_origins: Sequence[str] = (),
     docs_page: DocsPage | None = None,
+    http: HttpStack = "auto",
+    loop: LoopStack = "auto",
     webhooks: Sequence[Endpoint] = (),
 ) -> Iterator[str]:
     """Start the server on a free port in a background thread; yield its base URL; stop it."""
@@ -56,7 +58,7 @@ def running_server(
         log_level="error",
         access_log=False,
         lifespan="off",
-        **uvicorn_options(),
+        **uvicorn_options(http, loop),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="reference-server", daemon=True)

@@ -480,7 +480,16 @@ def _settle(done: asyncio.Future[Any], result: Any, error: BaseException | None)
 
 
 def _new_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+    # One urandom read, not 16 `secrets.choice` calls (a create spent 8% of its time there);
+    # bytes past the largest multiple of the alphabet's size are dropped, so every character
+    # is equally likely.
+    usable = len(_ID_ALPHABET) * (256 // len(_ID_ALPHABET))
+    chars: list[str] = []
+    while len(chars) < 16:
+        chars += [
+            _ID_ALPHABET[b % len(_ID_ALPHABET)] for b in secrets.token_bytes(24) if b < usable
+        ]
+    return "".join(chars[:16])
 
 
 def _to_column(name: str, value: Any) -> Any:

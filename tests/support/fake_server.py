@@ -13,6 +13,7 @@ import secrets
 import string
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
@@ -67,12 +68,17 @@ def _timestamp(value: Any, faults: set[str]) -> int | None:
     return value if low <= value <= top else None
 
 
+# rewrite(method, target, status, headers, body) → the answer actually sent; status 0 hangs up.
+Rewrite = Callable[[str, str, int, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
+
+
 class FakeServer:
     """The server: accounts by token, conversations in creation order, a set of active faults."""
 
     def __init__(self, tokens: list[str], faults: set[str] | None = None) -> None:
         self.tokens = {token: f"account{n}" for n, token in enumerate(tokens)}
         self.faults: set[str] = set(faults or ())
+        self.rewrite: Rewrite | None = None  # for the kit's property tests: arbitrary answers
         self.rows: list[dict[str, Any]] = []
         self.deleted: list[dict[str, Any]] = []
         self.log: list[str] = []  # every request, for the determinism self-test
@@ -575,12 +581,18 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             self._send(status, content, media, extra)
 
         def _send(self, status: int, content: bytes, media: str, extra: dict[str, str]) -> None:
+            headers = {"Content-Type": media, **extra} if content else dict(extra)
+            if server.rewrite is not None:
+                status, headers, content = server.rewrite(
+                    self.command, self.path, status, headers, content
+                )
+                if status == 0:
+                    self.close_connection = True  # hang up without an answer
+                    return
             self.send_response(status)
-            if content:
-                self.send_header("Content-Type", media)
-            self.send_header("Content-Length", str(len(content)))
-            for name, value in extra.items():
+            for name, value in headers.items():
                 self.send_header(name, value)
+            self.send_header("Content-Length", str(len(content)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(content)
