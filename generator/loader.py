@@ -30,6 +30,7 @@ from .model import (
     Response,
     Sample,
     TypeInfo,
+    Webhook,
 )
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -144,7 +145,39 @@ class _Builder:
             models=tuple(self.models[name] for name in sorted(self.models)),
             errors=self._errors(),
             error_model=self._error_model(),
+            webhooks=self._webhooks(),
         )
+
+    def _webhooks(self) -> tuple[Webhook, ...]:
+        found = []
+        for hook in self.spec.webhooks:
+            pointer = hook.operation.pointer
+            event, payload, header = hook.event, hook.payload, hook.signature_header
+            if event is None or event.ref_name is None:
+                raise GeneratorError(pointer, "a webhook's body must be a named event schema")
+            if payload is None or payload.ref_name is None:
+                raise GeneratorError(event.pointer, "an event's payload must be a named model")
+            if header is None:
+                raise GeneratorError(pointer, "a webhook needs a required signature header")
+            body = hook.operation.request_body
+            media = body.content.get(JSON) if body is not None else None
+            sample = media.examples[0] if media is not None and media.examples else None
+            found.append(
+                Webhook(
+                    event_type=hook.event_type,
+                    class_name=event.ref_name,
+                    summary=_text(hook.operation.summary),
+                    description=_text(hook.operation.description),
+                    payload=self._named_model(payload.ref_name, payload.pointer),
+                    signature_header=header.name,
+                    example=(
+                        Example(sample.name, sample.summary, sample.value) if sample else None
+                    ),
+                )
+            )
+        if len({w.signature_header for w in found}) > 1:
+            raise GeneratorError("#/webhooks", "all webhooks must share one signature header")
+        return tuple(found)
 
     # -- grouping -------------------------------------------------------------------------
 

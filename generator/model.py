@@ -207,6 +207,19 @@ class ErrorClass:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """One event type of the spec's ``webhooks``: its name, the payload's model, the signature."""
+
+    event_type: str
+    class_name: str  # the typed event's class, from the event schema's name
+    summary: str
+    description: str
+    payload: Model
+    signature_header: str
+    example: Example | None
+
+
+@dataclass(frozen=True)
 class ApiModel:
     """The whole API as the generators see it."""
 
@@ -221,6 +234,12 @@ class ApiModel:
     models: tuple[Model, ...]
     errors: tuple[ErrorClass, ...]
     error_model: Model
+    webhooks: tuple[Webhook, ...] = ()
+
+    @property
+    def signature_header(self) -> str:
+        """The header every webhook delivery is signed in ('' without webhooks)."""
+        return self.webhooks[0].signature_header if self.webhooks else ""
 
     def model(self, name: str) -> Model:
         for candidate in self.models:

@@ -21,7 +21,15 @@ from .errors import (
 )
 from .models import Conversation
 from .pagination import AsyncPage, Page
-from .webhooks import verify_signature
+from .webhooks import (
+    ConversationCreatedEvent,
+    ConversationDeletedEvent,
+    ConversationUpdatedEvent,
+    WebhookEvent,
+    WebhookSignatureError,
+    unwrap,
+    verify_signature,
+)
 
 __all__ = [
     "ApiClient",
@@ -40,5 +48,11 @@ __all__ = [
     "RateLimitError",
     "UnsupportedMediaTypeError",
     "__version__",
+    "ConversationCreatedEvent",
+    "ConversationDeletedEvent",
+    "ConversationUpdatedEvent",
+    "unwrap",
+    "WebhookEvent",
+    "WebhookSignatureError",
     "verify_signature",
 ]

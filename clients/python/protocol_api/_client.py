@@ -13,6 +13,7 @@ from .resources import (
     AsyncConversations,
     Conversations,
 )
+from .webhooks import Webhooks
 
 
 class ApiClient:
@@ -49,6 +50,7 @@ class ApiClient:
             http_client=http_client,
         )
         self.conversations = Conversations(self._transport)
+        self.webhooks = Webhooks()
 
     @property
     def base_url(self) -> str:
@@ -95,6 +97,7 @@ class AsyncApiClient:
             http_client=http_client,
         )
         self.conversations = AsyncConversations(self._transport)
+        self.webhooks = Webhooks()
 
     @property
     def base_url(self) -> str:

@@ -6,6 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .models import Conversation
 
 SIGNATURE_HEADER = "x-protocol-signature"
 
@@ -20,3 +26,94 @@ def verify_signature(payload: bytes | str, signature: str, secret: bytes | str) 
     key = secret.encode("utf-8") if isinstance(secret, str) else secret
     expected = hmac.new(key, body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature.strip().lower())
+
+
+class WebhookSignatureError(ValueError):
+    """A delivery whose signature is missing or does not match its body under your secret."""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A delivery's event: its ``id`` (the same on every retry: deduplicate by it), its
+    ``type``, and its ``payload`` as the typed object."""
+
+    id: str
+    type: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class ConversationCreatedEvent(WebhookEvent):
+    """The ``conversation.created`` event.
+
+    Sent once for each successful create. The payload is the conversation exactly as the create
+    request was answered.
+    """
+
+    payload: Conversation
+
+
+@dataclass(frozen=True)
+class ConversationUpdatedEvent(WebhookEvent):
+    """The ``conversation.updated`` event.
+
+    Sent once for each successful update that changed at least one stored attribute; an update
+    that changes nothing sends no event. The payload is the conversation exactly as the update
+    request was answered.
+    """
+
+    payload: Conversation
+
+
+@dataclass(frozen=True)
+class ConversationDeletedEvent(WebhookEvent):
+    """The ``conversation.deleted`` event.
+
+    Sent once for each successful delete. The payload is the conversation as it was just before
+    it was deleted.
+    """
+
+    payload: Conversation
+
+
+EVENT_TYPES: dict[str, type[WebhookEvent]] = {
+    "conversation.created": ConversationCreatedEvent,
+    "conversation.updated": ConversationUpdatedEvent,
+    "conversation.deleted": ConversationDeletedEvent,
+}
+_PAYLOADS: dict[str, Any] = {
+    "conversation.created": Conversation,
+    "conversation.updated": Conversation,
+    "conversation.deleted": Conversation,
+}
+
+
+def unwrap(body: bytes | str, headers: Mapping[str, str], secret: bytes | str) -> WebhookEvent:
+    """Verify a delivery and return its typed event.
+
+    ``body`` is the raw request body, exactly as received; ``headers`` the request's headers
+    (any case). Raises :class:`WebhookSignatureError` when the ``x-protocol-signature``
+    header is missing or wrong, and ``ValueError`` for a body that is no known event.
+    """
+    signature = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), None)
+    if signature is None or not verify_signature(body, signature, secret):
+        raise WebhookSignatureError(f"the {SIGNATURE_HEADER} header does not sign this body")
+    try:
+        event = json.loads(body)
+    except ValueError as exc:
+        raise ValueError("the delivery body is not JSON") from exc
+    kind = event.get("type") if isinstance(event, dict) else None
+    if kind not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type {kind!r}")
+    return EVENT_TYPES[kind](
+        id=event["id"], type=kind, payload=_PAYLOADS[kind].from_dict(event["payload"])
+    )
+
+
+class Webhooks:
+    """``client.webhooks``: verify deliveries with :meth:`unwrap`."""
+
+    def unwrap(
+        self, body: bytes | str, headers: Mapping[str, str], secret: bytes | str
+    ) -> WebhookEvent:
+        return unwrap(body, headers, secret)
