@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        loaded = load(Path(tmp) / "client.db", 1000)
+        loaded = load(Path(tmp), 1000)
         with serve(loaded.path, [TOKEN]) as url:
             calls, closers = _calls(loaded, url)
             for call in calls.values():  # warm-up: connections, imports

@@ -23,15 +23,17 @@ from protocol_kit.conformance.reports import terminal
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run as run_checks
 from protocol_kit.conformance.verdicts import SKIPPED
+from protocol_kit.conformance.webhooks import Receiver, WebhookSetup
 from protocol_kit.spec import Spec, SpecError
 
 EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2
 DEFAULT_MAX_EXAMPLES = 50
 # (base URL, token, other token) of a server to verify.
 Target = tuple[str, str, str | None]
-# Starts a server for the spec for one run, when no BASE_URL is given. The command line passes
-# the bundled reference server: the kit itself never imports a server.
-Embedded = Callable[[Spec], AbstractContextManager[Target]]
+# Starts a server for the spec for one run, when no BASE_URL is given, sending its webhooks to
+# (receiver URL, secret). The command line passes the bundled reference server: the kit itself
+# never imports a server.
+Embedded = Callable[[Spec, tuple[str, str] | None], AbstractContextManager[Target]]
 
 
 def register(
@@ -44,7 +46,7 @@ def register(
         description=(
             "Check that a server implements the Protocol Conversations API contract. A "
             "behavioural suite (hand-written rules with stable ids: lifecycle, create, update, "
-            "concurrency, list, auth, isolation, protocol) runs first, then a property-based phase with "
+            "concurrency, list, auth, isolation, webhooks, protocol) runs first, then a property-based phase with "
             "schemathesis. Without BASE_URL the bundled reference server is started on a free "
             "port with a temporary database and two generated tokens, verified and stopped. "
             "The run creates its own data under fresh random group ids, judges only that, and "
@@ -134,6 +136,18 @@ def register(
         help="OpenAPI document to verify against (default: the bundled spec)",
     )
     parser.add_argument(
+        "--webhook-listen",
+        metavar="HOST:PORT",
+        help="run the kit's webhook receiver here and check the server's webhooks (register "
+        "http://HOST:PORT/webhooks for the --token account); without it the webhooks group is "
+        "reported not verified. The embedded server is wired to a receiver of its own",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        metavar="SECRET",
+        help="the secret the endpoint registered at --webhook-listen signs with",
+    )
+    parser.add_argument(
         "--keep-data",
         action="store_true",
         help="leave the conversations the run creates in place (for debugging a failure; "
@@ -159,7 +173,8 @@ def run(args: argparse.Namespace) -> int:
         spec = Spec.load(args.spec)
         contract = Contract(spec)
         seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-        with _server(args, spec) as (base_url, token, other_token):
+        with _receiver(args, spec) as hooks, _server(args, spec, hooks) as target:
+            base_url, token, other_token = target
             options = Options(
                 base_url=base_url,
                 token=token,
@@ -170,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
                 groups=groups,
                 rules=rules,
                 keep_data=args.keep_data,
+                webhooks=hooks,
             )
             chosen = f"{len(rules)} rule(s) of " if rules is not None else ""
             print(
@@ -265,12 +281,47 @@ def _selection(only: str | None, skip: str | None) -> tuple[list[str], set[str] 
 
 
 @contextmanager
-def _server(args: argparse.Namespace, spec: Spec) -> Iterator[Target]:
+def _receiver(args: argparse.Namespace, spec: Spec) -> Iterator[WebhookSetup | None]:
+    """The kit's webhook receiver: at --webhook-listen, or on a free port for the embedded
+    server (which is registered with it); none for a BASE_URL without --webhook-listen."""
+    if args.base_url and not args.webhook_listen:
+        if args.webhook_secret:
+            raise CouldNotRun("--webhook-secret needs --webhook-listen HOST:PORT")
+        yield None
+        return
+    headers = [w.signature_header.name for w in spec.webhooks if w.signature_header is not None]
+    if not headers:
+        if args.webhook_listen:
+            raise CouldNotRun("--webhook-listen: the spec declares no signed webhooks")
+        yield None
+        return
+    host, port = "127.0.0.1", 0
+    if args.webhook_listen:
+        host, _, port_text = args.webhook_listen.rpartition(":")
+        if not host or not port_text.isdigit() or int(port_text) > 65535:
+            raise CouldNotRun(f"--webhook-listen: expected HOST:PORT, got {args.webhook_listen!r}")
+        port = int(port_text)
+        if not args.webhook_secret and args.base_url:
+            raise CouldNotRun("--webhook-listen needs --webhook-secret (the endpoint's secret)")
+    secret = args.webhook_secret or secrets.token_urlsafe(24)
+    try:
+        receiver = Receiver(host, port).start()
+    except OSError as exc:
+        raise CouldNotRun(f"--webhook-listen: cannot listen on {host}:{port}: {exc}") from exc
+    try:
+        print(f"webhook receiver listening at {receiver.url}", flush=True)
+        yield WebhookSetup(receiver, secret, headers[0])
+    finally:
+        receiver.stop()
+
+
+@contextmanager
+def _server(args: argparse.Namespace, spec: Spec, hooks: WebhookSetup | None) -> Iterator[Target]:
     """The server to verify: the one given, or the embedded one started for the run."""
     if args.base_url:
         yield args.base_url.rstrip("/"), args.token, args.other_token
         return
     if args.embedded is None:
         raise CouldNotRun("BASE_URL is required: no server to start was configured")
-    with args.embedded(spec) as target:
+    with args.embedded(spec, (hooks.receiver.url, hooks.secret) if hooks else None) as target:
         yield target

@@ -8,6 +8,7 @@ from typing import Any
 
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, RuleResult
+from protocol_kit.conformance.webhooks import WebhookSetup
 
 FUZZ_GROUP = "schemathesis"
 ACCEPTED = "accepted"
@@ -32,6 +33,8 @@ class Options:
     # its checks share the data they set up.
     rules: set[str] | None = None
     keep_data: bool = False  # leave what the run created in place, for debugging
+    # The kit's running webhook receiver (--webhook-listen, or the embedded server's).
+    webhooks: WebhookSetup | None = None
 
 
 @dataclass

@@ -23,7 +23,7 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
         [rule for group in selected for rule in group.rules],
         lambda rule: progress("rule", rule.group, {"rule": rule.id}),
     )
-    session = Session(contract, transport, ledger, options.seed, main, other)
+    session = Session(contract, transport, ledger, options.seed, main, other, options.webhooks)
     outcome = Outcome(options.base_url, options.seed, options.groups, [], {}, started)
     outcome.max_examples = options.max_examples
     outcome.tokens = {"TOKEN": options.token}

@@ -16,6 +16,7 @@ from protocol_kit.conformance.contract import Contract
 from protocol_kit.conformance.diffs import json_text, list_difference, object_difference
 from protocol_kit.conformance.transport import Exchange, Transport
 from protocol_kit.conformance.verdicts import Blocked, Ledger
+from protocol_kit.conformance.webhooks import WebhookSetup
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _GIVE_UP_AFTER = 5
@@ -40,6 +41,7 @@ class Session:
     seed: int
     main: Account
     other: Account | None = None
+    webhooks: WebhookSetup | None = None  # the kit's receiver, with --webhook-listen
     rng: random.Random = field(init=False)
     blocked: str | None = None  # why the current group could not run some of its checks
     crashes: list[str] = field(default_factory=list)  # answers the current group's code choked on

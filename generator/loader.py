@@ -249,18 +249,23 @@ class _Builder:
         written = media.schema or Schema.at(self.spec.document, f"{media.pointer}/schema")
         schema_pointer = written.ref or written.pointer
         schema = self._resolve(written, schema_pointer)
-        if schema.type != "object":
+        if schema.type != "object" and not (schema.has("oneOf") and schema.required_one_of):
             raise GeneratorError(schema_pointer, "request bodies must be objects")
         required_one_of = schema.required_one_of
         self._check_one_of_branches(schema, schema_pointer, required_one_of)
         required = set(schema.required)
-        attributes = tuple(
-            _with_one_of(
-                self._property(name, prop, f"{schema_pointer}/properties/{name}", name in required),
-                name in required_one_of,
+        if schema.type == "object":
+            attributes = tuple(
+                _with_one_of(
+                    self._property(
+                        name, prop, f"{schema_pointer}/properties/{name}", name in required
+                    ),
+                    name in required_one_of,
+                )
+                for name, prop in schema.properties.items()
             )
-            for name, prop in schema.properties.items()
-        )
+        else:
+            attributes = self._one_of_attributes(schema, required_one_of)
         return RequestBody(
             required=body.required,
             description=_text(body.description),
@@ -274,19 +279,43 @@ class _Builder:
     def _check_one_of_branches(
         self, schema: Schema, pointer: str, required_one_of: tuple[str, ...]
     ) -> None:
-        """A top-level oneOf is accepted only as the spelled-out form of x-required-one-of."""
+        """A top-level oneOf is accepted only as the spelled-out form of x-required-one-of.
+
+        Either inline branches of one `required: [name]` each beside the object's properties, or
+        (without `type`) named object branches, each requiring one name and allowing the others
+        only as null.
+        """
         if not schema.has("oneOf"):
             return
-        branches = schema.one_of
+        branches = schema.one_of if schema.type == "object" else self._named_branches(schema)
         names = sorted(str(list(b.required)) if b.has("required") else "None" for b in branches)
         expected = sorted(str([name]) for name in required_one_of)
-        extra = {k for b in branches for k in b.keywords} - {"required", "properties"}
+        allowed = {"required", "properties"}
+        if schema.type != "object":
+            allowed |= {"type", "title", "description", "additionalProperties"}
+        extra = {k for b in branches for k in b.keywords} - allowed
         if not required_one_of or extra or names != expected:
             raise GeneratorError(
                 f"{pointer}/oneOf",
                 "oneOf on a body is supported only as one `required: [name]` branch per name "
                 "listed in x-required-one-of",
             )
+
+    def _named_branches(self, schema: Schema) -> tuple[Schema, ...]:
+        return tuple(self._resolve(b, b.ref or b.pointer) for b in schema.one_of)
+
+    def _one_of_attributes(
+        self, schema: Schema, required_one_of: tuple[str, ...]
+    ) -> tuple[Property, ...]:
+        """One optional, nullable attribute per name, typed by the branch that requires it."""
+        attributes: list[Property] = []
+        for branch in self._named_branches(schema):
+            name = branch.required[0]
+            prop = self._property(
+                name, branch.properties[name], f"{branch.pointer}/properties/{name}", False
+            )
+            attributes.append(_with_one_of(_as_nullable(prop), name in required_one_of))
+        return tuple(attributes)
 
     def _responses(self, op: SpecOperation) -> tuple[Response, tuple[Response, ...]]:
         successes: list[Response] = []
@@ -299,7 +328,7 @@ class _Builder:
                 raise GeneratorError(f"{pointer}/content", f"only {JSON} responses are supported")
             media = spec_response.json
             kind, model = self._response_kind(
-                status, media is not None, media and media.schema, pointer
+                status, media is not None, media.schema if media is not None else None, pointer
             )
             response = Response(
                 status=status,
@@ -525,6 +554,18 @@ def _nullable(inner: TypeInfo) -> TypeInfo:
         items=inner.items,
         model=inner.model,
         enum=inner.enum,
+    )
+
+
+def _as_nullable(prop: Property) -> Property:
+    return Property(
+        prop.name,
+        _nullable(prop.type),
+        prop.description,
+        prop.required,
+        prop.pointer,
+        prop.constraints,
+        prop.one_of_required,
     )
 
 

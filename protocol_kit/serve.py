@@ -5,23 +5,35 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import sqlite3
+import string
 import sys
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from .spec import Spec, SpecError
 
+if TYPE_CHECKING:
+    from protocol_kit.server.webhooks import Endpoint
+
 _DESCRIPTION = """\
 Run the reference server of the Protocol Conversations API on uvicorn. Requests are
 validated against the spec; data is kept in SQLite. Each bearer token is one account.
 One access-log line is printed per request (method, path, status, milliseconds).
+With webhook endpoints configured (--webhooks FILE or PROTOCOL_WEBHOOKS, a JSON list of
+{"token", "url", "secret"}: the account, by its token, and where its events go), each write's
+events are delivered in the background, with one log line per delivery attempt (event id,
+type, endpoint, attempt, status). Tokens and secrets are never logged.
 Stop it with Ctrl-C.
 
 Besides the API, the server answers three paths of its own, outside the API and without a
 token: GET /docs (the HTML reference, its base URL and try-it forms pointing at this server),
 GET /openapi.json and GET /openapi.yaml (the spec it serves). Pages from other origins may
 call the API only from the origins given with --cors-origin."""
+_TOKEN_ALPHABET = string.ascii_letters + string.digits
+_TOKEN_LENGTH = 32
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -81,13 +93,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="event loop: uvloop (compiled; not on Windows) or asyncio; auto takes uvloop when "
         "installed (default: %(default)s)",
     )
+    parser.add_argument(
+        "--webhooks",
+        default=None,
+        metavar="FILE",
+        help='webhook endpoints: a JSON file [{"token": ..., "url": ..., "secret": ...}]; each '
+        "gets the events of its token's account. Also read from PROTOCOL_WEBHOOKS (the same JSON).",
+    )
     parser.set_defaults(func=run)
+
+
+def new_token() -> str:
+    """A random token that can be pasted back as printed: ``--token X``, a shell, a header.
+
+    Letters and digits only: URL-safe base64 also draws ``-`` and ``_``, and a token that starts
+    with ``-`` reads as an option to the argument parser. 32 of 62 symbols is about 190 bits.
+    """
+    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(_TOKEN_LENGTH))
 
 
 def run(args: argparse.Namespace) -> int:
     from protocol_kit.generator.reference import docs_page
     from protocol_kit.server.app import create_app
-    from protocol_kit.server.auth import new_token
     from protocol_kit.server.http11 import uvicorn_options
 
     tokens = list(args.token)
@@ -96,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
         tokens = [new_token()]
         print(f"No --token given; generated one for this run: {tokens[0]}", file=sys.stderr)
     try:
+        webhooks = _webhooks(args.webhooks)
         spec = Spec.load(args.spec)
         app = create_app(
             args.db,
@@ -104,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             spec=spec,
             cors_origins=args.cors_origin,
             docs_page=docs_page(spec),
+            webhooks=webhooks,
         )
     except (SpecError, OSError, ValueError, sqlite3.Error) as exc:
         print(f"protocol-kit serve: {exc}", file=sys.stderr)
@@ -111,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     print(
         f"Serving the Protocol Conversations API on http://{args.host}:{args.port} "
-        f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''}); "
+        f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''}"
+        f"{f', {len(webhooks)} webhook endpoint(s)' if webhooks else ''}); "
         f"its docs: http://{args.host}:{args.port}/docs",
         file=sys.stderr,
     )
@@ -125,3 +155,16 @@ def run(args: argparse.Namespace) -> int:
         **uvicorn_options(args.http, args.loop),
     )
     return 0
+
+
+def _webhooks(path: str | None) -> list[Endpoint]:
+    """The endpoints from ``--webhooks FILE`` and ``PROTOCOL_WEBHOOKS``."""
+    from protocol_kit.server.webhooks import parse_endpoints
+
+    endpoints = []
+    if path is not None:
+        with open(path, encoding="utf-8") as config:
+            endpoints += parse_endpoints(config.read())
+    if os.environ.get("PROTOCOL_WEBHOOKS", "").strip():
+        endpoints += parse_endpoints(os.environ["PROTOCOL_WEBHOOKS"])
+    return endpoints

@@ -20,17 +20,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 @contextmanager
-def reference_server(spec: Spec) -> Iterator[command.Target]:
-    """The bundled reference server on a free port, a temporary database and two new tokens."""
+def reference_server(spec: Spec, webhook: tuple[str, str] | None) -> Iterator[command.Target]:
+    """The bundled reference server on a free port, a temporary database and two new tokens;
+    the first token's account sends its webhooks to ``webhook`` (URL, secret)."""
     from protocol_kit.server.runner import running_server  # uvicorn: only for embedded runs
+    from protocol_kit.server.webhooks import Endpoint
 
     # uvicorn logs schemathesis' deliberately malformed probes as warnings: noise here.
     logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
     tokens = [secrets.token_urlsafe(24), secrets.token_urlsafe(24)]
+    endpoints = [Endpoint(tokens[0], *webhook)] if webhook else []
     with tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp, ExitStack() as stack:
         try:
             base_url = stack.enter_context(
-                running_server(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec)
+                running_server(
+                    db=Path(tmp) / "verify.db", tokens=tokens, spec=spec, webhooks=endpoints
+                )
             )
         except (RuntimeError, OSError) as exc:
             raise CouldNotRun(f"the bundled reference server did not start: {exc}") from exc

@@ -24,6 +24,7 @@ from .docs_routes import DocsPage, allow_origins, docs_routes
 from .errors import ApiError, error_body, error_response
 from .storage import ConversationStore, ListQuery, UnknownCursor
 from .validation import OperationRequest
+from .webhooks import Deliverer, Endpoint, event_types, signature_header
 
 access_log = logging.getLogger("protocol_kit.server.access")
 
@@ -36,6 +37,8 @@ class Call:
     path: dict[str, str]
     query: dict[str, Any]
     body: dict[str, Any]
+    # The webhook event type a successful call of this operation sends, if the spec has one.
+    event: str | None = None
 
 
 Handler = Callable[[ConversationStore, Call], Awaitable[Response]]
@@ -55,7 +58,7 @@ async def _list(store: ConversationStore, call: Call) -> Response:
 
 
 async def _create(store: ConversationStore, call: Call) -> Response:
-    return JSONResponse(await store.create(call.account, call.body), 201)
+    return JSONResponse(await store.create(call.account, call.body, call.event), 201)
 
 
 async def _get(store: ConversationStore, call: Call) -> Response:
@@ -63,12 +66,12 @@ async def _get(store: ConversationStore, call: Call) -> Response:
 
 
 async def _update(store: ConversationStore, call: Call) -> Response:
-    updated = await store.update(call.account, call.path["id"], call.body)
+    updated = await store.update(call.account, call.path["id"], call.body, call.event)
     return JSONResponse(_found(updated, call.path["id"]))
 
 
 async def _delete(store: ConversationStore, call: Call) -> Response:
-    if not await store.delete(call.account, call.path["id"]):
+    if not await store.delete(call.account, call.path["id"], call.event):
         raise _not_found(call.path["id"])
     return Response(status_code=204)
 
@@ -102,11 +105,14 @@ def create_app(
     spec: Spec | None = None,
     cors_origins: Sequence[str] = (),
     docs_page: DocsPage | None = None,
+    webhooks: Sequence[Endpoint] = (),
 ) -> Starlette:
     """The reference server for ``spec`` (default: the bundled one), storing in ``db``.
 
     It also serves its spec and, given ``docs_page``, its docs (docs_routes); pages from
-    ``cors_origins`` may call it cross-origin.
+    ``cors_origins`` may call it cross-origin. With ``webhooks``, each write's events go to the
+    outbox in the write's own transaction and a background deliverer sends them
+    (``app.state.deliverer``; stop it before the store).
     """
     spec = spec or Spec.load()
     tokens = list(tokens)
@@ -114,9 +120,18 @@ def create_app(
     store = ConversationStore(str(db))
     if demo:
         store.load(account_of(tokens[0]), example_conversations(spec))
+    events = event_types(spec)
+    deliverer = None
+    if webhooks:
+        unknown = [e for e in webhooks if e.account not in accounts]
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]!r} is registered for a token this server does not accept"
+            )
+        deliverer = Deliverer(store, webhooks, signature_header(spec)).start()
 
     routes = []
-    by_path: dict[str, dict[str, tuple[OperationRequest, Handler]]] = {}
+    by_path: dict[str, dict[str, tuple[OperationRequest, Handler, str | None]]] = {}
     for operation in spec.operations():
         handler = HANDLERS.get((operation.method, bool(operation.path_parameters)))
         if handler is None:
@@ -124,6 +139,7 @@ def create_app(
         by_path.setdefault(operation.path, {})[operation.method] = (
             OperationRequest(spec, operation),
             handler,
+            events.get(operation.id) if webhooks else None,
         )
     for path, methods in by_path.items():
         endpoint = _endpoint(methods, accounts, store, spec.max_body_bytes)
@@ -142,19 +158,20 @@ def create_app(
     )
     app.router.redirect_slashes = False  # `/v1/conversations/` is an unknown path, not a redirect
     app.state.store = store
+    app.state.deliverer = deliverer
     app.add_middleware(_AccessLog)
     allow_origins(app, cors_origins)
     return app
 
 
 def _endpoint(
-    methods: dict[str, tuple[OperationRequest, Handler]],
+    methods: dict[str, tuple[OperationRequest, Handler, str | None]],
     accounts: Accounts,
     store: ConversationStore,
     max_body_bytes: int | None,
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        operation, handler = methods[request.method]
+        operation, handler, event = methods[request.method]
         account = accounts.authenticate(request.headers.get("authorization"))
         if not operation.path_is_valid(request.path_params):
             raise _not_found(str(request.path_params.get("id", "")))
@@ -163,7 +180,8 @@ def _endpoint(
         if operation.operation.request_body is not None:
             raw = await _read(request, max_body_bytes)
             body = operation.parse_body(request.headers.get("content-type"), raw)
-        return await handler(store, Call(account, dict(request.path_params), query, body))
+        call = Call(account, dict(request.path_params), query, body, event)
+        return await handler(store, call)
 
     return endpoint
 

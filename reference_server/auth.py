@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Iterable
 
 from .errors import ApiError
 
 _CHALLENGE = 'Bearer realm="Protocol API"'
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(24)
 
 
 def account_of(token: str) -> str:
@@ -29,6 +24,9 @@ class Accounts:
         self._accounts = {account_of(token) for token in tokens}
         if not self._accounts:
             raise ValueError("at least one token is required")
+
+    def __contains__(self, account: object) -> bool:
+        return account in self._accounts
 
     def authenticate(self, authorization: str | None) -> str:
         """The account for an ``Authorization`` header value, or a 401 ApiError."""

@@ -39,9 +39,7 @@ def docs_routes(spec: Spec, docs_page: DocsPage | None) -> list[Route]:
         return Response(json_text, media_type="application/json")
 
     async def openapi_yaml(request: Request) -> Response:
-        text = (
-            yaml_text if yaml_text is not None else yaml.safe_dump(spec.data, sort_keys=False)
-        )
+        text = yaml_text if yaml_text is not None else yaml.safe_dump(spec.data, sort_keys=False)
         return Response(text, media_type="application/yaml")
 
     routes = [

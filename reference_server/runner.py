@@ -16,6 +16,7 @@ from protocol_kit.spec import Spec
 from .app import create_app
 from .docs_routes import DocsPage
 from .http11 import HttpStack, LoopStack, uvicorn_options
+from .webhooks import Endpoint
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -36,10 +37,17 @@ def running_server(
     docs_page: DocsPage | None = None,
     http: HttpStack = "auto",
     loop: LoopStack = "auto",
+    webhooks: Sequence[Endpoint] = (),
 ) -> Iterator[str]:
     """Start the server on a free port in a background thread; yield its base URL; stop it."""
     app = create_app(
-        db, tokens, demo=demo, spec=spec, cors_origins=cors_origins, docs_page=docs_page
+        db,
+        tokens,
+        demo=demo,
+        spec=spec,
+        cors_origins=cors_origins,
+        docs_page=docs_page,
+        webhooks=webhooks,
     )
     config = uvicorn.Config(
         app,
@@ -65,4 +73,6 @@ def running_server(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        if app.state.deliverer is not None:
+            app.state.deliverer.stop()
         app.state.store.close()

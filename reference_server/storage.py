@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import queue
 import secrets
 import sqlite3
@@ -62,6 +63,22 @@ _FLAG_COLUMNS = (
     ("pinned", "is_pinned"),
     ("archived", "(archived_at IS NOT NULL)"),
 )
+# The webhook outbox: one row per event and endpoint, written in the same transaction as the
+# change it reports, so a committed change always has its event and an undone one never does.
+# `seq` is the commit order; the deliverer sends a subject's rows strictly in that order.
+_OUTBOX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    endpoint     TEXT    NOT NULL,
+    subject      TEXT    NOT NULL,
+    event_id     TEXT    NOT NULL,
+    event_type   TEXT    NOT NULL,
+    body         BLOB    NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_try_at  REAL    NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS webhook_outbox_by_subject ON webhook_outbox (endpoint, subject, seq);
+"""
 _COLUMNS = ", ".join(FIELDS)
 
 
@@ -78,6 +95,20 @@ class ListQuery:
     group_id: str | None = None
     starting_after: str | None = None
     ending_before: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One pending delivery: an event for one endpoint, and how often it was tried."""
+
+    seq: int
+    endpoint: str
+    subject: str
+    event_id: str
+    event_type: str
+    body: bytes
+    attempts: int
+    next_try_at: float
 
 
 class ConversationStore:
@@ -100,6 +131,9 @@ class ConversationStore:
             self._reader, self._read_lock = _connect(path), threading.Lock()
             self._write_lock = threading.Lock()
         self._pending: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        # account -> the webhook endpoints (URLs) that get its events; see `subscribe`.
+        self._endpoints: dict[str, tuple[str, ...]] = {}
+        self._on_event: Callable[[], None] | None = None
         self._writer = threading.Thread(target=self._commit_loop, name="sqlite-writer", daemon=True)
         self._writer.start()
 
@@ -120,9 +154,20 @@ class ConversationStore:
                 f"database schema version {version} is newer than this server ({_SCHEMA_VERSION})"
             )
         self._db.executescript(_SCHEMA)
+        self._db.executescript(_OUTBOX_SCHEMA)
         self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
 
-    async def create(self, account: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    def subscribe(
+        self, endpoints: Mapping[str, tuple[str, ...]], on_event: Callable[[], None]
+    ) -> None:
+        """Record events for these accounts' endpoints from now on; call ``on_event`` after each
+        commit that recorded one."""
+        self._endpoints = dict(endpoints)
+        self._on_event = on_event
+
+    async def create(
+        self, account: str, attributes: Mapping[str, Any], event: str | None = None
+    ) -> dict[str, Any]:
         row: dict[str, Any] = {name: None for name in FIELDS}
         row.update(is_pinned=False, is_muted=False, created_at=int(time.time()))
         row.update(attributes)
@@ -134,14 +179,20 @@ class ConversationStore:
                     _insert(db, account, row)
                 except sqlite3.IntegrityError:
                     continue  # a random id collided with a stored one: draw another
+                self._record(db, account, event, row["id"], row)
                 return row
 
         return await self._write(insert)
 
     async def update(
-        self, account: str, conversation_id: str, changes: Mapping[str, Any]
+        self,
+        account: str,
+        conversation_id: str,
+        changes: Mapping[str, Any],
+        event: str | None = None,
     ) -> dict[str, Any] | None:
         def update(db: sqlite3.Connection) -> dict[str, Any] | None:
+            before = _select(db, account, conversation_id) if event else None
             if changes:
                 assignments = ", ".join(f"{name} = ?" for name in changes)
                 values = [_to_column(name, value) for name, value in changes.items()]
@@ -149,18 +200,91 @@ class ConversationStore:
                     f"UPDATE conversations SET {assignments} WHERE account = ? AND id = ?",
                     (*values, account, conversation_id),
                 )
-            return _select(db, account, conversation_id)
+            after = _select(db, account, conversation_id)
+            if after is not None and before is not None and after != before:
+                # Only an update that changed a stored attribute is an event.
+                self._record(db, account, event, conversation_id, after)
+            return after
 
         return await self._write(update)
 
-    async def delete(self, account: str, conversation_id: str) -> bool:
+    async def delete(self, account: str, conversation_id: str, event: str | None = None) -> bool:
         def delete(db: sqlite3.Connection) -> bool:
+            before = _select(db, account, conversation_id) if event else None
             cursor = db.execute(
                 "DELETE FROM conversations WHERE account = ? AND id = ?", (account, conversation_id)
             )
+            if cursor.rowcount > 0 and before is not None:
+                self._record(db, account, event, conversation_id, before)
             return cursor.rowcount > 0
 
         return await self._write(delete)
+
+    def _record(
+        self,
+        db: sqlite3.Connection,
+        account: str,
+        event: str | None,
+        subject: str,
+        payload: Mapping[str, Any],
+    ) -> None:
+        """Put the event in the outbox for each of the account's endpoints, in this transaction."""
+        endpoints = self._endpoints.get(account, ()) if event else ()
+        if not endpoints:
+            return
+        event_id = _new_id()
+        # Serialised once: every delivery and retry of the event sends these very bytes.
+        body = json.dumps(
+            {"id": event_id, "type": event, "payload": dict(payload)},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        db.executemany(
+            "INSERT INTO webhook_outbox (endpoint, subject, event_id, event_type, body) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(url, subject, event_id, event, body) for url in endpoints],
+        )
+
+    def outbox_heads(self, busy: set[tuple[str, str]]) -> list[OutboxRow]:
+        """The oldest pending row of each (endpoint, subject) not in ``busy``: only a subject's
+        head may be sent, so its events go out in commit order."""
+        with self._read_lock:
+            rows = self._reader.execute(
+                "SELECT o.seq, o.endpoint, o.subject, o.event_id, o.event_type, o.body, "
+                "o.attempts, o.next_try_at FROM webhook_outbox o JOIN ("
+                "SELECT MIN(seq) AS seq FROM webhook_outbox GROUP BY endpoint, subject"
+                ") h ON o.seq = h.seq ORDER BY o.seq"
+            ).fetchall()
+        heads = [
+            OutboxRow(
+                seq=row[0],
+                endpoint=row[1],
+                subject=row[2],
+                event_id=row[3],
+                event_type=row[4],
+                body=bytes(row[5]),
+                attempts=row[6],
+                next_try_at=row[7],
+            )
+            for row in rows
+        ]
+        return [row for row in heads if (row.endpoint, row.subject) not in busy]
+
+    def outbox_done(self, seq: int) -> None:
+        """The row was acknowledged (or given up): remove it."""
+        with self._write_lock:
+            self._db.execute("DELETE FROM webhook_outbox WHERE seq = ?", (seq,))
+
+    def outbox_retry(self, seq: int, attempts: int, next_try_at: float) -> None:
+        with self._write_lock:
+            self._db.execute(
+                "UPDATE webhook_outbox SET attempts = ?, next_try_at = ? WHERE seq = ?",
+                (attempts, next_try_at, seq),
+            )
+
+    def outbox_size(self) -> int:
+        with self._read_lock:
+            return int(self._reader.execute("SELECT COUNT(*) FROM webhook_outbox").fetchone()[0])
 
     def load(self, account: str, conversations: Iterable[Mapping[str, Any]]) -> None:
         """Insert conversations with fixed ids (oldest first), skipping ids already stored."""
@@ -220,6 +344,8 @@ class ConversationStore:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 outcomes = [(write, None, exc) for write in batch]
+        if self._on_event is not None:
+            self._on_event()  # cheap: it only wakes the deliverer, which finds what is due
         for write, result, error in outcomes:
             write.loop.call_soon_threadsafe(_settle, write.done, result, error)
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from protocol_kit.spec import JSON, Operation, Schema, Spec
+from protocol_kit.spec import FORM, JSON, Operation, Schema, Spec
 from protocol_kit.spec.messages import describe, json_text
 
 from .errors import ApiError
@@ -31,6 +31,8 @@ class OperationRequest:
             for name, media in operation.body_media_types.items()
             if media.schema is not None
         }
+        json_body = self._bodies.get(JSON)
+        self._form_types = _property_types(json_body) if json_body else {}
         # Compiled at start-up, not on the first request.
         self._validators: dict[str, Draft202012Validator] = {
             schema.value_pointer: schema.validator
@@ -80,33 +82,32 @@ class OperationRequest:
                 raise ApiError(
                     415, f"Content-Type `{media_type or 'none'}` is not supported; send {accepted}."
                 )
-            document = _parse_json(raw) if media_type == JSON else self._parse_form(media_type, raw)
-        if media_type not in self._bodies:
-            media_type = next(iter(self._bodies))
-        errors = list(self._validator(self._bodies[media_type]).iter_errors(document))
-        if errors:
-            raise ApiError(400, self._describe(errors, "Request body"))
+            if media_type == FORM:
+                # The form's own schema says what the wire carries; the values it reads are then
+                # checked once more as the JSON document they stand for.
+                fields = _parse_form(raw)
+                self._check(self._bodies[FORM], fields)
+                document = self._from_form(fields)
+            else:
+                document = _parse_json(raw)
+        self._check(self._bodies.get(JSON) or next(iter(self._bodies.values())), document)
         # JSON Schema counts 1700000000.0 as an integer; store it as one.
         return {
             key: int(value) if isinstance(value, float) and value.is_integer() else value
             for key, value in document.items()
         }
 
-    def _parse_form(self, media_type: str, raw: bytes) -> dict[str, Any]:
-        try:
-            pairs = parse_qsl(
-                raw.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict"
-            )
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ApiError(400, f"The form body is malformed: {exc}.") from exc
-        properties = self._bodies[media_type].target.properties
-        document: dict[str, Any] = {}
-        for name, value in pairs:
-            if name in document:
-                raise ApiError(400, f"Request body attribute `{name}` is given more than once.")
-            types = properties[name].json_types() if name in properties else frozenset()
-            document[name] = _coerce(value, types)
-        return document
+    def _check(self, schema: Schema, document: Any) -> None:
+        errors = list(self._validator(schema).iter_errors(document))
+        if errors:
+            raise ApiError(400, self._describe(errors, "Request body"))
+
+    def _from_form(self, fields: dict[str, str]) -> dict[str, Any]:
+        """The JSON document a valid form body stands for, typed as the JSON body schema says."""
+        return {
+            name: _from_form_value(raw, self._form_types.get(name, frozenset()))
+            for name, raw in fields.items()
+        }
 
     def _describe(self, errors: list[ValidationError], where: str) -> str:
         """One message for a person: which attribute, what was wrong, what was expected."""
@@ -116,12 +117,16 @@ class OperationRequest:
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         location = f"{where} `{path.lstrip('.')}`" if path else where
         schema = error.schema if isinstance(error.schema, Mapping) else {}
-        if error.validator in ("oneOf", "anyOf"):
+        if error.validator in ("oneOf", "anyOf") and isinstance(error.validator_value, list):
             alternatives = [
                 Schema.anonymous(self._spec.document, sub).target for sub in error.validator_value
             ]
+            branch = _meant_branch(error, alternatives)
+            if branch is not None:
+                return self._describe(branch, where)
             expected = [alt.description or alt.type for alt in alternatives]
-            if all(isinstance(e, str) for e in expected):
+            objects = all(alt.type == "object" for alt in alternatives)
+            if all(isinstance(e, str) for e in expected) and not objects:
                 shown = _shorten(json_text(error.instance))
                 wanted = " or ".join(str(e).rstrip(".") for e in expected)
                 return f"{location}: {shown} is not valid; expected {wanted}."
@@ -135,12 +140,34 @@ class OperationRequest:
 _HINTED = frozenset({"pattern", "minLength", "maxLength"})
 
 
+def _meant_branch(
+    error: ValidationError, alternatives: list[Schema]
+) -> list[ValidationError] | None:
+    """The errors of the one object branch the instance evidently meant, if exactly one.
+
+    A branch is meant when the instance has every attribute it requires (`{"contact_id": "abc"}`
+    meant the contact branch, whose complaint is the id); with none or several meant, the
+    combinator's own description says more.
+    """
+    if not all(alt.type == "object" for alt in alternatives):
+        return None
+    by_branch: dict[int, list[ValidationError]] = {}
+    for sub in error.context or []:
+        by_branch.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    meant = [
+        errors
+        for errors in by_branch.values()
+        if not any(e.validator == "required" and not e.relative_path for e in errors)
+    ]
+    return meant[0] if len(meant) == 1 and len(by_branch) == len(alternatives) else None
+
+
 def _shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _coerce(raw: str, types: frozenset[str]) -> Any:
-    """Read a string from a query or form as the schema's non-string type where it spells one."""
+    """Read a string from a query as the schema's non-string type where it spells one."""
     if "boolean" in types and raw in ("true", "false"):
         return raw == "true"
     if "integer" in types and _DIGITS.match(raw):
@@ -148,9 +175,47 @@ def _coerce(raw: str, types: frozenset[str]) -> Any:
             return int(raw)
         except ValueError:  # longer than Python's int-parsing limit: leave it to the schema
             return raw
+    return raw
+
+
+def _parse_form(raw: bytes) -> dict[str, str]:
+    try:
+        pairs = parse_qsl(
+            raw.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict"
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, f"The form body is malformed: {exc}.") from exc
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in fields:
+            raise ApiError(400, f"Request body attribute `{name}` is given more than once.")
+        fields[name] = value
+    return fields
+
+
+def _property_types(schema: Schema) -> dict[str, frozenset[str]]:
+    """The JSON types each attribute of a body schema may take, across its one-of branches."""
+    types: dict[str, frozenset[str]] = {}
+    pending = [schema.target]
+    while pending:
+        current = pending.pop()
+        for name, prop in current.properties.items():
+            types[name] = types.get(name, frozenset()) | prop.json_types()
+        for key in ("oneOf", "anyOf", "allOf"):
+            pending.extend(branch.target for branch in current.branches(key))
+    return types
+
+
+def _from_form_value(raw: str, types: frozenset[str]) -> Any:
+    """A form value its form schema accepted, as the JSON value it writes."""
     # Form-encoded APIs write null as an empty value; the literal null means the same.
     if "null" in types and raw in ("", "null"):
         return None
+    if "boolean" in types and raw in ("true", "false"):
+        return raw == "true"
+    if "integer" in types and _DIGITS.match(raw):
+        # Leading zeros do not count against Python's limit on the length of integer text.
+        return int(raw.lstrip("0") or "0")
     return raw
 
 

@@ -21,11 +21,11 @@ python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 if [ -f clients/js/package-lock.json ]; then
   npm ci --prefix clients/js --no-audit --no-fund --silent
 fi
+# The MDX compile test's @mdx-js/mdx, react and react-dom, pinned by its package-lock.json.
+npm ci --prefix tests/docs/mdx --no-audit --no-fund --silent
 # The benches' peers (Prism, pinned in bench/tools/package.json), only when asked for:
 # PROTOCOL_KIT_BENCH=1 scripts/setup.sh
 if [ "${PROTOCOL_KIT_BENCH:-}" = 1 ]; then
   python3 -m pip install -q --disable-pip-version-check -e '.[test,bench]'
   npm ci --prefix bench/tools --no-audit --no-fund --silent
 fi
-# The MDX compile test's @mdx-js/mdx, react and react-dom, pinned by its package-lock.json.
-npm ci --prefix tests/docs/mdx --no-audit --no-fund --silent

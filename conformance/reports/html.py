@@ -143,7 +143,7 @@ def _finding(finding: Finding, outcome: Outcome, show_secrets: bool, budget: lis
     if replay and len(finding.requests) > 1:
         parts.append(f"<p class=label>reproduce (sh)</p><pre>{escape(replay)}</pre>")
     elif finding.exchange is not None:
-        curl = finding.exchange.curl(show_secrets)
+        curl = reproduction.curl(finding.exchange, outcome, show_secrets)
         parts.append(f"<p class=label>reproduce</p><pre>{escape(curl)}</pre>")
     if finding.exchange is not None:
         transcript = finding.exchange.transcript(show_secrets)

@@ -66,17 +66,19 @@ def _finding(finding: Finding, outcome: Outcome, show_secrets: bool) -> dict[str
         "expected": finding.expected,
         "actual": finding.actual,
         "labels": dict(finding.labels),
-        "exchange": _exchange(finding.exchange, show_secrets) if finding.exchange else None,
-        "requests": [_exchange(e, show_secrets) for e in finding.requests],
+        "exchange": _exchange(finding.exchange, outcome, show_secrets)
+        if finding.exchange
+        else None,
+        "requests": [_exchange(e, outcome, show_secrets) for e in finding.requests],
         "script": reproduction.script(finding, outcome, show_secrets),
     }
 
 
-def _exchange(exchange: Exchange, show_secrets: bool) -> dict[str, Any]:
+def _exchange(exchange: Exchange, outcome: Outcome, show_secrets: bool) -> dict[str, Any]:
     return {
         "method": exchange.method,
         "url": exchange.url,
-        "curl": exchange.curl(show_secrets),
+        "curl": reproduction.curl(exchange, outcome, show_secrets),
         "transcript": exchange.transcript(show_secrets),
         "status": exchange.status,
     }

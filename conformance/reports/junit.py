@@ -73,7 +73,9 @@ def _testcase(suite: ET.Element, result: RuleResult, outcome: Outcome) -> None:
             if replay and len(finding.requests) > 1:
                 lines += ["  reproduce (sh):", textwrap.indent(replay, "    ")]
             elif finding.exchange is not None:
-                lines.append(f"  reproduce: {finding.exchange.curl()}")
+                lines.append(
+                    f"  reproduce: {reproduction.curl(finding.exchange, outcome, show_secrets=False)}"
+                )
         lines.append(f"re-run this rule: {reproduction.command(outcome, result)}")
         failure.text = "\n".join(lines)
     elif result.status == SKIPPED:

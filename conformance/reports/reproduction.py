@@ -71,6 +71,13 @@ def script(finding: Finding, outcome: Outcome, show_secrets: bool) -> str:
     return "\n".join(lines)
 
 
+def curl(exchange: Exchange, outcome: Outcome, show_secrets: bool) -> str:
+    """One request as a curl command that runs as printed: the run's tokens as ``$TOKEN`` and
+    ``$OTHER_TOKEN`` (or in clear with ``show_secrets``)."""
+    auth = None if show_secrets else _auth_word(exchange, outcome.tokens)
+    return exchange.curl(show_secrets, header_words={"authorization": auth} if auth else None)
+
+
 def _relevant(requests: list[Exchange]) -> list[Exchange]:
     """The requests the last answer can depend on. About a conversation the sequence created:
     every request about it (its create, updates, reads). A create: the earlier creates with the

@@ -113,6 +113,9 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
             "\nFailing but accepted by the baseline: " + ", ".join(r.rule.id for r in accepted),
             file=out,
         )
+    if outcome.failed and not show_secrets:
+        names = " and ".join(f"${name}" for name in outcome.tokens)
+        print(f"\nReproductions read the bearer tokens from {names}: export them first.", file=out)
     for result in outcome.failed:
         print("\n" + "─" * _WIDTH, file=out)
         print(f"FAILED {result.rule.id} [{result.rule.group}] {result.rule.statement}", file=out)
@@ -131,7 +134,10 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
                 print("     reproduce (sh):", file=out)
                 print(textwrap.indent(replay, " " * 8), file=out)
             elif finding.exchange is not None:
-                print(f"     reproduce: {finding.exchange.curl(show_secrets)}", file=out)
+                print(
+                    f"     reproduce: {reproduction.curl(finding.exchange, outcome, show_secrets)}",
+                    file=out,
+                )
         if result.omitted:
             print(f"  … and {result.omitted} more like these", file=out)
         print(f"  re-run this rule: {reproduction.command(outcome, result)}", file=out)

@@ -14,6 +14,7 @@ from protocol_kit.conformance.rules import (
     listing,
     protocol,
     update,
+    webhooks,
 )
 from protocol_kit.conformance.session import Session
 from protocol_kit.conformance.verdicts import Rule
@@ -31,5 +32,15 @@ class Group:
 # Run order matters: protocol audits every exchange the groups before it recorded.
 GROUPS: list[Group] = [
     Group(m.GROUP, m.DESCRIPTION, m.RULES, m.check, getattr(m, "NEEDS_OTHER_ACCOUNT", False))
-    for m in (lifecycle, create, update, concurrency, listing, auth, isolation, protocol)
+    for m in (
+        lifecycle,
+        create,
+        update,
+        concurrency,
+        listing,
+        auth,
+        isolation,
+        webhooks,
+        protocol,
+    )
 ]

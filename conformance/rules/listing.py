@@ -146,9 +146,11 @@ RULES = [
 ]
 
 _FILTERS: dict[str, Callable[[dict[str, Any]], bool]] = {
-    "muted": lambda c: bool(c["is_muted"]),
-    "archived": lambda c: c["archived_at"] is not None,
-    "pinned": lambda c: bool(c["is_pinned"]),
+    # .get: a conversation missing an attribute is judged by PROTO-RESPONSE-SHAPE, and simply
+    # does not match here.
+    "muted": lambda c: c.get("is_muted") is True,
+    "archived": lambda c: c.get("archived_at") is not None,
+    "pinned": lambda c: c.get("is_pinned") is True,
 }
 
 
@@ -180,7 +182,7 @@ class _Dataset:
 def _matches(conversation: dict[str, Any], filters: dict[str, Any]) -> bool:
     for name, wanted in filters.items():
         if name == "group_id":
-            if conversation["group_id"] != wanted:
+            if conversation.get("group_id") != wanted:
                 return False
         elif _FILTERS[name](conversation) != wanted:
             return False
@@ -298,7 +300,7 @@ def _build(s: Session) -> tuple[_Dataset, str, str, str]:
             s.setup(exchange.status == 200, "could not update the list dataset", exchange)
     # Touch the oldest main conversations (update there and back, then retrieve): order is by
     # creation, so neither may move them up the list.
-    oldest = [c for c in items if c["group_id"] == main][:2]
+    oldest = [c for c in items if c.get("group_id") == main][:2]
     for flip in (not oldest[0]["is_muted"], oldest[0]["is_muted"]):
         exchange = s.put(oldest[0]["id"], {"is_muted": flip})
         s.setup(exchange.status == 200, "could not update the list dataset", exchange)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from protocol_kit.conformance.diffs import json_text
@@ -167,17 +168,30 @@ def _newest(s: Session) -> str | None:
 
 
 def _nothing_created(s: Session, rule_id: str, newest: str | None, what: str) -> None:
-    now = _newest(s)
+    listed = s.listing(limit=1)
+    page = s.page(listed)
+    if page is None:
+        s.expect(
+            rule_id,
+            False,
+            f"after {what} the list must be readable, to see that nothing was created",
+            expected="200 with a list page",
+            actual=listed.summary(),
+            exchange=listed,
+        )
+        return
+    now = page[0][0]["id"] if page[0] else None
     s.expect(
         rule_id,
         now == newest,
         f"{what} must not create anything",
         expected=f"newest conversation still {newest}",
         actual=f"newest is {now}",
+        exchange=listed,
     )
 
 
-def _unchanged(s: Session, rule_id: str, made: dict, what: str) -> None:
+def _unchanged(s: Session, rule_id: str, made: dict[str, Any], what: str) -> None:
     read = s.get(made["id"])
     s.expect(
         rule_id,
@@ -189,7 +203,7 @@ def _unchanged(s: Session, rule_id: str, made: dict, what: str) -> None:
     )
 
 
-def _check_media_types(s: Session, made: dict) -> None:
+def _check_media_types(s: Session, made: dict[str, Any]) -> None:
     newest = _newest(s)
     create = f'{{"group_id": "{s.new_id()}"}}'.encode()
     update = b'{"is_muted": true}'
@@ -238,7 +252,7 @@ def _padded(prefix: bytes, size: int) -> bytes:
     return prefix + b" " * (size - len(prefix) - 1) + b"}"
 
 
-def _check_sizes(s: Session, made: dict) -> None:
+def _check_sizes(s: Session, made: dict[str, Any]) -> None:
     limit = s.contract.max_body_bytes
     newest = _newest(s)
     create = f'{{"group_id": "{s.new_id()}"'.encode()

@@ -23,6 +23,7 @@ from .view import (
     SecurityScheme,
     Spec,
     Tag,
+    Webhook,
     path_regex,
 )
 
@@ -45,6 +46,7 @@ __all__ = [
     "Spec",
     "SpecError",
     "Tag",
+    "Webhook",
     "child",
     "default_spec_path",
     "escape_pointer",

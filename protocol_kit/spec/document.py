@@ -153,7 +153,8 @@ class Document:
         resource: Resource[Any] = Resource.from_contents(
             self.data, default_specification=DRAFT202012
         )
-        return Registry().with_resource(SPEC_URI, resource)
+        registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+        return registry
 
     def validator(self, pointer: str) -> Draft202012Validator:
         """A compiled validator for the schema at ``pointer`` (cached), refs resolved lazily."""
@@ -184,9 +185,14 @@ class Document:
             return node
         ref = node.get("$ref")
         if isinstance(ref, str):
-            if len(node) > 1 or not ref.startswith("#") or ref in refs:
+            if not ref.startswith("#") or ref in refs or "allOf" in node:
                 raise _NotInlinable(ref)
-            return self._inline(self.node(ref), (*refs, ref))
+            target = self._inline(self.node(ref), (*refs, ref))
+            if len(node) == 1:
+                return target
+            # Keywords beside a $ref apply together with it, exactly as an allOf of the two.
+            siblings = {k: self._inline(v, refs) for k, v in node.items() if k != "$ref"}
+            return {**siblings, "allOf": [target]}
         return {key: self._inline(value, refs) for key, value in node.items()}
 
     def openapi_problem(self, cache: Path | None = None) -> OpenApiProblem | None:
@@ -228,7 +234,7 @@ class Document:
 
 
 class _NotInlinable(Exception):
-    """A schema whose references cannot be copied in place (recursive, remote, or with siblings)."""
+    """A schema whose references cannot be copied in place (recursive, remote, or beside allOf)."""
 
 
 def _walk(node: Any, pointer: str) -> Iterator[tuple[str, Any]]:

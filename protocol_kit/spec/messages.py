@@ -56,7 +56,8 @@ def describe(error: ValidationError) -> str:
             return f"{value} is not a {json_text(expected)}"
         case "required":
             present = error.instance if isinstance(error.instance, dict) else {}
-            missing = [name for name in expected if name not in present]
+            names = expected if isinstance(expected, list) else []
+            missing = [name for name in names if name not in present]
             return f"{_listed(missing)} is a required property"
         case "additionalProperties" if isinstance(error.instance, dict):
             return f"additional properties are not allowed ({_listed(_extras(error, schema))} unexpected)"
@@ -70,8 +71,9 @@ def describe(error: ValidationError) -> str:
 def _extras(error: ValidationError, schema: dict[str, Any]) -> list[str]:
     declared = schema.get("properties") or {}
     patterns = [re.compile(p) for p in schema.get("patternProperties") or {}]
+    instance = error.instance if isinstance(error.instance, dict) else {}
     return [
         name
-        for name in error.instance
+        for name in instance
         if name not in declared and not any(p.search(name) for p in patterns)
     ]

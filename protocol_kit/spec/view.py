@@ -28,6 +28,12 @@ LIMIT = "limit"
 ERROR_SCHEMA = "Error"
 # The largest request body a server accepts, stated on the 413 response.
 MAX_BODY_BYTES = "x-max-body-bytes"
+# The operation whose successful calls a webhook reports, on the webhook's operation.
+EMITTED_BY = "x-emitted-by"
+# The webhook event convention (conventions page): `{id, type, payload}`.
+EVENT_ID = "id"
+EVENT_TYPE = "type"
+EVENT_PAYLOAD = "payload"
 
 
 def _text(value: Any) -> str:
@@ -204,6 +210,34 @@ class Operation:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """One event type of the top-level ``webhooks``: its delivery operation and what sends it."""
+
+    event_type: str
+    operation: Operation
+    emitted_by: str | None
+
+    @property
+    def event(self) -> Schema | None:
+        """The schema of the delivery body."""
+        body = self.operation.request_body
+        return body.schema() if body is not None else None
+
+    @property
+    def payload(self) -> Schema | None:
+        """The schema of the event's payload (the object the event is about)."""
+        event = self.event
+        return event.target.properties.get(EVENT_PAYLOAD) if event is not None else None
+
+    @property
+    def signature_header(self) -> Parameter | None:
+        """The required header that carries the delivery's signature."""
+        return next(
+            (p for p in self.operation.parameters if p.location == "header" and p.required), None
+        )
+
+
+@dataclass(frozen=True)
 class Tag:
     name: str
     description: str
@@ -303,6 +337,24 @@ class Spec:
                     found.append(self._operation(path, method, _mapping(item[method]), shared))
         return tuple(found)
 
+    @cached_property
+    def webhooks(self) -> tuple[Webhook, ...]:
+        """The top-level ``webhooks``, one per event type (the delivery is their ``post``)."""
+        found = []
+        for name, item in _mapping(self.data.get("webhooks")).items():
+            item = _mapping(item)
+            node = _mapping(item.get("post"))
+            if not node:
+                continue
+            operation = self._operation(str(name), "post", node, [], base="#/webhooks")
+            emitted_by = node.get(EMITTED_BY)
+            found.append(Webhook(str(name), operation, str(emitted_by) if emitted_by else None))
+        return tuple(found)
+
+    def webhook_emitted_by(self, operation_id: str) -> Webhook | None:
+        """The webhook that reports successful calls of ``operation_id``, if any."""
+        return next((w for w in self.webhooks if w.emitted_by == operation_id), None)
+
     def operation(self, method: str, path: str) -> Operation:
         """The operation for ``method`` on the templated ``path``."""
         for op in self._operations:
@@ -329,9 +381,14 @@ class Spec:
         return next((op.max_body_bytes for op in self._operations if op.max_body_bytes), None)
 
     def _operation(
-        self, path: str, method: str, node: dict[str, Any], shared: list[Parameter]
+        self,
+        path: str,
+        method: str,
+        node: dict[str, Any],
+        shared: list[Parameter],
+        base: str = "#/paths",
     ) -> Operation:
-        pointer = child("#/paths", path, method)
+        pointer = child(base, path, method)
         own = [
             self._parameter(p, child(pointer, "parameters", i))
             for i, p in enumerate(node.get("parameters") or [])

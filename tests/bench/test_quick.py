@@ -18,7 +18,7 @@ def _run_quick(name: str, output: Path) -> str:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # a quick run, but on a loaded 2-core machine
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -7,8 +7,11 @@ from collections.abc import Iterator
 import pytest
 
 from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.webhooks import Receiver, WebhookSetup
 from protocol_kit.spec import Spec
 from tests.support.fake_server import TOKENS, FakeServer
+
+WEBHOOK_SECRET = "fake-server-webhook-secret"
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +20,15 @@ def contract() -> Contract:
 
 
 @pytest.fixture(scope="module")
-def fake_server() -> Iterator[FakeServer]:
+def webhooks() -> Iterator[WebhookSetup]:
+    """The kit's webhook receiver, for one module's fake server to send to."""
+    with Receiver() as receiver:
+        yield WebhookSetup(receiver, WEBHOOK_SECRET, "x-protocol-signature")
+
+
+@pytest.fixture(scope="module")
+def fake_server(webhooks: WebhookSetup) -> Iterator[FakeServer]:
     """One fake server per module; each test resets its data and chooses its one fault."""
     with FakeServer(TOKENS) as server:
+        server.subscribe(webhooks.receiver.url, webhooks.secret)
         yield server

@@ -13,7 +13,8 @@ from protocol_kit.conformance.outcome import Options, Outcome
 from protocol_kit.conformance.reports import html, json_report, junit
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run
-from protocol_kit.conformance.verdicts import FAILED, PASSED
+from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
+from protocol_kit.conformance.webhooks import WebhookSetup
 from tests.conformance.report_checks import (
     assert_printable,
     assert_valid_junit,
@@ -27,8 +28,14 @@ PYTHON_REPR = re.compile(r"'[^']*': |[\[{(:, ](True|False|None)\b")
 _GROUP_OF = {rule.id: group.name for group in GROUPS for rule in group.rules}
 
 
-def _verify(server: FakeServer, contract: Contract, groups: list[str], seed: int = 7) -> Outcome:
-    options = Options(server.url, TOKENS[0], TOKENS[1], seed=seed, groups=groups)
+def _verify(
+    server: FakeServer,
+    contract: Contract,
+    groups: list[str],
+    seed: int = 7,
+    webhooks: WebhookSetup | None = None,
+) -> Outcome:
+    options = Options(server.url, TOKENS[0], TOKENS[1], seed=seed, groups=groups, webhooks=webhooks)
     return run(contract, options, lambda *event: None)
 
 
@@ -37,10 +44,10 @@ def _failed(outcome: Outcome) -> set[str]:
 
 
 def test_the_fake_server_without_faults_passes_every_rule(
-    fake_server: FakeServer, contract: Contract
+    fake_server: FakeServer, contract: Contract, webhooks: WebhookSetup
 ) -> None:
     fake_server.reset(set())
-    outcome = _verify(fake_server, contract, [g.name for g in GROUPS])
+    outcome = _verify(fake_server, contract, [g.name for g in GROUPS], webhooks=webhooks)
     assert _failed(outcome) == set()
     assert {r.status for r in outcome.results} == {PASSED}
 
@@ -50,13 +57,27 @@ def test_the_battery_covers_every_group() -> None:
     assert {_GROUP_OF[rule] for rule in BROKEN.values()} == {g.name for g in GROUPS}
 
 
+def test_without_a_receiver_webhooks_are_not_verified(
+    fake_server: FakeServer, contract: Contract
+) -> None:
+    fake_server.reset({"webhook-skip-deleted"})
+    outcome = _verify(fake_server, contract, ["webhooks"])
+    assert outcome.results and {r.status for r in outcome.results} == {SKIPPED}
+    assert all("--webhook-listen" in r.reason for r in outcome.results)
+
+
 @pytest.mark.parametrize(("fault", "rule_id"), sorted(BROKEN.items()))
 def test_each_single_deviation_is_caught_by_its_rule(
-    fake_server: FakeServer, contract: Contract, fault: str, rule_id: str, tmp_path: Path
+    fake_server: FakeServer,
+    contract: Contract,
+    webhooks: WebhookSetup,
+    fault: str,
+    rule_id: str,
+    tmp_path: Path,
 ) -> None:
     fake_server.reset({fault})
     # Only the rule's own group: the assertion is about that rule (protocol audits its own traffic).
-    outcome = _verify(fake_server, contract, [_GROUP_OF[rule_id]])
+    outcome = _verify(fake_server, contract, [_GROUP_OF[rule_id]], webhooks=webhooks)
     failed = _failed(outcome)
     assert rule_id in failed, f"{fault} was not reported by {rule_id}; failed: {sorted(failed)}"
     finding = outcome.results[[r.rule.id for r in outcome.results].index(rule_id)].findings[0]

@@ -144,7 +144,7 @@ def test_reports_name_the_failing_rule_and_redact_tokens(
     assert "FAILED LIST-FILTER-MUTED" in result.stdout and "curl " in result.stdout
     # The list diff names what is wrong: conversations that are not muted listed anyway.
     assert re.search(r"\d+ id\(s\) — extra \[\"[A-Za-z0-9]{16}\"", result.stdout)
-    assert TOKENS[0] not in result.stdout and "Bearer <redacted>" in result.stdout
+    assert TOKENS[0] not in result.stdout and 'Bearer ${TOKEN}"' in result.stdout
 
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
     assert cases["LIST-FILTER-MUTED"].find("failure") is not None

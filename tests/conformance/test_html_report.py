@@ -15,9 +15,8 @@ from protocol_kit.conformance.reports import html
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run
 from protocol_kit.conformance.verdicts import FAILED
-from tests.conformance.conftest import TOKENS
 from tests.docs.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.support.fake_server import FakeServer
+from tests.support.fake_server import TOKENS, FakeServer
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "verify"

@@ -10,10 +10,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.conformance.conftest import TOKENS
 from tests.conformance.report_checks import assert_valid_report
 from tests.support.cli import verify_against
-from tests.support.fake_server import FakeServer
+from tests.support.fake_server import TOKENS, FakeServer
 
 
 def _findings(fake_server: FakeServer, fault: str, rule_id: str, tmp_path: Path) -> list[Any]:
@@ -80,3 +79,12 @@ def test_keep_data_leaves_the_runs_conversations(fake_server: FakeServer) -> Non
     kept = verify_against(fake_server.url, "--only", "lifecycle", "--keep-data")
     assert kept.returncode == 0
     assert fake_server.rows and "--keep-data" in kept.stdout
+
+
+def test_a_printed_curl_line_runs_as_printed(fake_server: FakeServer, tmp_path: Path) -> None:
+    findings = _findings(fake_server, "no-allow-header", "PROTO-ALLOW-HEADER", tmp_path)
+    line = findings[0]["exchange"]["curl"]
+    assert '"Authorization: Bearer ${TOKEN}"' in line and TOKENS[0] not in line
+    fake_server.reset({"no-allow-header"})
+    status, _ = _run(line)
+    assert status == int(findings[0]["exchange"]["status"]) == 405

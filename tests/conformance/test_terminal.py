@@ -7,9 +7,8 @@ import pty
 import subprocess
 import sys
 
-from tests.conformance.conftest import TOKENS
 from tests.support.cli import verify_against
-from tests.support.fake_server import FakeServer
+from tests.support.fake_server import TOKENS, FakeServer
 from tests.support.paths import REPO
 
 

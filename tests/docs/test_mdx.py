@@ -15,8 +15,8 @@ from protocol_kit.cli import main
 from protocol_kit.generator import ApiModel, load_model
 from protocol_kit.generator.model import Resource
 from protocol_kit.generator.snippets import code_samples
+from tests.support.specs import with_contacts, write_spec
 
-from ..generator.support import with_contacts, write_spec
 from .conftest import REPO
 
 MDX = Path(__file__).resolve().parent / "mdx"

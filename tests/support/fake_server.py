@@ -13,9 +13,12 @@ import secrets
 import string
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.fake_webhooks import FakeSender
 
 # The two accounts the self-tests and the benches open on a fake server.
 TOKENS = ["self-test-token-main", "self-test-token-other"]
@@ -65,12 +68,17 @@ def _timestamp(value: Any, faults: set[str]) -> int | None:
     return value if low <= value <= top else None
 
 
+# rewrite(method, target, status, headers, body) → the answer actually sent; status 0 hangs up.
+Rewrite = Callable[[str, str, int, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
+
+
 class FakeServer:
     """The server: accounts by token, conversations in creation order, a set of active faults."""
 
     def __init__(self, tokens: list[str], faults: set[str] | None = None) -> None:
         self.tokens = {token: f"account{n}" for n, token in enumerate(tokens)}
         self.faults: set[str] = set(faults or ())
+        self.rewrite: Rewrite | None = None  # for the kit's property tests: arbitrary answers
         self.rows: list[dict[str, Any]] = []
         self.deleted: list[dict[str, Any]] = []
         self.log: list[str] = []  # every request, for the determinism self-test
@@ -78,6 +86,18 @@ class FakeServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.webhooks: FakeSender | None = None  # the first account's endpoint, see `subscribe`
+
+    def subscribe(self, url: str, secret: str) -> None:
+        """Send the first account's events to ``url``, signed with ``secret``."""
+        self.webhooks = FakeSender(url, secret, lambda: self.faults)
+
+    def _event(self, account: str | None, kind: str, payload: dict[str, Any]) -> None:
+        first = next(iter(self.tokens.values()))
+        if self.webhooks is not None and (
+            account == first or "webhook-all-accounts" in self.faults
+        ):
+            self.webhooks.emit(f"conversation.{kind}", payload)
 
     @property
     def url(self) -> str:
@@ -88,6 +108,8 @@ class FakeServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.webhooks is not None:
+            self.webhooks.stop()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -96,6 +118,8 @@ class FakeServer:
             self.rows.clear()
             self.deleted.clear()
             self.faults = set(faults)
+            if self.webhooks is not None:
+                self.webhooks.reset()
 
     # ---- request handling ----------------------------------------------------------------
 
@@ -159,7 +183,9 @@ class FakeServer:
             if method == "GET" and conversation_id is None:
                 return 200, self._list(account, query), {}
             if method == "POST":
-                return (200 if "create-200" in f else 201), self._create(account, data), {}
+                created = self._create(account, data)
+                self._event(account, "created", created)
+                return (200 if "create-200" in f else 201), created, {}
             assert conversation_id is not None
             row = self._find(account, conversation_id)
             if row is None:
@@ -172,7 +198,20 @@ class FakeServer:
                     row["last_opened_at"] = int(time.time())
                 return 200, _public(row), {}
             if method == "PUT":
-                return 200, self._update(row, data), {}
+                before = _public(row)
+                try:
+                    updated = self._update(row, data)
+                except Reject:
+                    if "webhook-event-on-failure" in f:
+                        self._event(account, "updated", before)
+                    raise
+                if updated != before or "webhook-event-on-no-op" in f:
+                    stale = "webhook-payload-stale" in f
+                    self._event(account, "updated", before if stale else updated)
+                return 200, updated, {}
+            if "webhook-skip-deleted" not in f:
+                gone = {"id": row["id"]} if "webhook-deleted-id-only" in f else _public(row)
+                self._event(account, "deleted", gone)
             if "delete-noop" not in f:
                 self.rows.remove(row)
                 self.deleted.append(row)
@@ -542,12 +581,18 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             self._send(status, content, media, extra)
 
         def _send(self, status: int, content: bytes, media: str, extra: dict[str, str]) -> None:
+            headers = {"Content-Type": media, **extra} if content else dict(extra)
+            if server.rewrite is not None:
+                status, headers, content = server.rewrite(
+                    self.command, self.path, status, headers, content
+                )
+                if status == 0:
+                    self.close_connection = True  # hang up without an answer
+                    return
             self.send_response(status)
-            if content:
-                self.send_header("Content-Type", media)
-            self.send_header("Content-Length", str(len(content)))
-            for name, value in extra.items():
+            for name, value in headers.items():
                 self.send_header(name, value)
+            self.send_header("Content-Length", str(len(content)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(content)

@@ -64,6 +64,9 @@ def stopping(proc: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]
 class ServeProcess:
     """One `protocol-kit serve` child on database ``db``; restartable on the same port.
 
+    ``program`` is how `protocol-kit` is invoked (default: this interpreter's ``-m protocol_kit``,
+    run from the checkout); an installed copy passes its console script and a ``cwd`` elsewhere.
+
     Its output (the access log) goes to ``log`` or nowhere: a file, never a pipe, because
     nobody reads a pipe during a run and a full one blocks the server. ``PROTOCOL_TOKENS`` is
     taken out of the inherited environment so only ``tokens`` (and ``env``) decide the accounts.
@@ -77,7 +80,11 @@ class ServeProcess:
         *,
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
+        program: Sequence[str] | None = None,
+        cwd: Path = REPO,
     ) -> None:
+        self.program = list(program) if program is not None else cli_command()
+        self.cwd = cwd
         self.db = db
         self.tokens = list(tokens)
         self.log = log
@@ -94,7 +101,7 @@ class ServeProcess:
         args = ["serve", "--db", str(self.db), "--port", str(self.port), *self.args]
         for token in self.tokens:
             args += ["--token", token]
-        return cli_command(*args)
+        return [*self.program, *args]
 
     def start(self, timeout: float = 60) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -106,12 +113,12 @@ class ServeProcess:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.STDOUT,
                 env=env,
-                cwd=REPO,
+                cwd=self.cwd,
             )
         else:
             with self.log.open("ab") as sink:
                 self._proc = subprocess.Popen(
-                    self.command(), stdout=sink, stderr=subprocess.STDOUT, env=env, cwd=REPO
+                    self.command(), stdout=sink, stderr=subprocess.STDOUT, env=env, cwd=self.cwd
                 )
         try:
             wait_ready(self.url, self._proc, self.tokens[0] if self.tokens else None, timeout)

@@ -1,0 +1,352 @@
+"""Webhooks: the run's writes arrive at the kit's receiver as the spec's signed events, in order, again after a failure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from protocol_kit.conformance.session import Session
+from protocol_kit.conformance.transport import Exchange
+from protocol_kit.conformance.verdicts import Rule, cite
+from protocol_kit.conformance.webhooks import FAIL, STALL, Delivery
+
+GROUP = "webhooks"
+DESCRIPTION = "events at the kit's receiver (needs --webhook-listen)"
+_TAG = "/tags/1"
+_DOCS = "Webhooks"
+RULES = [
+    Rule(
+        "WEBHOOK-EVENTS",
+        GROUP,
+        "Each successful create, changing update and delete sends exactly one event of its type "
+        "whose payload is the API's answer (for a delete: the conversation just before)",
+        cite(_TAG, _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-SIGNATURE",
+        GROUP,
+        "Every delivery is application/json and signed: the signature header is the lowercase "
+        "hex HMAC-SHA256 of the raw body bytes with the endpoint's secret",
+        cite("/components/parameters/Signature", _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-SCHEMA",
+        GROUP,
+        "Every delivery body validates against its webhook's event schema",
+        cite("/webhooks", _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-UNIQUE-ID",
+        GROUP,
+        "Different events carry different ids",
+        cite("/components/schemas/EventId", _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-NONE-FOR-FAILURES",
+        GROUP,
+        "A failed request sends no event",
+        cite(_TAG, _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-NONE-FOR-NO-OP",
+        GROUP,
+        "An update that changes no stored attribute sends no event",
+        cite(_TAG, _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-ACCOUNT",
+        GROUP,
+        "An endpoint receives only its own account's events",
+        cite(_TAG, _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-ORDER",
+        GROUP,
+        "A conversation's events arrive in commit order, the next only after the previous was "
+        "acknowledged",
+        cite(_TAG, _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-RETRY-503",
+        GROUP,
+        "An event answered 503 is sent again within 2 s with the same id, bytes and signature",
+        cite(_TAG, _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-RETRY-TIMEOUT",
+        GROUP,
+        "An event not answered within 5 s is sent again with the same id, bytes and signature",
+        cite(_TAG, _DOCS),
+    ),
+]
+_WAIT = 20.0  # seconds for an expected delivery to arrive
+_QUIET = 1.5  # seconds of waiting to believe an event will not come
+_FIRST_RETRY = 2.0  # the contract: first retry within 2 s
+_ORDER_UPDATES = 5
+
+
+def check(s: Session) -> None:
+    hooks = s.webhooks
+    if hooks is None:
+        for rule in RULES:
+            s.ledger.skip(rule.id, "not verified: give --webhook-listen and --webhook-secret")
+        return
+    s.part(_events_and_silence, s)
+    s.part(_order, s)
+    s.part(_retries, s)
+    everything = hooks.receiver.deliveries()
+    _audit(s, everything)
+
+
+def _types(s: Session) -> dict[str, str]:
+    """Event type by method of the resource: what the spec's webhooks say each write sends."""
+    collection, item = s.contract.collection_path, s.contract.item_path
+    found = {}
+    for method, path in (("POST", collection), ("PUT", item), ("DELETE", item)):
+        webhook = s.contract.spec.webhook_emitted_by(s.contract.op(method, path).id)
+        s.setup(webhook is not None, f"the spec has no webhook for {method} {path}")
+        assert webhook is not None
+        found[method] = webhook.event_type
+    return found
+
+
+def _about(s: Session, subject: str) -> list[Delivery]:
+    assert s.webhooks is not None
+    return [d for d in s.webhooks.receiver.deliveries() if d.subject == subject]
+
+
+def _distinct(deliveries: list[Delivery]) -> list[Delivery]:
+    """One delivery per event id (the first), in arrival order: retries are not new events."""
+    seen: set[Any] = set()
+    first = []
+    for delivery in deliveries:
+        if delivery.event_id not in seen:
+            seen.add(delivery.event_id)
+            first.append(delivery)
+    return first
+
+
+def _wait_events(s: Session, subject: str, count: int, timeout: float = _WAIT) -> list[Delivery]:
+    assert s.webhooks is not None
+    s.webhooks.receiver.wait_for(
+        lambda ds: len(_distinct([d for d in ds if d.subject == subject])) >= count, timeout
+    )
+    return _distinct(_about(s, subject))
+
+
+def _payload(delivery: Delivery) -> Any:
+    return (delivery.event or {}).get("payload")
+
+
+def _expect_events(
+    s: Session, subject: str, expected: list[tuple[str, Any]], exchange: Exchange
+) -> list[Delivery]:
+    events = _wait_events(s, subject, len(expected))
+    # Extra events could still be on their way: give them a moment to show up.
+    assert s.webhooks is not None
+    s.webhooks.receiver.wait_for(
+        lambda ds: len(_distinct([d for d in ds if d.subject == subject])) > len(expected), _QUIET
+    )
+    events = _distinct(_about(s, subject))
+    got = [(d.event_type, _payload(d)) for d in events]
+    s.expect(
+        "WEBHOOK-EVENTS",
+        got == expected,
+        f"conversation {subject}: the events received differ from the writes the API answered",
+        expected=_show(expected),
+        actual=_show(got),
+        exchange=exchange,
+    )
+    return events
+
+
+def _show(events: list[tuple[str, Any]]) -> str:
+    return "; ".join(f"{kind} {json.dumps(payload, sort_keys=True)}" for kind, payload in events)
+
+
+def _events_and_silence(s: Session) -> None:
+    types = _types(s)
+    made_ex = s.create({"contact_id": s.new_id()})
+    made = s.require_created(None, made_ex, "could not create a conversation")
+    cid = made["id"]
+    # Failing writes first (an event for one would carry the state as created), then the
+    # change, then a no-op (an event for it would carry the state as changed).
+    s.put(cid, {"is_muted": "loud"})  # invalid: 400
+    s.send("DELETE", s.contract.item(s.new_id()))  # unknown: 404
+    s.create({"contact_id": s.new_id(), "group_id": s.new_id()})  # both targets: 400
+    if s.other is not None:
+        s.put(cid, {"is_pinned": True}, account=s.other)  # another account's: 404
+    changed_ex = s.put(cid, {"is_muted": not made.get("is_muted", False)})
+    changed = s.conversation(changed_ex)
+    s.setup(changed_ex.status == 200 and changed is not None, "could not update", changed_ex)
+    noop_ex = s.put(cid, {"is_muted": changed["is_muted"]} if changed else {})
+    before_delete = s.conversation(s.get(cid)) or changed
+    deleted_ex = s.send("DELETE", s.contract.item(cid))
+    s.setup(deleted_ex.status == 204, "could not delete", deleted_ex)
+    expected = [
+        (types["POST"], made),
+        (types["PUT"], changed),
+        (types["DELETE"], before_delete),
+    ]
+    events = _expect_events(s, cid, expected, deleted_ex)
+    extra = [d for d in events if (d.event_type, _payload(d)) not in expected]
+    noop = [d for d in extra if d.event_type == types["PUT"] and _payload(d) == changed]
+    s.expect(
+        "WEBHOOK-NONE-FOR-NO-OP",
+        not noop and len([d for d in events if d.event_type == types["PUT"]]) <= 1,
+        f"conversation {cid}: an update that changed nothing sent an event",
+        expected=f"one {types['PUT']} event (for the update that changed is_muted)",
+        actual=_show([(d.event_type, _payload(d)) for d in events]),
+        exchange=noop_ex,
+    )
+    failed = [d for d in extra if d not in noop]
+    s.expect(
+        "WEBHOOK-NONE-FOR-FAILURES",
+        not failed,
+        f"conversation {cid}: a failed request sent an event",
+        expected="no event for the 400 and 404 answers",
+        actual=_show([(d.event_type, _payload(d)) for d in failed]),
+    )
+    if s.other is not None:
+        theirs_ex = s.create({"contact_id": s.new_id()}, account=s.other)
+        theirs = s.conversation(theirs_ex)
+        if theirs is not None:
+            # Our own next event proves the deliverer had the time to send theirs, were it to.
+            mine = s.conversation(s.create({"contact_id": s.new_id()}))
+            if mine is not None:
+                _wait_events(s, mine["id"], 1)
+            s.webhooks.receiver.wait_for(  # type: ignore[union-attr]
+                lambda ds: any(d.subject == theirs["id"] for d in ds), _QUIET
+            )
+            leaked = _about(s, theirs["id"])
+            s.expect(
+                "WEBHOOK-ACCOUNT",
+                not leaked,
+                "the other account's create was delivered to this account's endpoint",
+                expected="no event about the other account's conversation",
+                actual=_show([(d.event_type, _payload(d)) for d in leaked]),
+                exchange=theirs_ex,
+            )
+    else:
+        s.ledger.skip("WEBHOOK-ACCOUNT", "no --other-token given: a second account is needed")
+
+
+def _order(s: Session) -> None:
+    types = _types(s)
+    made_ex = s.create({"contact_id": s.new_id()})
+    made = s.require_created(None, made_ex, "could not create a conversation")
+    answers = [made]
+    last = made_ex
+    for n in range(1, _ORDER_UPDATES + 1):
+        last = s.put(made["id"], {"archived_at": 700000000 + n})
+        answer = s.conversation(last)
+        s.setup(last.status == 200 and answer is not None, "could not update", last)
+        answers.append(answer)
+    events = _wait_events(s, made["id"], len(answers))
+    got = [_payload(d) for d in events]
+    s.expect(
+        "WEBHOOK-ORDER",
+        got == answers,
+        f"conversation {made['id']}: events arrived out of commit order",
+        expected=_show([(types["PUT"], a) for a in answers]),
+        actual=_show([(d.event_type, _payload(d)) for d in events]),
+        exchange=last,
+    )
+
+
+def _retries(s: Session) -> None:
+    assert s.webhooks is not None
+    receiver = s.webhooks.receiver
+    types = _types(s)
+    made_ex = s.create({"contact_id": s.new_id()})
+    made = s.require_created(None, made_ex, "could not create a conversation")
+    cid = made["id"]
+    _wait_events(s, cid, 1)
+    # One conversation for both: its first update is answered 503 once, its second stalls once.
+    receiver.cue(cid, types["PUT"], FAIL, "200", STALL)
+    first_ex = s.put(cid, {"is_pinned": True})
+    _redelivered(s, cid, first_ex, "WEBHOOK-RETRY-503", FAIL, _FIRST_RETRY)
+    second_ex = s.put(cid, {"archived_at": 700000000})
+    _redelivered(s, cid, second_ex, "WEBHOOK-RETRY-TIMEOUT", STALL, None)
+
+
+def _redelivered(
+    s: Session, cid: str, exchange: Exchange, rule_id: str, cue: str, within: float | None
+) -> None:
+    assert s.webhooks is not None
+    answer = s.conversation(exchange)
+    s.setup(exchange.status == 200 and answer is not None, "could not update", exchange)
+
+    def tries(deliveries: list[Delivery]) -> list[Delivery]:
+        return [d for d in deliveries if d.subject == cid and _payload(d) == answer]
+
+    s.webhooks.receiver.wait_for(lambda ds: len(tries(ds)) >= 2, _WAIT + 10)
+    got = tries(s.webhooks.receiver.deliveries())
+    cued = [d for d in got if d.answered == cue]
+    ok = len(got) >= 2 and bool(cued)
+    detail = "no delivery"
+    if ok:
+        failed, again = cued[0], got[got.index(cued[0]) + 1]
+        same = (
+            again.body == failed.body
+            and again.event_id == failed.event_id
+            and again.headers.get(s.webhooks.header) == failed.headers.get(s.webhooks.header)
+        )
+        gap = again.received_at - failed.received_at
+        ok = same and (within is None or gap <= within + 0.5)
+        detail = f"retry {'identical' if same else 'differs'}, {gap:.1f}s after the {cue}"
+    elif len(got) == 1:
+        detail = f"one delivery (answered {got[0].answered}), never sent again"
+    s.expect(
+        rule_id,
+        ok,
+        f"conversation {cid}: the event answered {cue} was not redelivered as the contract says",
+        expected="the same id, bytes and signature again"
+        + (f" within {within:.0f}s" if within else ""),
+        actual=detail,
+        exchange=exchange,
+    )
+
+
+def _audit(s: Session, deliveries: list[Delivery]) -> None:
+    """What every delivery of the run must satisfy: signature, schema, distinct ids."""
+    assert s.webhooks is not None
+    hooks = s.webhooks
+    schemas = {w.event_type: w.event for w in s.contract.spec.webhooks}
+    by_id: dict[Any, bytes] = {}
+    for delivery in deliveries:
+        signed = delivery.signed_by(hooks.secret, hooks.header)
+        json_type = (
+            delivery.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+        )
+        s.expect(
+            "WEBHOOK-SIGNATURE",
+            signed and json_type,
+            f"delivery {delivery.event_id}: "
+            + ("bad signature" if not signed else "not application/json"),
+            expected=f"{hooks.header}: hex HMAC-SHA256 of the raw body; application/json",
+            actual=f"{hooks.header}: {delivery.headers.get(hooks.header, '(none)')}; "
+            f"content-type: {delivery.headers.get('content-type', '(none)')}; "
+            f"body {delivery.body[:200]!r}",
+        )
+        schema = schemas.get(delivery.event_type)
+        errors = (
+            schema.errors(delivery.event)
+            if schema is not None and delivery.event is not None
+            else [f"no webhook in the spec for {delivery.event_type!r}"]
+        )
+        s.expect(
+            "WEBHOOK-SCHEMA",
+            not errors,
+            f"delivery {delivery.event_id}: the body breaks the event schema",
+            expected="a body valid against the spec's webhook",
+            actual="; ".join(errors[:3]) + f" in {delivery.body[:200]!r}",
+        )
+        previous = by_id.setdefault(delivery.event_id, delivery.body)
+        s.expect(
+            "WEBHOOK-UNIQUE-ID",
+            previous == delivery.body,
+            f"event id {delivery.event_id} was used for two different events",
+            expected="one body per event id",
+            actual=f"{previous[:200]!r} and {delivery.body[:200]!r}",
+        )

@@ -1,0 +1,1 @@
+"""Tests that run the spec through tools nobody on this project wrote."""
