@@ -182,6 +182,7 @@ def _kept_battery(output: Path | None) -> str | None:
         return None
     for paragraph in output.read_text(encoding="utf-8").split("\n\n"):
         if paragraph.startswith("Deviations caught"):
+            paragraph = paragraph.split("\n<!--", 1)[0].strip()
             return (
                 paragraph
                 if "(battery from an earlier run" in paragraph

@@ -9,6 +9,8 @@ command -v curl >/dev/null || apt_packages+=(curl)
 command -v php >/dev/null || apt_packages+=(php-cli)
 php -m 2>/dev/null | grep -qi '^curl$' || apt_packages+=(php-curl)
 command -v chromium >/dev/null || apt_packages+=(chromium)
+# The PHP client's documented install (a Composer path repository) is tested with Debian's composer.
+command -v composer >/dev/null || apt_packages+=(composer)
 command -v wrk >/dev/null || apt_packages+=(wrk)
 command -v node >/dev/null || apt_packages+=(nodejs npm)
 if ((${#apt_packages[@]})); then
@@ -21,6 +23,9 @@ python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 if [ -f clients/js/package-lock.json ]; then
   npm ci --prefix clients/js --no-audit --no-fund --silent
 fi
+# Spec tools nobody on this project wrote (Spectral, Redocly, Prism), pinned by tests/tools'
+# package-lock.json, for tests/peers.
+npm ci --prefix tests/tools --no-audit --no-fund --silent
 # The MDX compile test's @mdx-js/mdx, react and react-dom, pinned by its package-lock.json.
 npm ci --prefix tests/docs/mdx --no-audit --no-fund --silent
 # The benches' peers (Prism, pinned in bench/tools/package.json), only when asked for:

@@ -175,9 +175,10 @@ export declare class Webhooks {
   unwrap (body: string | Uint8Array, headers: Record<string, string | string[] | undefined>, secret: string | Uint8Array): WebhookEvent
 }
 
-/** Client for the Protocol Conversations API. */
+/** Client for the Protocol Conversations API. Without a token, `$PROTOCOL_API_TOKEN` is used. */
 export declare class ApiClient {
-  constructor (token: string, options?: ClientOptions)
+  constructor (token?: string, options?: ClientOptions)
+  constructor (options: ClientOptions)
   readonly conversations: Conversations
   readonly baseUrl: string
   readonly webhooks: Webhooks

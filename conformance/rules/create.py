@@ -50,7 +50,7 @@ RULES = [
         GROUP,
         "A create with any attribute besides contact_id/group_id (read-only ones too) answers 400",
         cite(
-            "/components/schemas/CreateConversationRequest/additionalProperties",
+            "/components/schemas/ContactConversationRequest/additionalProperties",
             "Create a conversation › Required attributes",
         ),
     ),

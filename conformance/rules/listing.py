@@ -9,6 +9,7 @@ from typing import Any
 
 from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import Session
+from protocol_kit.conformance.transport import Exchange
 from protocol_kit.conformance.verdicts import Rule, cite
 
 GROUP = "list"
@@ -205,6 +206,7 @@ class _Lister:
 
     def __init__(self, s: Session, data: _Dataset) -> None:
         self.s, self.data = s, data
+        self._last: Exchange | None = None  # the latest page fetched
 
     def fetch(self, rule_id: str, **params: Any) -> tuple[list[str], bool] | None:
         exchange = self.s.listing(**params)
@@ -516,6 +518,7 @@ def _walk_forward(lister: _Lister, data: _Dataset, limit: int | None, **filters:
         "matching item exactly once",
         expected=_ids(expected_all),
         actual=_ids(seen),
+        exchange=lister._last,  # the page the walk ended on
     )
 
 
@@ -560,6 +563,7 @@ def _walk_backward(lister: _Lister, data: _Dataset, limit: int, start: str, **fi
         "matching item exactly once",
         expected=_ids(expected_all),
         actual=_ids(seen),
+        exchange=lister._last,  # the page the walk ended on
     )
 
 

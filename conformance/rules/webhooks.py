@@ -241,7 +241,7 @@ def _order(s: Session) -> None:
         last = s.put(made["id"], {"archived_at": 700000000 + n})
         answer = s.conversation(last)
         s.setup(last.status == 200 and answer is not None, "could not update", last)
-        assert answer is not None
+        assert answer is not None  # setup() has stopped the check otherwise
         answers.append(answer)
     events = _wait_events(s, made["id"], len(answers))
     got = [_payload(d) for d in events]

@@ -326,3 +326,21 @@ def test_no_runtime_dependencies() -> None:
     assert {i for i in imports if not i.startswith((".", "node:"))} == set()
 
 
+
+
+def test_the_token_comes_from_the_environment_when_none_is_passed(
+    api_url: str, node: Runtime
+) -> None:
+    out = node.run(_program("""
+const created = await new ApiClient().conversations.create({ contact_id: 'WAz8eIbvDR60rouK' })
+out.same = (await new ApiClient({ baseUrl: env.BASE_URL }).conversations.get(created.id)).id === created.id
+process.env.PROTOCOL_API_TOKEN = env.OTHER
+out.other = await failure(new ApiClient().conversations.get(created.id))
+out.explicit = (await new ApiClient(env.TOKEN).conversations.get(created.id)).id === created.id
+delete process.env.PROTOCOL_API_TOKEN
+try { new ApiClient(); out.missing = null } catch (e) { out.missing = [e.name, e.message] }
+"""), {"PROTOCOL_API_TOKEN": TOKEN, "PROTOCOL_API_BASE_URL": api_url, "BASE_URL": api_url,
+       "OTHER": OTHER_TOKEN, "TOKEN": TOKEN})
+    assert out["same"] and out["explicit"]
+    assert out["other"]["status"] == 404  # the other account: the variable decided who asked
+    assert out["missing"][0] == "TypeError" and "PROTOCOL_API_TOKEN" in out["missing"][1]

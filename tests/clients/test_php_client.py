@@ -299,3 +299,26 @@ $out['empty'] = Webhook::verifySignature($body, '', 'whsec-test');
 """), {"BODY": body, "SIG": signature})
     assert out == {"ok": True, "okUpper": True, "tampered": False, "wrongSecret": False,
                    "truncated": False, "empty": False}
+
+
+def test_the_token_comes_from_the_environment_when_none_is_passed(
+    api_url: str, php: Runtime
+) -> None:
+    out = php.run(_program("""
+$created = (new ApiClient())->conversations->create(['contact_id' => 'WAz8eIbvDR60rouK']);
+$out['same'] = (new ApiClient(null, ['base_url' => $env['BASE_URL']]))->conversations->get($created->id)->id === $created->id;
+putenv('PROTOCOL_API_TOKEN=' . $env['OTHER']);
+$out['other'] = failure(fn () => (new ApiClient())->conversations->get($created->id));
+$out['explicit'] = (new ApiClient($env['TOKEN']))->conversations->get($created->id)->id === $created->id;
+putenv('PROTOCOL_API_TOKEN');
+try {
+    new ApiClient();
+    $out['missing'] = null;
+} catch (\\InvalidArgumentException $e) {
+    $out['missing'] = $e->getMessage();
+}
+"""), {"PROTOCOL_API_TOKEN": TOKEN, "PROTOCOL_API_BASE_URL": api_url, "BASE_URL": api_url,
+       "OTHER": OTHER_TOKEN, "TOKEN": TOKEN})
+    assert out["same"] and out["explicit"]
+    assert out["other"]["status"] == 404  # the other account: the variable decided who asked
+    assert "PROTOCOL_API_TOKEN" in out["missing"]

@@ -305,3 +305,18 @@ def test_package_builds_a_typed_wheel(tmp_path: Path) -> None:
         metadata = archive.read(f"protocol_api-{__version__}.dist-info/METADATA").decode()
     assert {"protocol_api/py.typed", "protocol_api/resources/conversations.py"} <= names
     assert "Requires-Dist: httpx" in metadata
+
+
+def test_the_token_comes_from_the_environment_when_none_is_passed(
+    api_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROTOCOL_API_TOKEN", TOKEN)
+    created = ApiClient(base_url=api_url).conversations.create(contact_id="WAz8eIbvDR60rouK")
+    monkeypatch.setenv("PROTOCOL_API_TOKEN", OTHER_TOKEN)
+    with pytest.raises(NotFoundError):  # the other account: the variable decided who asked
+        ApiClient(base_url=api_url).conversations.get(created.id)
+    assert ApiClient(TOKEN, base_url=api_url).conversations.get(created.id) == created
+    monkeypatch.delenv("PROTOCOL_API_TOKEN")
+    for client_class in (ApiClient, AsyncApiClient):
+        with pytest.raises(TypeError, match="PROTOCOL_API_TOKEN"):
+            client_class(base_url=api_url)

@@ -53,7 +53,9 @@ def test_rejected_token_exits_2(fake_server: FakeServer) -> None:
         ["--only", "nonsense"],
         [
             "--skip",
-            ("lifecycle,create,update,concurrency,list,auth,isolation,protocol,schemathesis"),
+            (
+                "lifecycle,create,update,concurrency,list,auth,isolation,webhooks,protocol,schemathesis"
+            ),
         ],
         ["--baseline-update"],
         ["--spec", "/nonexistent/spec.yaml"],

@@ -7,7 +7,8 @@ import { verifySignature, Webhooks } from './webhooks.js'
 import { Conversations } from './resources/conversations.js'
 
 /**
- * Client for the Protocol Conversations API.
+ * Client for the Protocol Conversations API: `new ApiClient(token, options)`; without a token,
+ * $PROTOCOL_API_TOKEN (`new ApiClient()` or `new ApiClient(options)`).
  *
  * Options: `baseUrl` (default $PROTOCOL_API_BASE_URL, else https://api.protocol.chat),
  * `timeout` in milliseconds per request (default 30000), `maxRetries` for idempotent requests
@@ -18,6 +19,10 @@ export class ApiClient {
   #transport
 
   constructor (token, options = {}) {
+    if (token !== null && typeof token === 'object') {
+      options = token
+      token = undefined
+    }
     this.#transport = new Transport(token, options)
     this.conversations = new Conversations(this.#transport)
     this.webhooks = new Webhooks()

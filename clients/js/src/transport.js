@@ -7,6 +7,7 @@ import { VERSION } from './version.js'
 
 export const DEFAULT_BASE_URL = 'https://api.protocol.chat'
 export const BASE_URL_ENV = 'PROTOCOL_API_BASE_URL'
+export const TOKEN_ENV = 'PROTOCOL_API_TOKEN'
 export const DEFAULT_TIMEOUT_MS = 30000
 export const DEFAULT_MAX_RETRIES = 2
 const INITIAL_DELAY_MS = 500
@@ -81,10 +82,12 @@ export class Transport {
   #fetch
 
   constructor (token, { baseUrl, timeout = DEFAULT_TIMEOUT_MS, maxRetries = DEFAULT_MAX_RETRIES, fetch: fetchImpl } = {}) {
-    if (typeof token !== 'string' || token === '') {
-      throw new TypeError('ApiClient needs a token (an OAuth2 access token or an API key)')
+    const fromEnv = typeof process !== 'undefined' ? process.env?.[TOKEN_ENV] : undefined
+    const resolved = token || fromEnv
+    if (typeof resolved !== 'string' || resolved === '') {
+      throw new TypeError(`ApiClient needs a token (an OAuth2 access token or an API key): pass it as the first argument or set $${TOKEN_ENV}`)
     }
-    this.#token = token
+    this.#token = resolved
     this.#fetch = fetchImpl ?? globalThis.fetch
     this.baseUrl = resolveBaseUrl(baseUrl)
     this.timeout = timeout

@@ -8,7 +8,8 @@ declare(strict_types=1);
 namespace Protocol;
 
 /**
- * Client for the Protocol Conversations API: `new \Protocol\ApiClient($token)`.
+ * Client for the Protocol Conversations API: `new \Protocol\ApiClient($token)`; without a token
+ * (`new ApiClient()`), $PROTOCOL_API_TOKEN is used.
  *
  * Options: `base_url` (default $PROTOCOL_API_BASE_URL, else https://api.protocol.chat), `timeout`
  * in seconds per request (default 30), `max_retries` for idempotent requests (GET, PUT, DELETE)
@@ -25,7 +26,7 @@ final class ApiClient
     /**
      * @param array{base_url?: string|null, timeout?: float|int, max_retries?: int} $options
      */
-    public function __construct(string $token, array $options = [])
+    public function __construct(?string $token = null, array $options = [])
     {
         $this->transport = new Transport($token, $options);
         $this->conversations = new Resource\Conversations($this->transport);

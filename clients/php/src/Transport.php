@@ -16,6 +16,7 @@ final class Transport
 {
     public const DEFAULT_BASE_URL = 'https://api.protocol.chat';
     public const BASE_URL_ENV = 'PROTOCOL_API_BASE_URL';
+    public const TOKEN_ENV = 'PROTOCOL_API_TOKEN';
     public const DEFAULT_TIMEOUT = 30.0;
     public const DEFAULT_MAX_RETRIES = 2;
     private const INITIAL_DELAY = 0.5;
@@ -27,14 +28,22 @@ final class Transport
     public readonly float $timeout;
     public readonly int $maxRetries;
 
+    private readonly string $token;
+
     /**
      * @param array{base_url?: string|null, timeout?: float|int, max_retries?: int} $options
      */
-    public function __construct(private readonly string $token, array $options = [])
+    public function __construct(?string $token, array $options = [])
     {
-        if ($token === '') {
-            throw new \InvalidArgumentException('ApiClient needs a token (an OAuth2 access token or an API key)');
+        if ($token === null || $token === '') {
+            $token = getenv(self::TOKEN_ENV);
         }
+        if (!is_string($token) || $token === '') {
+            throw new \InvalidArgumentException(
+                'ApiClient needs a token (an OAuth2 access token or an API key): pass it as the first argument or set $' . self::TOKEN_ENV
+            );
+        }
+        $this->token = $token;
         $fromEnv = getenv(self::BASE_URL_ENV);
         $baseUrl = $options['base_url'] ?? null;
         if ($baseUrl === null || $baseUrl === '') {

@@ -20,6 +20,7 @@ from .errors import ApiConnectionError, ApiError, ApiTimeoutError, error_class
 
 DEFAULT_BASE_URL = "https://api.protocol.chat"
 BASE_URL_ENV = "PROTOCOL_API_BASE_URL"
+TOKEN_ENV = "PROTOCOL_API_TOKEN"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 2
 USER_AGENT = f"protocol_api/{__version__} (python {platform.python_version()})"
@@ -45,6 +46,17 @@ NOT_GIVEN = NotGiven()
 def resolve_base_url(base_url: str | None) -> str:
     """The explicit option, else ``$PROTOCOL_API_BASE_URL``, else the production URL."""
     return (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+
+
+def resolve_token(token: str | None) -> str:
+    """The explicit token, else ``$PROTOCOL_API_TOKEN``; neither is a usage error, raised now."""
+    resolved = token or os.environ.get(TOKEN_ENV)
+    if not resolved:
+        raise TypeError(
+            "ApiClient needs a token (an OAuth2 access token or an API key): "
+            f"pass it as the first argument or set ${TOKEN_ENV}"
+        )
+    return resolved
 
 
 def segment(value: str) -> str:
@@ -130,18 +142,18 @@ class SyncTransport:
 
     def __init__(
         self,
-        token: str,
+        token: str | None,
         *,
         base_url: str | None,
         timeout: float,
         max_retries: int,
         http_client: httpx.Client | None,
     ) -> None:
+        self._headers = _headers(resolve_token(token))
         self.base_url = resolve_base_url(base_url)
         self.max_retries = max_retries
         self._client = http_client or httpx.Client(timeout=timeout)
         self._timeout = timeout
-        self._headers = _headers(token)
 
     def request(
         self,
@@ -190,18 +202,18 @@ class AsyncTransport:
 
     def __init__(
         self,
-        token: str,
+        token: str | None,
         *,
         base_url: str | None,
         timeout: float,
         max_retries: int,
         http_client: httpx.AsyncClient | None,
     ) -> None:
+        self._headers = _headers(resolve_token(token))
         self.base_url = resolve_base_url(base_url)
         self.max_retries = max_retries
         self._client = http_client or httpx.AsyncClient(timeout=timeout)
         self._timeout = timeout
-        self._headers = _headers(token)
 
     async def request(
         self,

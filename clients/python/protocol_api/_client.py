@@ -20,7 +20,8 @@ class ApiClient:
     """Synchronous client for the Protocol Conversations API.
 
     Args:
-        token: the bearer token (an OAuth2 access token or an API key).
+        token: the bearer token (an OAuth2 access token or an API key); default
+            ``$PROTOCOL_API_TOKEN``.
         base_url: the API's address; default ``$PROTOCOL_API_BASE_URL``, else
             ``https://api.protocol.chat``.
         timeout: seconds to wait for each response.
@@ -34,7 +35,7 @@ class ApiClient:
 
     def __init__(
         self,
-        token: str,
+        token: str | None = None,
         *,
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
@@ -81,7 +82,7 @@ class AsyncApiClient:
 
     def __init__(
         self,
-        token: str,
+        token: str | None = None,
         *,
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
