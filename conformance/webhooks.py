@@ -139,7 +139,15 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length)
+            try:
+                body = self.rfile.read(length)
+            except OSError:
+                return
+            if len(body) < length:
+                # The sender hung up mid-body (a crash, a timeout): nothing was delivered, and
+                # the half-received bytes must not count as an event or a bad signature.
+                self.close_connection = True
+                return
             received = time.monotonic()
             action = receiver._action(body)
             headers = {name.lower(): value for name, value in self.headers.items()}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from protocol_kit.conformance import command
 from protocol_kit.conformance.outcome import CouldNotRun
+from protocol_kit.serve import new_token
 from protocol_kit.spec import Spec
 
 
@@ -28,7 +28,7 @@ def reference_server(spec: Spec, webhook: tuple[str, str] | None) -> Iterator[co
 
     # uvicorn logs schemathesis' deliberately malformed probes as warnings: noise here.
     logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
-    tokens = [secrets.token_urlsafe(24), secrets.token_urlsafe(24)]
+    tokens = [new_token(), new_token()]  # usable as printed: never a leading '-'
     endpoints = [Endpoint(tokens[0], *webhook)] if webhook else []
     with tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp, ExitStack() as stack:
         try:

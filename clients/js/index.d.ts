@@ -144,12 +144,44 @@ export declare const VERSION: string
 /** True when `signature` is the hex HMAC-SHA256 of the raw `payload` under `secret`. */
 export declare function verifySignature (payload: string | Uint8Array, signature: string, secret: string | Uint8Array): boolean
 
+/** The `conversation.created` event. */
+export interface ConversationCreatedEvent {
+  readonly id: string
+  readonly type: 'conversation.created'
+  readonly payload: Conversation
+}
+/** The `conversation.updated` event. */
+export interface ConversationUpdatedEvent {
+  readonly id: string
+  readonly type: 'conversation.updated'
+  readonly payload: Conversation
+}
+/** The `conversation.deleted` event. */
+export interface ConversationDeletedEvent {
+  readonly id: string
+  readonly type: 'conversation.deleted'
+  readonly payload: Conversation
+}
+/** Any event a webhook delivery carries. */
+export type WebhookEvent = ConversationCreatedEvent | ConversationUpdatedEvent | ConversationDeletedEvent
+/** A delivery whose signature is missing or does not match its body. */
+export declare class WebhookSignatureError extends Error {}
+/** The event types the API sends. */
+export declare const EVENT_TYPES: readonly string[]
+/** Verify a delivery (raw body, its headers, your secret) and return its event. */
+export declare function unwrap (body: string | Uint8Array, headers: Record<string, string | string[] | undefined>, secret: string | Uint8Array): WebhookEvent
+/** `client.webhooks` */
+export declare class Webhooks {
+  unwrap (body: string | Uint8Array, headers: Record<string, string | string[] | undefined>, secret: string | Uint8Array): WebhookEvent
+}
+
 /** Client for the Protocol Conversations API. Without a token, `$PROTOCOL_API_TOKEN` is used. */
 export declare class ApiClient {
   constructor (token?: string, options?: ClientOptions)
   constructor (options: ClientOptions)
   readonly conversations: Conversations
   readonly baseUrl: string
+  readonly webhooks: Webhooks
   static verifySignature (payload: string | Uint8Array, signature: string, secret: string | Uint8Array): boolean
 }
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from protocol_kit.server.runner import running_server
+from protocol_kit.server.runner import free_port, running_server
+from protocol_kit.server.webhooks import Endpoint
 from tests.support.cli import verify, verify_against
 from tests.support.fake_server import TOKENS, FakeServer
 
@@ -35,9 +36,15 @@ def test_default_verify_passes_the_embedded_reference_server_in_under_a_minute(
 
 def test_verify_passes_a_running_reference_server_with_another_seed(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    with running_server(db=tmp_path / "ref.db", tokens=TOKENS) as url:
+    listen = f"127.0.0.1:{free_port()}"
+    endpoint = Endpoint(TOKENS[0], f"http://{listen}/webhooks", "webhook-secret")
+    with running_server(db=tmp_path / "ref.db", tokens=TOKENS, webhooks=[endpoint]) as url:
         result = verify(
             url,
+            "--webhook-listen",
+            listen,
+            "--webhook-secret",
+            endpoint.secret,
             "--token",
             TOKENS[0],
             "--other-token",

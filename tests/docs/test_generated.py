@@ -81,5 +81,5 @@ def test_the_mdx_page_has_a_webhooks_section_from_the_spec() -> None:
     for hook in Spec.load().webhooks:
         assert f'name="{hook.event_type}"' in section
         assert hook.operation.description.split(".")[0] in section
-    assert "client.webhooks.unwrap(" in section and "verifySignature(" in section
-    assert "Webhook::verifySignature(" in section
+    assert "client.webhooks.unwrap(" in section and "unwrap(body, req.headers" in section
+    assert "Webhook::unwrap(" in section

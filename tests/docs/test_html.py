@@ -201,3 +201,33 @@ def test_copy_buttons_and_the_language_kept_across_visits(
         assert set(selected) == {"Python"}, "the chosen language is kept across visits"
     finally:
         context.close()
+
+
+def test_the_webhooks_section_shows_each_event_type_with_its_verification_snippets(
+    open_page: Any, html_file: Path, api: ApiModel
+) -> None:
+    page = open_page(html_file, viewport=LAPTOP).page
+    section = page.locator("section#webhooks")
+    assert section.locator("h1").inner_text() == "Webhooks"
+    assert api.signature_header in section.locator("header").inner_text()
+    events = section.locator("article[data-event]").evaluate_all(
+        "items => items.map(a => a.dataset.event)"
+    )
+    assert events == [hook.event_type for hook in api.webhooks] and events
+    for hook in api.webhooks:
+        article = section.locator(f'article[data-event="{hook.event_type}"]')
+        assert article.locator("h2").inner_text() == hook.event_type
+        payload = article.locator(f'a[href="#the-{hook.payload.name.lower()}-model"]')
+        assert payload.inner_text() == hook.payload.name
+        group = article.locator("[data-codegroup]")
+        assert group.locator('[role="tab"]').all_inner_texts() == ["JavaScript", "Python", "PHP"]
+        for title, call in [
+            ("JavaScript", "unwrap("),
+            ("Python", "webhooks.unwrap("),
+            ("PHP", "Webhook::unwrap("),
+        ]:
+            group.locator('[role="tab"]', has_text=title).click()
+            assert call in group.locator('[role="tabpanel"]:not([hidden])').inner_text()
+        nav = page.locator(f'nav a[data-event="{hook.event_type}"]')
+        nav.click()
+        assert page.evaluate("location.hash") == "#" + article.get_attribute("id")

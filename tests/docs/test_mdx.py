@@ -81,10 +81,12 @@ def _check(page: dict[str, Any], api: ApiModel, resource: Resource) -> None:
     parsed = _Page()
     parsed.feed(page["html"])
     model_heading = f"The {resource.model.name.lower()} model"
+    hooks = [w for w in api.webhooks if w.payload.name == resource.model.name]
     assert [(tag, text) for tag, _, text in parsed.headings if tag != "h3"] == [
         ("h1", resource.tag),
         ("h2", model_heading),
         *[("h2", op.summary) for op in resource.operations],
+        *([("h2", "Webhooks")] if hooks else []),
     ]
     annotated = {text: attrs for tag, attrs, text in parsed.headings if tag == "h2"}
     for op in resource.operations:
@@ -96,6 +98,8 @@ def _check(page: dict[str, Any], api: ApiModel, resource: Resource) -> None:
         for group in (op.required_attributes, op.optional_attributes):
             if group:
                 expected_properties.append([a.name for a in group])
+    if hooks:
+        expected_properties.append([w.event_type for w in hooks])
     assert properties == expected_properties
     codes = [block for kind, block in parsed.blocks if kind == "code"]
     expected_codes: list[tuple[str, str]] = []
@@ -103,7 +107,20 @@ def _check(page: dict[str, Any], api: ApiModel, resource: Resource) -> None:
         expected_codes += [(s.language, s.code) for s in code_samples(api, resource, op)]
         if op.success.examples:
             expected_codes.append(("json", op.success.examples[0].json_text))
-    assert [(lang, text.rstrip("\n")) for lang, _, text in codes] == expected_codes
+    rendered = [(lang, text.rstrip("\n")) for lang, _, text in codes]
+    assert rendered[: len(expected_codes)] == expected_codes
+    verifying = rendered[len(expected_codes) :]
+    if hooks:
+        # One verification snippet per client language, each unwrapping with the client, then
+        # the first event's example.
+        example = hooks[0].example
+        snippets = verifying[:-1] if example else verifying
+        assert sorted(lang for lang, _ in snippets) == ["js", "php", "python"]
+        assert all("unwrap" in code for _, code in snippets), snippets
+        if example:
+            assert verifying[-1] == ("json", example.json_text)
+    else:
+        assert verifying == []
     curl_titles = {attrs.get("data-title") for lang, attrs, _ in codes if lang == "bash"}
     assert curl_titles == {"cURL"}
 

@@ -3,7 +3,7 @@
 // ApiClient: one namespace property per resource.
 
 import { Transport } from './transport.js'
-import { verifySignature } from './webhooks.js'
+import { verifySignature, Webhooks } from './webhooks.js'
 import { Conversations } from './resources/conversations.js'
 
 /**
@@ -25,6 +25,7 @@ export class ApiClient {
     }
     this.#transport = new Transport(token, options)
     this.conversations = new Conversations(this.#transport)
+    this.webhooks = new Webhooks()
   }
 
   get baseUrl () {

@@ -18,6 +18,6 @@ export {
   ApiTimeoutError
 } from './errors.js'
 export { Page, PagePromise } from './pagination.js'
-export { verifySignature, SIGNATURE_HEADER } from './webhooks.js'
+export { verifySignature, SIGNATURE_HEADER, unwrap, EVENT_TYPES, WebhookSignatureError } from './webhooks.js'
 export { VERSION } from './version.js'
 export default ApiClient

@@ -20,3 +20,45 @@ export function verifySignature (payload, signature, secret) {
   return timingSafeEqual(expected, padded) && given.length === expected.length &&
     /^[0-9a-f]+$/i.test(String(signature).trim())
 }
+
+/** A delivery whose signature is missing or does not match its body under your secret. */
+export class WebhookSignatureError extends Error {
+  constructor (message) {
+    super(message)
+    this.name = 'WebhookSignatureError'
+  }
+}
+
+/** The event types the API sends. */
+export const EVENT_TYPES = Object.freeze([
+  'conversation.created',
+  'conversation.updated',
+  'conversation.deleted',
+])
+
+/**
+ * Verify a delivery and return its event `{ id, type, payload }`. `body` is the raw request
+ * body exactly as received; `headers` the request's headers (any case). Throws
+ * `WebhookSignatureError` when the signature header is missing or wrong.
+ */
+export function unwrap (body, headers, secret) {
+  let signature
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (name.toLowerCase() === SIGNATURE_HEADER) signature = Array.isArray(value) ? value[0] : value
+  }
+  if (signature === undefined || !verifySignature(body, signature, secret)) {
+    throw new WebhookSignatureError(`the ${SIGNATURE_HEADER} header does not sign this body`)
+  }
+  const event = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'))
+  if (event === null || typeof event !== 'object' || !EVENT_TYPES.includes(event.type)) {
+    throw new TypeError(`unknown webhook event type ${JSON.stringify(event?.type)}`)
+  }
+  return Object.freeze({ id: event.id, type: event.type, payload: event.payload })
+}
+
+/** `client.webhooks`: verify deliveries with `unwrap`. */
+export class Webhooks {
+  unwrap (body, headers, secret) {
+    return unwrap(body, headers, secret)
+  }
+}

@@ -41,4 +41,14 @@ final class ApiClient
     {
         return Webhook::verifySignature($payload, $signature, $secret);
     }
+
+    /**
+     * Verify a webhook delivery and return its typed event: see `Webhook::unwrap()`.
+     *
+     * @param array<string, string|list<string>> $headers
+     */
+    public static function unwrapWebhook(string $body, array $headers, string $secret): Event\WebhookEvent
+    {
+        return Webhook::unwrap($body, $headers, $secret);
+    }
 }

@@ -7,10 +7,20 @@ declare(strict_types=1);
 
 namespace Protocol;
 
-/** Verify that a webhook delivery was signed with your secret webhook key. */
+use Protocol\Event\WebhookEvent;
+use Protocol\Exception\WebhookSignatureException;
+
+/** Verify that a webhook delivery was signed with your secret webhook key, and read its typed event. */
 final class Webhook
 {
     public const SIGNATURE_HEADER = 'x-protocol-signature';
+
+    /** The event class of each event type. */
+    public const EVENT_TYPES = [
+        'conversation.created' => Event\ConversationCreatedEvent::class,
+        'conversation.updated' => Event\ConversationUpdatedEvent::class,
+        'conversation.deleted' => Event\ConversationDeletedEvent::class,
+    ];
 
     /**
      * True when `$signature` is the hex HMAC-SHA256 of the raw `$payload` under `$secret`.
@@ -21,5 +31,45 @@ final class Webhook
     {
         $expected = hash_hmac('sha256', $payload, $secret);
         return hash_equals($expected, strtolower(trim($signature)));
+    }
+
+    /**
+     * Verify a delivery and return its typed event.
+     *
+     * `$body` is the raw request body, exactly as received (file_get_contents('php://input'));
+     * `$headers` the request's headers in any case, as `getallheaders()` or `$_SERVER` gives them
+     * (`HTTP_X_...` keys work too). Throws WebhookSignatureException when the
+     * `x-protocol-signature` header is missing or wrong, and \UnexpectedValueException for a
+     * body that is no known event.
+     *
+     * @param array<string, string|list<string>> $headers
+     */
+    public static function unwrap(string $body, array $headers, string $secret): WebhookEvent
+    {
+        $signature = self::signature($headers);
+        if ($signature === null || !self::verifySignature($body, $signature, $secret)) {
+            throw new WebhookSignatureException('the ' . self::SIGNATURE_HEADER . ' header does not sign this body');
+        }
+        $event = json_decode($body, true);
+        if (!is_array($event)) {
+            throw new \UnexpectedValueException('the delivery body is not a JSON object');
+        }
+        $type = $event['type'] ?? null;
+        if (!is_string($type) || !isset(self::EVENT_TYPES[$type])) {
+            throw new \UnexpectedValueException('unknown webhook event type ' . json_encode($type));
+        }
+        return (self::EVENT_TYPES[$type])::fromArray($event);
+    }
+
+    /** @param array<string, string|list<string>> $headers */
+    private static function signature(array $headers): ?string
+    {
+        foreach ($headers as $name => $value) {
+            $key = str_replace('_', '-', strtolower((string) $name));
+            if ($key === self::SIGNATURE_HEADER || $key === 'http-' . self::SIGNATURE_HEADER) {
+                return is_array($value) ? (string) ($value[0] ?? '') : (string) $value;
+            }
+        }
+        return null;
     }
 }
