@@ -46,6 +46,14 @@ def _run_quick(name: str, output: Path) -> str:
                 "Targets",
             ],
         ),
+        (
+            "webhooks",
+            [
+                "## Webhooks and create throughput",
+                "| 16 |",
+                "every acknowledged create was delivered",
+            ],
+        ),
         ("fuzz", ["## Long fuzz (schemathesis)", "Result: **found nothing**"]),
         ("client", ["## Client overhead", "| get |", "| list |"]),
         ("generator", ["## Generator", "| protocol-kit generate"]),
