@@ -6,12 +6,10 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from protocol_kit.conformance.webhooks import Delivery, Receiver
-from protocol_kit.server.runner import running_server
-from protocol_kit.server.webhooks import Endpoint
+from protocol_kit.conformance.webhooks import Delivery
+from tests.support.deliveries import lifecycle_deliveries
 
 from .conftest import TOKEN
 from .runtimes import Runtime, node_runtime
@@ -26,16 +24,10 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Runtime:
 
 @pytest.fixture(scope="module")
 def sent() -> Iterator[tuple[list[Delivery], list[object]]]:
-    with Receiver() as receiver:
-        endpoint = Endpoint(TOKEN, receiver.url, SECRET)
-        with running_server(tokens=[TOKEN], webhooks=[endpoint]) as url:
-            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
-                made = api.post("/v1/conversations", json={"group_id": "8Kw2bQqN1mTz7XcV"})
-                cid = made.json()["id"]
-                updated = api.put(f"/v1/conversations/{cid}", json={"is_muted": True})
-                api.delete(f"/v1/conversations/{cid}")
-            assert receiver.wait_for(lambda ds: len(ds) >= 3, 10)
-            yield receiver.deliveries()[:3], [made.json(), updated.json(), updated.json()]
+    with lifecycle_deliveries(
+        TOKEN, SECRET, {"group_id": "8Kw2bQqN1mTz7XcV"}, {"is_muted": True}
+    ) as sent:
+        yield sent
 
 
 def test_unwrap_on_node(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from protocol_api import (
     ApiClient,
@@ -15,9 +14,8 @@ from protocol_api import (
     WebhookSignatureError,
 )
 
-from protocol_kit.conformance.webhooks import Delivery, Receiver
-from protocol_kit.server.runner import running_server
-from protocol_kit.server.webhooks import Endpoint
+from protocol_kit.conformance.webhooks import Delivery
+from tests.support.deliveries import lifecycle_deliveries
 
 from .conftest import TOKEN
 
@@ -27,16 +25,10 @@ SECRET = "python-client-webhook-secret"
 @pytest.fixture(scope="module")
 def deliveries() -> Iterator[tuple[list[Delivery], list[dict[str, object]]]]:
     """One create, update and delete, and the three deliveries the server sent for them."""
-    with Receiver() as receiver:
-        endpoint = Endpoint(TOKEN, receiver.url, SECRET)
-        with running_server(tokens=[TOKEN], webhooks=[endpoint]) as url:
-            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
-                made = api.post("/v1/conversations", json={"contact_id": "WAz8eIbvDR60rouK"})
-                cid = made.json()["id"]
-                updated = api.put(f"/v1/conversations/{cid}", json={"is_pinned": True})
-                api.delete(f"/v1/conversations/{cid}")
-            assert receiver.wait_for(lambda ds: len(ds) >= 3, 10)
-            yield receiver.deliveries()[:3], [made.json(), updated.json(), updated.json()]
+    with lifecycle_deliveries(
+        TOKEN, SECRET, {"contact_id": "WAz8eIbvDR60rouK"}, {"is_pinned": True}
+    ) as sent:
+        yield sent
 
 
 def test_unwrap_returns_the_typed_event_of_each_real_delivery(
