@@ -10,8 +10,7 @@ from protocol_kit.conformance.contract import Contract
 from protocol_kit.conformance.webhooks import Receiver, WebhookSetup
 from protocol_kit.spec import Spec
 from tests.support.fake_server import TOKENS, FakeServer
-
-WEBHOOK_SECRET = "fake-server-webhook-secret"
+from tests.support.fake_webhooks import webhook_setup
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +22,7 @@ def contract() -> Contract:
 def webhooks() -> Iterator[WebhookSetup]:
     """The kit's webhook receiver, for one module's fake server to send to."""
     with Receiver() as receiver:
-        yield WebhookSetup(receiver, WEBHOOK_SECRET, "x-protocol-signature")
+        yield webhook_setup(receiver)
 
 
 @pytest.fixture(scope="module")

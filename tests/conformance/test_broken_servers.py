@@ -4,6 +4,7 @@ and by the rule that is about that deviation."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -14,18 +15,21 @@ from protocol_kit.conformance.reports import html, json_report, junit
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
-from protocol_kit.conformance.webhooks import WebhookSetup
+from protocol_kit.conformance.webhooks import Receiver, WebhookSetup
 from tests.conformance.report_checks import (
     assert_printable,
     assert_valid_junit,
     assert_valid_report,
 )
 from tests.support.fake_server import TOKENS, FakeServer
+from tests.support.fake_webhooks import webhook_setup
 from tests.support.faults import BROKEN
 
 # What a Python repr looks like where JSON was meant: 'key': …, True/False/None as words.
 PYTHON_REPR = re.compile(r"'[^']*': |[\[{(:, ](True|False|None)\b")
 _GROUP_OF = {rule.id: group.name for group in GROUPS for rule in group.rules}
+_WEBHOOK_FAULTS = {f: rule for f, rule in BROKEN.items() if _GROUP_OF[rule] == "webhooks"}
+_OTHER_FAULTS = {f: rule for f, rule in BROKEN.items() if f not in _WEBHOOK_FAULTS}
 
 
 def _verify(
@@ -43,11 +47,28 @@ def _failed(outcome: Outcome) -> set[str]:
     return {r.rule.id for r in outcome.results if r.status == FAILED}
 
 
+@pytest.fixture(scope="module")
+def webhook_runs(contract: Contract) -> dict[str | None, Outcome]:
+    """The runs whose time goes into waiting for deliveries (retries, a stalled answer), all at
+    once, each on a fake server and receiver of its own: every webhook deviation with the
+    webhooks group, and the fault-free server (None) with every group."""
+
+    def run_one(fault: str | None) -> Outcome:
+        with Receiver() as receiver, FakeServer(TOKENS, {fault} if fault else set()) as server:
+            hooks = webhook_setup(receiver)
+            server.subscribe(receiver.url, hooks.secret)
+            groups = [_GROUP_OF[BROKEN[fault]]] if fault else [g.name for g in GROUPS]
+            return _verify(server, contract, groups, webhooks=hooks)
+
+    faults = [None, *sorted(_WEBHOOK_FAULTS)]
+    with ThreadPoolExecutor(max_workers=len(faults)) as pool:
+        return dict(zip(faults, pool.map(run_one, faults), strict=True))
+
+
 def test_the_fake_server_without_faults_passes_every_rule(
-    fake_server: FakeServer, contract: Contract, webhooks: WebhookSetup
+    webhook_runs: dict[str | None, Outcome],
 ) -> None:
-    fake_server.reset(set())
-    outcome = _verify(fake_server, contract, [g.name for g in GROUPS], webhooks=webhooks)
+    outcome = webhook_runs[None]
     assert _failed(outcome) == set()
     assert {r.status for r in outcome.results} == {PASSED}
 
@@ -66,18 +87,24 @@ def test_without_a_receiver_webhooks_are_not_verified(
     assert all("--webhook-listen" in r.reason for r in outcome.results)
 
 
-@pytest.mark.parametrize(("fault", "rule_id"), sorted(BROKEN.items()))
+@pytest.mark.parametrize(("fault", "rule_id"), sorted(_OTHER_FAULTS.items()))
 def test_each_single_deviation_is_caught_by_its_rule(
-    fake_server: FakeServer,
-    contract: Contract,
-    webhooks: WebhookSetup,
-    fault: str,
-    rule_id: str,
-    tmp_path: Path,
+    fake_server: FakeServer, contract: Contract, fault: str, rule_id: str, tmp_path: Path
 ) -> None:
     fake_server.reset({fault})
     # Only the rule's own group: the assertion is about that rule (protocol audits its own traffic).
-    outcome = _verify(fake_server, contract, [_GROUP_OF[rule_id]], webhooks=webhooks)
+    outcome = _verify(fake_server, contract, [_GROUP_OF[rule_id]])
+    _assert_caught(outcome, fault, rule_id, tmp_path)
+
+
+@pytest.mark.parametrize(("fault", "rule_id"), sorted(_WEBHOOK_FAULTS.items()))
+def test_each_webhook_deviation_is_caught_by_its_rule(
+    webhook_runs: dict[str | None, Outcome], fault: str, rule_id: str, tmp_path: Path
+) -> None:
+    _assert_caught(webhook_runs[fault], fault, rule_id, tmp_path)
+
+
+def _assert_caught(outcome: Outcome, fault: str, rule_id: str, tmp_path: Path) -> None:
     failed = _failed(outcome)
     assert rule_id in failed, f"{fault} was not reported by {rule_id}; failed: {sorted(failed)}"
     finding = outcome.results[[r.rule.id for r in outcome.results].index(rule_id)].findings[0]

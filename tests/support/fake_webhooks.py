@@ -15,6 +15,9 @@ from typing import Any
 
 import httpx
 
+from protocol_kit.conformance.webhooks import Receiver, WebhookSetup
+
+SECRET = "fake-server-webhook-secret"
 _TIMEOUT = 5.0
 _TRIES = 8
 _ALPHANUMERIC = string.ascii_letters + string.digits
@@ -105,3 +108,8 @@ class FakeSender:
 
 def _new_id() -> str:
     return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(16))
+
+
+def webhook_setup(receiver: Receiver) -> WebhookSetup:
+    """What the kit's webhook rules need to judge what a fake server sends ``receiver``."""
+    return WebhookSetup(receiver, SECRET, "x-protocol-signature")
