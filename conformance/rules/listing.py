@@ -266,6 +266,9 @@ def _build(s: Session) -> tuple[_Dataset, str, str, str]:
 
     def make(body: dict[str, Any]) -> dict[str, Any]:
         made = s.require_created(None, s.create(body), "could not create the list dataset")
+        # The model holds the target the kit sent: a create answer that does not echo it is
+        # judged by the create rules, and the lists show whether it was stored.
+        made.update(body)
         items.append(made)
         return made
 
@@ -303,7 +306,8 @@ def _build(s: Session) -> tuple[_Dataset, str, str, str]:
     # Touch the oldest main conversations (update there and back, then retrieve): order is by
     # creation, so neither may move them up the list.
     oldest = [c for c in items if c.get("group_id") == main][:2]
-    for flip in (not oldest[0]["is_muted"], oldest[0]["is_muted"]):
+    muted = _FILTERS["muted"](oldest[0])
+    for flip in (not muted, muted):
         exchange = s.put(oldest[0]["id"], {"is_muted": flip})
         s.setup(exchange.status == 200, "could not update the list dataset", exchange)
     s.get(oldest[1]["id"])
