@@ -217,6 +217,8 @@ class Webhook:
     payload: Model
     signature_header: str
     example: Example | None
+    fields: tuple[Property, ...] = ()  # the event body's fields (id, type, payload)
+    guide: str = ""  # the description of the webhook's tag: how delivery works
 
 
 @dataclass(frozen=True)
