@@ -59,10 +59,7 @@ RULES = [
         "LIFECYCLE-UPDATE-PERSISTS",
         GROUP,
         "An update is visible afterwards through GET and through the list",
-        cite(
-            "/components/schemas/UpdateConversationRequest",
-            "Update a conversation › Optional attributes",
-        ),
+        cite("/components/requestBodies/UpdateConversation", "Update a conversation › Request"),
     ),
     Rule(
         "LIFECYCLE-DELETE-204",

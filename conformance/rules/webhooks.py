@@ -39,7 +39,7 @@ RULES = [
         "WEBHOOK-UNIQUE-ID",
         GROUP,
         "Different events carry different ids",
-        cite("/components/schemas/EventId", _DOCS),
+        cite("/tags/1", "Webhooks"),
     ),
     Rule(
         "WEBHOOK-NONE-FOR-FAILURES",
