@@ -122,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
     if not tokens:
         tokens = [new_token()]
         print(f"No --token given; generated one for this run: {tokens[0]}", file=sys.stderr)
+    # Before the app starts: its webhook deliverer logs from the start.
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         webhooks = _webhooks(args.webhooks)
         spec = Spec.load(args.spec)
@@ -137,7 +139,6 @@ def run(args: argparse.Namespace) -> int:
     except (SpecError, OSError, ValueError, sqlite3.Error) as exc:
         print(f"protocol-kit serve: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     print(
         f"Serving the Protocol Conversations API on http://{args.host}:{args.port} "
         f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''}"

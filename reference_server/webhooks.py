@@ -14,7 +14,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -114,17 +114,15 @@ class Deliverer:
     event, and its next event is never sent before that.
     """
 
-    def __init__(
-        self, store: ConversationStore, endpoints: Sequence[Endpoint], header: str
-    ) -> None:
+    def __init__(self, store: ConversationStore, secrets: Mapping[str, str], header: str) -> None:
         self._store = store
         self._header = header
         # The outbox names an endpoint by its URL (the account chose the rows when writing them).
-        self._by_url = {e.url: e.secret for e in endpoints}
+        self._by_url = dict(secrets)
         self._loop = asyncio.new_event_loop()
         self._wake = asyncio.Event()
         self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="webhook-deliverer", daemon=True)
+        self._thread = threading.Thread(target=self.run, name="webhook-deliverer", daemon=True)
         self._queues: dict[_Key, collections.deque[OutboxRow]] = {}
         self._ready: collections.deque[_Key] = collections.deque()  # heads due now
         self._later: list[tuple[float, int, _Key]] = []  # heads waiting to be retried (a heap)
@@ -135,11 +133,18 @@ class Deliverer:
         self._done: list[OutboxRow] = []
         self._retries: list[tuple[OutboxRow, int, float]] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        store.subscribe(_by_account(endpoints), self.wake)
 
     def start(self) -> Deliverer:
         self._thread.start()
         return self
+
+    def run(self) -> None:
+        """Deliver on this thread until ``stop``."""
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._deliver_forever())
+        finally:
+            self._loop.close()
 
     def wake(self) -> None:
         """Look at the outbox now (called after each commit; safe from any thread)."""
@@ -148,16 +153,14 @@ class Deliverer:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     def stop(self) -> None:
+        self.finish()
+        if self._thread.is_alive():
+            self._thread.join(timeout=RECEIVER_TIMEOUT + 5)
+
+    def finish(self) -> None:
+        """Stop delivering (safe from any thread): what is in flight is tried again later."""
         self._stopping = True
         self.wake()
-        self._thread.join(timeout=RECEIVER_TIMEOUT + 5)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._deliver_forever())
-        finally:
-            self._loop.close()
 
     async def _deliver_forever(self) -> None:
         client = WebhookClient()
@@ -287,11 +290,12 @@ class Deliverer:
         )
 
 
-def _by_account(endpoints: Iterable[Endpoint]) -> Mapping[str, tuple[str, ...]]:
-    by_account: dict[str, tuple[str, ...]] = {}
+def by_account(endpoints: Iterable[Endpoint]) -> Mapping[str, tuple[str, ...]]:
+    """account -> the URLs of its endpoints: where the store records its events."""
+    found: dict[str, tuple[str, ...]] = {}
     for endpoint in endpoints:
-        by_account[endpoint.account] = (*by_account.get(endpoint.account, ()), endpoint.url)
-    return by_account
+        found[endpoint.account] = (*found.get(endpoint.account, ()), endpoint.url)
+    return found
 
 
 def _shown(url: str) -> str:
