@@ -146,6 +146,7 @@ class _Builder:
             errors=self._errors(),
             error_model=self._error_model(),
             webhooks=self._webhooks(),
+            license=self.spec.license,
         )
 
     def _webhooks(self) -> tuple[Webhook, ...]:

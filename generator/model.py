@@ -237,6 +237,7 @@ class ApiModel:
     errors: tuple[ErrorClass, ...]
     error_model: Model
     webhooks: tuple[Webhook, ...] = ()
+    license: str = ""  # the spec's, and so the generated clients' (an SPDX identifier)
 
     @property
     def signature_header(self) -> str:
