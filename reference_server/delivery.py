@@ -25,6 +25,8 @@ from typing import IO, Protocol
 from .storage import ConversationStore
 from .webhooks import RECEIVER_TIMEOUT, Deliverer, Endpoint, by_account, delivery_log
 
+_NICENESS = 10
+
 
 class Delivery(Protocol):
     def stop(self) -> None: ...
@@ -116,6 +118,8 @@ def main() -> int:
     """The child: deliver the outbox of the database named on stdin until stdin closes."""
     # Ctrl-C reaches the whole process group; the child stops when the server is gone instead.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "nice"):
+        os.nice(_NICENESS)  # when CPU is short, the API's answers go first; deliveries catch up
     config = json.loads(sys.stdin.buffer.readline())
     if config["log"]:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)

@@ -35,6 +35,7 @@ _CONCURRENCY = 16  # deliveries in flight at once, over all subjects
 _READ_BATCH = 256  # outbox rows read at once
 _MAX_LOADED = 50_000  # rows held in the queues at most; the rest wait in the outbox
 _IDLE_POLL = 1.0  # seconds between outbox looks when nothing woke the deliverer
+_SETTLE_EVERY = 0.05  # seconds between the transactions that record delivery outcomes
 _Key = tuple[str, str]  # (endpoint URL, subject id): rows that go out one at a time, in order
 
 
@@ -165,12 +166,21 @@ class Deliverer:
     async def _deliver_forever(self) -> None:
         client = WebhookClient()
         try:
+            settled_at = 0.0
             while not self._stopping:
                 self._wake.clear()
-                self._settle()
+                wait = _IDLE_POLL
+                if self._done or self._retries:
+                    # One transaction per round of outcomes, not per outcome: each takes the
+                    # database's write lock, which the API's writes wait for.
+                    due = settled_at + _SETTLE_EVERY - time.monotonic()
+                    if due <= 0 or len(self._done) + len(self._retries) >= _READ_BATCH:
+                        self._settle()
+                        settled_at = time.monotonic()
+                    else:
+                        wait = due
                 self._read_outbox()
                 self._launch(client)
-                wait = _IDLE_POLL
                 if self._later:
                     wait = min(wait, self._later[0][0] - time.time())
                 with contextlib.suppress(TimeoutError):
