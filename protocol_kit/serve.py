@@ -24,8 +24,9 @@ validated against the spec; data is kept in SQLite. Each bearer token is one acc
 One access-log line is printed per request (method, path, status, milliseconds).
 With webhook endpoints configured (--webhooks FILE or PROTOCOL_WEBHOOKS, a JSON list of
 {"token", "url", "secret"}: the account, by its token, and where its events go), each write's
-events are delivered in the background, with one log line per delivery attempt (event id,
-type, endpoint, attempt, status). Tokens and secrets are never logged.
+events are delivered in the background by a child process (holding DB-deliverer.lock beside
+the database), with one log line per delivery attempt (event id, type, endpoint, attempt,
+status). Tokens and secrets are never logged.
 Stop it with Ctrl-C.
 
 Besides the API, the server answers three paths of its own, outside the API and without a
