@@ -107,7 +107,8 @@ def signature_header(spec: Spec) -> str:
 
 
 class Deliverer:
-    """Sends the outbox's rows from a thread of its own, each subject's rows one at a time.
+    """Sends the outbox's rows on a thread of its own (in the server's process or in a child
+    process, see delivery.py), each subject's rows one at a time.
 
     The rows are read in commit order, a batch at a time, into one queue per (endpoint,
     subject); the heads of the queues go out concurrently. A head leaves its queue only once
