@@ -126,18 +126,12 @@ def main() -> int:
     with _only_deliverer(Path(config["db"])):
         store = ConversationStore(config["db"])
         deliverer = Deliverer(store, config["secrets"], config["header"])
-        threading.Thread(target=_wake_on_input, args=(deliverer,), daemon=True).start()
+        deliverer.wake_on_input(sys.stdin.fileno())
         try:
             deliverer.run()
         finally:
             store.close()
     return 0
-
-
-def _wake_on_input(deliverer: Deliverer) -> None:
-    while os.read(sys.stdin.fileno(), 4096):
-        deliverer.wake()
-    deliverer.finish()
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ import heapq
 import hmac
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -129,6 +130,7 @@ class Deliverer:
         self._ready: collections.deque[_Key] = collections.deque()  # heads due now
         self._later: list[tuple[float, int, _Key]] = []  # heads waiting to be retried (a heap)
         self._read_up_to = 0  # the last outbox seq read into the queues
+        self._unread = True  # a commit may have added rows since the last read
         self._loaded = 0
         self._in_flight = 0
         # Outcomes not yet committed: acknowledged or given up, and retries (row, attempts, when).
@@ -150,9 +152,23 @@ class Deliverer:
 
     def wake(self) -> None:
         """Look at the outbox now (called after each commit; safe from any thread)."""
+        self._unread = True
         # A loop that closed meanwhile has nothing left to wake.
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._wake.set)
+
+    def wake_on_input(self, fd: int) -> None:
+        """Look at the outbox whenever ``fd`` has bytes; finish at its end (before ``run``)."""
+
+        def readable() -> None:
+            if os.read(fd, 4096):
+                self._unread = True
+                self._wake.set()
+            else:
+                self._loop.remove_reader(fd)
+                self.finish()
+
+        self._loop.add_reader(fd, readable)
 
     def stop(self) -> None:
         self.finish()
@@ -184,8 +200,10 @@ class Deliverer:
                 self._launch(client)
                 if self._later:
                     wait = min(wait, self._later[0][0] - time.time())
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.005))
+                except TimeoutError:
+                    self._unread = True  # nothing woke it: look anyway, now and then
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -195,8 +213,9 @@ class Deliverer:
 
     def _read_outbox(self) -> None:
         """Read the next batch of rows when fewer heads are due than may go at once."""
-        if len(self._ready) >= _CONCURRENCY or self._loaded >= _MAX_LOADED:
+        if not self._unread or len(self._ready) >= _CONCURRENCY or self._loaded >= _MAX_LOADED:
             return
+        self._unread = False
         rows = self._store.outbox_after(self._read_up_to, _READ_BATCH)
         for row in rows:
             key = (row.endpoint, row.subject)
@@ -208,7 +227,8 @@ class Deliverer:
             self._read_up_to = rows[-1].seq
             self._loaded += len(rows)
         if len(rows) == _READ_BATCH:
-            self._wake.set()  # more may be waiting: read on after this round's launches
+            self._unread = True  # more may be waiting: read on after this round's launches
+            self._wake.set()
 
     def _schedule(self, key: _Key, head: OutboxRow) -> None:
         if head.next_try_at <= time.time():
