@@ -163,6 +163,17 @@ def _run_endpoint(
     return rate, _Delivery(acknowledged, during / ran, max(0, acknowledged - during), drained)
 
 
+def _verdict(ratios: dict[int, list[float]], deliveries: dict[int, list[_Delivery]]) -> str:
+    """Which part of the target the medians meet."""
+    slow = [c for c in CONCURRENCY if statistics.median(ratios[c]) < 0.9]
+    late = [c for c in CONCURRENCY if statistics.median(d.drained for d in deliveries[c]) > 1]
+    if not slow and not late:
+        return "met"
+    missed = [f"throughput at {c} connection(s)" for c in slow]
+    missed += [f"delivery at {c} connection(s)" for c in late]
+    return "**missed** (" + ", ".join(missed) + ")"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1 repetition of 2 s runs")
@@ -247,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             "acknowledged create's event had arrived (the bench waits for it before the next "
             "run, so a backlog never takes CPU from the server measured next).",
             "\n".join(lines),
+            f"Target: creates with an endpoint at 0.9× of none or better, and every event "
+            f"delivered within a second of the run's end: {_verdict(ratios, deliveries)}.",
             f"Over all runs: {acknowledged} creates acknowledged on the endpoint server, "
             f"{received} distinct events received: {verdict}. A count above the acknowledged "
             "one is a create committed while wrk was stopping, whose answer wrk did not count.",

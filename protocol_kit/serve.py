@@ -24,8 +24,9 @@ validated against the spec; data is kept in SQLite. Each bearer token is one acc
 One access-log line is printed per request (method, path, status, milliseconds).
 With webhook endpoints configured (--webhooks FILE or PROTOCOL_WEBHOOKS, a JSON list of
 {"token", "url", "secret"}: the account, by its token, and where its events go), each write's
-events are delivered in the background, with one log line per delivery attempt (event id,
-type, endpoint, attempt, status). Tokens and secrets are never logged.
+events are delivered in the background by a child process (holding DB-deliverer.lock beside
+the database), with one log line per delivery attempt (event id, type, endpoint, attempt,
+status). Tokens and secrets are never logged.
 Stop it with Ctrl-C.
 
 Besides the API, the server answers three paths of its own, outside the API and without a
@@ -122,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
     if not tokens:
         tokens = [new_token()]
         print(f"No --token given; generated one for this run: {tokens[0]}", file=sys.stderr)
+    # Before the app starts: its webhook deliverer logs from the start.
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         webhooks = _webhooks(args.webhooks)
         spec = Spec.load(args.spec)
@@ -137,7 +140,6 @@ def run(args: argparse.Namespace) -> int:
     except (SpecError, OSError, ValueError, sqlite3.Error) as exc:
         print(f"protocol-kit serve: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     print(
         f"Serving the Protocol Conversations API on http://{args.host}:{args.port} "
         f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''}"

@@ -19,12 +19,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from protocol_kit.spec import Spec
 
 from .auth import Accounts, account_of
+from .delivery import start_delivery
 from .demo import example_conversations
 from .docs_routes import DocsPage, allow_origins, docs_routes
 from .errors import ApiError, error_body, error_response
 from .storage import ConversationStore, ListQuery, UnknownCursor
 from .validation import OperationRequest
-from .webhooks import Deliverer, Endpoint, event_types, signature_header
+from .webhooks import Endpoint, event_types, signature_header
 
 access_log = logging.getLogger("protocol_kit.server.access")
 
@@ -128,7 +129,7 @@ def create_app(
             raise ValueError(
                 f"{unknown[0]!r} is registered for a token this server does not accept"
             )
-        deliverer = Deliverer(store, webhooks, signature_header(spec)).start()
+        deliverer = start_delivery(store, db, webhooks, signature_header(spec))
 
     routes = []
     by_path: dict[str, dict[str, tuple[OperationRequest, Handler, str | None]]] = {}

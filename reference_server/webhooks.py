@@ -11,10 +11,11 @@ import heapq
 import hmac
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ _CONCURRENCY = 16  # deliveries in flight at once, over all subjects
 _READ_BATCH = 256  # outbox rows read at once
 _MAX_LOADED = 50_000  # rows held in the queues at most; the rest wait in the outbox
 _IDLE_POLL = 1.0  # seconds between outbox looks when nothing woke the deliverer
+_SETTLE_EVERY = 0.05  # seconds between the transactions that record delivery outcomes
 _Key = tuple[str, str]  # (endpoint URL, subject id): rows that go out one at a time, in order
 
 
@@ -106,7 +108,8 @@ def signature_header(spec: Spec) -> str:
 
 
 class Deliverer:
-    """Sends the outbox's rows from a thread of its own, each subject's rows one at a time.
+    """Sends the outbox's rows on a thread of its own (in the server's process or in a child
+    process, see delivery.py), each subject's rows one at a time.
 
     The rows are read in commit order, a batch at a time, into one queue per (endpoint,
     subject); the heads of the queues go out concurrently. A head leaves its queue only once
@@ -114,64 +117,93 @@ class Deliverer:
     event, and its next event is never sent before that.
     """
 
-    def __init__(
-        self, store: ConversationStore, endpoints: Sequence[Endpoint], header: str
-    ) -> None:
+    def __init__(self, store: ConversationStore, secrets: Mapping[str, str], header: str) -> None:
         self._store = store
         self._header = header
         # The outbox names an endpoint by its URL (the account chose the rows when writing them).
-        self._by_url = {e.url: e.secret for e in endpoints}
+        self._by_url = dict(secrets)
         self._loop = asyncio.new_event_loop()
         self._wake = asyncio.Event()
         self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="webhook-deliverer", daemon=True)
+        self._thread = threading.Thread(target=self.run, name="webhook-deliverer", daemon=True)
         self._queues: dict[_Key, collections.deque[OutboxRow]] = {}
         self._ready: collections.deque[_Key] = collections.deque()  # heads due now
         self._later: list[tuple[float, int, _Key]] = []  # heads waiting to be retried (a heap)
         self._read_up_to = 0  # the last outbox seq read into the queues
+        self._unread = True  # a commit may have added rows since the last read
         self._loaded = 0
         self._in_flight = 0
         # Outcomes not yet committed: acknowledged or given up, and retries (row, attempts, when).
         self._done: list[OutboxRow] = []
         self._retries: list[tuple[OutboxRow, int, float]] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        store.subscribe(_by_account(endpoints), self.wake)
 
     def start(self) -> Deliverer:
         self._thread.start()
         return self
 
-    def wake(self) -> None:
-        """Look at the outbox now (called after each commit; safe from any thread)."""
-        # A loop that closed meanwhile has nothing left to wake.
-        with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    def stop(self) -> None:
-        self._stopping = True
-        self.wake()
-        self._thread.join(timeout=RECEIVER_TIMEOUT + 5)
-
-    def _run(self) -> None:
+    def run(self) -> None:
+        """Deliver on this thread until ``stop``."""
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_until_complete(self._deliver_forever())
         finally:
             self._loop.close()
 
+    def wake(self) -> None:
+        """Look at the outbox now (called after each commit; safe from any thread)."""
+        self._unread = True
+        # A loop that closed meanwhile has nothing left to wake.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def wake_on_input(self, fd: int) -> None:
+        """Look at the outbox whenever ``fd`` has bytes; finish at its end (before ``run``)."""
+
+        def readable() -> None:
+            if os.read(fd, 4096):
+                self._unread = True
+                self._wake.set()
+            else:
+                self._loop.remove_reader(fd)
+                self.finish()
+
+        self._loop.add_reader(fd, readable)
+
+    def stop(self) -> None:
+        self.finish()
+        if self._thread.is_alive():
+            self._thread.join(timeout=RECEIVER_TIMEOUT + 5)
+
+    def finish(self) -> None:
+        """Stop delivering (safe from any thread): what is in flight is tried again later."""
+        self._stopping = True
+        self.wake()
+
     async def _deliver_forever(self) -> None:
         client = WebhookClient()
         try:
+            settled_at = 0.0
             while not self._stopping:
                 self._wake.clear()
-                self._settle()
+                wait = _IDLE_POLL
+                if self._done or self._retries:
+                    # One transaction per round of outcomes, not per outcome: each takes the
+                    # database's write lock, which the API's writes wait for.
+                    due = settled_at + _SETTLE_EVERY - time.monotonic()
+                    if due <= 0 or len(self._done) + len(self._retries) >= _READ_BATCH:
+                        self._settle()
+                        settled_at = time.monotonic()
+                    else:
+                        wait = due
                 self._read_outbox()
                 self._launch(client)
-                wait = _IDLE_POLL
                 if self._later:
                     wait = min(wait, self._later[0][0] - time.time())
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.005))
+                except TimeoutError:
+                    self._unread = True  # nothing woke it: look anyway, now and then
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -181,8 +213,9 @@ class Deliverer:
 
     def _read_outbox(self) -> None:
         """Read the next batch of rows when fewer heads are due than may go at once."""
-        if len(self._ready) >= _CONCURRENCY or self._loaded >= _MAX_LOADED:
+        if not self._unread or len(self._ready) >= _CONCURRENCY or self._loaded >= _MAX_LOADED:
             return
+        self._unread = False
         rows = self._store.outbox_after(self._read_up_to, _READ_BATCH)
         for row in rows:
             key = (row.endpoint, row.subject)
@@ -194,7 +227,8 @@ class Deliverer:
             self._read_up_to = rows[-1].seq
             self._loaded += len(rows)
         if len(rows) == _READ_BATCH:
-            self._wake.set()  # more may be waiting: read on after this round's launches
+            self._unread = True  # more may be waiting: read on after this round's launches
+            self._wake.set()
 
     def _schedule(self, key: _Key, head: OutboxRow) -> None:
         if head.next_try_at <= time.time():
@@ -287,11 +321,12 @@ class Deliverer:
         )
 
 
-def _by_account(endpoints: Iterable[Endpoint]) -> Mapping[str, tuple[str, ...]]:
-    by_account: dict[str, tuple[str, ...]] = {}
+def by_account(endpoints: Iterable[Endpoint]) -> Mapping[str, tuple[str, ...]]:
+    """account -> the URLs of its endpoints: where the store records its events."""
+    found: dict[str, tuple[str, ...]] = {}
     for endpoint in endpoints:
-        by_account[endpoint.account] = (*by_account.get(endpoint.account, ()), endpoint.url)
-    return by_account
+        found[endpoint.account] = (*found.get(endpoint.account, ()), endpoint.url)
+    return found
 
 
 def _shown(url: str) -> str:
