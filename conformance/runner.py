@@ -48,11 +48,18 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
         if fuzzing and options.fuzz_token:
             # Accounts of its own: nothing it does can disturb the suite's, so it runs now.
             phase = _phase(contract, options, display)
+        alongside = {
+            g.name: _Alongside(session, g, outcome.durations) for g in selected if g.alongside
+        }
         for group in selected:
             display.start(group.name, {"rules": len(group.rules)})
-            began = time.monotonic()
-            _run_group(session, group.name, group.check, [r.id for r in group.rules])
-            outcome.durations[group.name] = time.monotonic() - began
+            if group.name in alongside:
+                alongside[group.name].join()
+            else:
+                began = time.monotonic()
+                with session.gate.quiet():
+                    _run_group(session, group.name, group.check, [r.id for r in group.rules])
+                outcome.durations[group.name] = time.monotonic() - began
             display(
                 "done",
                 group.name,
@@ -113,6 +120,27 @@ class _InOrder:
                 self._progress(event, group, detail)
             else:
                 self._held.setdefault(group, []).append((event, detail))
+
+
+class _Alongside:
+    """A group running on a thread of its own from the start (it mostly waits), reported in its
+    turn; its writes go between the other groups' turns (the session's gate)."""
+
+    def __init__(self, session: Session, group: Group, durations: dict[str, float]) -> None:
+        self._session, self._group, self._durations = session, group, durations
+        self._fork = session.fork(group.name, alongside=True)
+        self._thread = threading.Thread(target=self._run, name=group.name, daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+        self._session.join(self._fork)
+
+    def _run(self) -> None:
+        began = time.monotonic()
+        group = self._group
+        _run_group(self._fork, group.name, group.check, [r.id for r in group.rules])
+        self._durations[group.name] = time.monotonic() - began
 
 
 def _phase(contract: Contract, options: Options, progress: Progress) -> Phase:

@@ -6,9 +6,11 @@ import json
 import random
 import secrets
 import string
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -21,8 +23,48 @@ from protocol_kit.conformance.webhooks import WebhookSetup
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _GIVE_UP_AFTER = 5
+_READS = ("GET", "HEAD")
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+
+
+class QuietGate:
+    """Keeps the accounts still while a group judges them: the groups that run alongside the
+    others (waiting for webhooks) write only between those groups' turns, never during one."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._writing = 0  # write stretches under way
+        self._waiting = 0  # write stretches asking to start
+        self._quiet = False
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """A stretch of writes from alongside: it starts between two groups' turns."""
+        with self._changed:
+            self._waiting += 1
+            self._changed.wait_for(lambda: not self._quiet)
+            self._waiting -= 1
+            self._writing += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._writing -= 1
+                self._changed.notify_all()
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """One group's turn: once the stretches asking to start have run, none runs until it ends."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._waiting and not self._writing)
+            self._quiet = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._quiet = False
+                self._changed.notify_all()
 
 
 @dataclass
@@ -43,42 +85,66 @@ class Session:
     main: Account
     other: Account | None = None
     webhooks: WebhookSetup | None = None  # the kit's receiver, with --webhook-listen
+    gate: QuietGate = field(default_factory=QuietGate)
+    alongside: bool = False  # runs while other groups do: its writes go through the gate
     rng: random.Random = field(init=False)
     blocked: str | None = None  # why the current group could not run some of its checks
     crashes: list[str] = field(default_factory=list)  # answers the current group's code choked on
     _silent: int = 0  # transport errors in a row: a server that stopped answering ends the run
     _mark: int = 0  # where the current part's requests begin in the transport's record
+    _stretch: bool = False  # inside writing(): its writes are already let through
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
 
+    def fork(self, name: str, *, alongside: bool) -> Session:
+        """A session for checks running at the same time as others: the same server, accounts,
+        ledger and gate; its own connection, record and random choices (seeded by ``name``)."""
+        forked = Session(
+            self.contract,
+            Transport(self.transport.base_url),
+            self.ledger,
+            self.seed,
+            self.main,
+            self.other,
+            self.webhooks,
+            gate=self.gate,
+            alongside=alongside,
+        )
+        forked.rng = random.Random(f"{self.seed}/{name}")
+        return forked
+
+    def join(self, fork: Session) -> None:
+        """Take back a fork's requests, for the audit of every exchange."""
+        self.transport.exchanges.extend(fork.transport.exchanges)
+        fork.transport.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Writes that belong together. Run alongside the other groups, they wait for a gap
+        between those groups' turns and then go in one stretch; otherwise nothing changes."""
+        if not self.alongside or self._stretch:
+            yield
+            return
+        with self.gate.writing():
+            self._stretch = True
+            try:
+                yield
+            finally:
+                self._stretch = False
+
     def parts_at_once(self, *checks: Callable[[Session], Any]) -> None:
         """Run independent parts of a group at the same time (they spend most of their time
-        waiting on the server), each on a session of its own: the same server, accounts and
-        ledger, its own connection, record and random choices. Their requests then join this
-        session's record in part order, for the audit of every exchange."""
-        forks = [
-            Session(
-                self.contract,
-                Transport(self.transport.base_url),
-                self.ledger,
-                self.seed,
-                self.main,
-                self.other,
-                self.webhooks,
-            )
-            for _ in checks
-        ]
-        for n, fork in enumerate(forks, 1):
-            fork.rng = random.Random(f"{self.seed}/{n}")
+        waiting on the server), each on a fork; their requests join this session's record in
+        part order."""
+        forks = [self.fork(f"{n}", alongside=self.alongside) for n in range(1, len(checks) + 1)]
         with ThreadPoolExecutor(max_workers=len(checks)) as pool:
             for done in [
                 pool.submit(f.part, check, f) for f, check in zip(forks, checks, strict=True)
             ]:
                 done.result()
         for fork in forks:
-            self.transport.exchanges.extend(fork.transport.exchanges)
-            fork.transport.close()
+            self.join(fork)
             self.blocked = self.blocked or fork.blocked
             self.crashes += fork.crashes
 
@@ -151,15 +217,16 @@ class Session:
             raise Blocked(
                 f"the server stopped answering ({_GIVE_UP_AFTER} requests in a row got no response)"
             )
-        exchange = self.transport.send(
-            method,
-            path,
-            headers=all_headers,
-            params=params,
-            content=content,
-            record=record,
-            chunked=chunked,
-        )
+        with nullcontext() if method in _READS else self.writing():
+            exchange = self.transport.send(
+                method,
+                path,
+                headers=all_headers,
+                params=params,
+                content=content,
+                record=record,
+                chunked=chunked,
+            )
         self._silent = self._silent + 1 if exchange.error else 0
         return exchange
 

@@ -27,11 +27,21 @@ class Group:
     rules: list[Rule]
     check: Callable[[Session], None]
     needs_other_account: bool = False  # judges nothing without --other-token
+    # Mostly waits (for webhooks): runs alongside the other groups, writing only between their
+    # turns, so that each of them still has the accounts to itself.
+    alongside: bool = False
 
 
 # Run order matters: protocol audits every exchange the groups before it recorded.
 GROUPS: list[Group] = [
-    Group(m.GROUP, m.DESCRIPTION, m.RULES, m.check, getattr(m, "NEEDS_OTHER_ACCOUNT", False))
+    Group(
+        m.GROUP,
+        m.DESCRIPTION,
+        m.RULES,
+        m.check,
+        getattr(m, "NEEDS_OTHER_ACCOUNT", False),
+        getattr(m, "RUNS_ALONGSIDE", False),
+    )
     for m in (
         lifecycle,
         create,

@@ -12,6 +12,7 @@ from protocol_kit.conformance.webhooks import FAIL, STALL, Delivery
 
 GROUP = "webhooks"
 DESCRIPTION = "events at the kit's receiver (needs --webhook-listen)"
+RUNS_ALONGSIDE = True  # mostly waiting for deliveries; its writes are stretches of s.writing()
 _TAG = "/tags/1"
 _DOCS = "Webhooks"
 RULES = [
@@ -166,23 +167,24 @@ def _show(events: list[tuple[str, Any]]) -> str:
 
 def _events_and_silence(s: Session) -> None:
     types = _types(s)
-    made_ex = s.create({"contact_id": s.new_id()})
-    made = s.require_created(None, made_ex, "could not create a conversation")
-    cid = made["id"]
-    # Failing writes first (an event for one would carry the state as created), then the
-    # change, then a no-op (an event for it would carry the state as changed).
-    s.put(cid, {"is_muted": "loud"})  # invalid: 400
-    s.send("DELETE", s.contract.item(s.new_id()))  # unknown: 404
-    s.create({"contact_id": s.new_id(), "group_id": s.new_id()})  # both targets: 400
-    if s.other is not None:
-        s.put(cid, {"is_pinned": True}, account=s.other)  # another account's: 404
-    changed_ex = s.put(cid, {"is_muted": not made.get("is_muted", False)})
-    changed = s.conversation(changed_ex)
-    s.setup(changed_ex.status == 200 and changed is not None, "could not update", changed_ex)
-    noop_ex = s.put(cid, {"is_muted": changed["is_muted"]} if changed else {})
-    before_delete = s.conversation(s.get(cid)) or changed
-    deleted_ex = s.send("DELETE", s.contract.item(cid))
-    s.setup(deleted_ex.status == 204, "could not delete", deleted_ex)
+    with s.writing():
+        made_ex = s.create({"contact_id": s.new_id()})
+        made = s.require_created(None, made_ex, "could not create a conversation")
+        cid = made["id"]
+        # Failing writes first (an event for one would carry the state as created), then the
+        # change, then a no-op (an event for it would carry the state as changed).
+        s.put(cid, {"is_muted": "loud"})  # invalid: 400
+        s.send("DELETE", s.contract.item(s.new_id()))  # unknown: 404
+        s.create({"contact_id": s.new_id(), "group_id": s.new_id()})  # both targets: 400
+        if s.other is not None:
+            s.put(cid, {"is_pinned": True}, account=s.other)  # another account's: 404
+        changed_ex = s.put(cid, {"is_muted": not made.get("is_muted", False)})
+        changed = s.conversation(changed_ex)
+        s.setup(changed_ex.status == 200 and changed is not None, "could not update", changed_ex)
+        noop_ex = s.put(cid, {"is_muted": changed["is_muted"]} if changed else {})
+        before_delete = s.conversation(s.get(cid)) or changed
+        deleted_ex = s.send("DELETE", s.contract.item(cid))
+        s.setup(deleted_ex.status == 204, "could not delete", deleted_ex)
     expected = [
         (types["POST"], made),
         (types["PUT"], changed),
@@ -208,11 +210,12 @@ def _events_and_silence(s: Session) -> None:
         actual=_show([(d.event_type, _payload(d)) for d in failed]),
     )
     if s.other is not None:
-        theirs_ex = s.create({"contact_id": s.new_id()}, account=s.other)
-        theirs = s.conversation(theirs_ex)
-        if theirs is not None:
+        with s.writing():
+            theirs_ex = s.create({"contact_id": s.new_id()}, account=s.other)
+            theirs = s.conversation(theirs_ex)
             # Our own next event proves the deliverer had the time to send theirs, were it to.
-            mine = s.conversation(s.create({"contact_id": s.new_id()}))
+            mine = s.conversation(s.create({"contact_id": s.new_id()})) if theirs else None
+        if theirs is not None:
             if mine is not None:
                 _wait_events(s, mine["id"], 1)
             s.webhooks.receiver.wait_for(  # type: ignore[union-attr]
@@ -233,16 +236,17 @@ def _events_and_silence(s: Session) -> None:
 
 def _order(s: Session) -> None:
     types = _types(s)
-    made_ex = s.create({"contact_id": s.new_id()})
-    made = s.require_created(None, made_ex, "could not create a conversation")
-    answers = [made]
-    last = made_ex
-    for n in range(1, _ORDER_UPDATES + 1):
-        last = s.put(made["id"], {"archived_at": 700000000 + n})
-        answer = s.conversation(last)
-        s.setup(last.status == 200 and answer is not None, "could not update", last)
-        assert answer is not None  # setup() has stopped the check otherwise
-        answers.append(answer)
+    with s.writing():
+        made_ex = s.create({"contact_id": s.new_id()})
+        made = s.require_created(None, made_ex, "could not create a conversation")
+        answers = [made]
+        last = made_ex
+        for n in range(1, _ORDER_UPDATES + 1):
+            last = s.put(made["id"], {"archived_at": 700000000 + n})
+            answer = s.conversation(last)
+            s.setup(last.status == 200 and answer is not None, "could not update", last)
+            assert answer is not None  # setup() has stopped the check otherwise
+            answers.append(answer)
     events = _wait_events(s, made["id"], len(answers))
     got = [_payload(d) for d in events]
     s.expect(
