@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import queue
@@ -27,7 +28,7 @@ FIELDS = (
     "created_at",
     "archived_at",
 )
-_BOOLEAN_FIELDS = frozenset({"is_pinned", "is_muted"})
+_BOOLEAN_FIELDS = ("is_pinned", "is_muted")
 _ID_ALPHABET = string.ascii_letters + string.digits
 _SCHEMA_VERSION = 1
 # Bounds one transaction, so a flood of writes still commits (and answers) in steady steps.
@@ -80,6 +81,7 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
 CREATE INDEX IF NOT EXISTS webhook_outbox_by_subject ON webhook_outbox (endpoint, subject, seq);
 """
 _COLUMNS = ", ".join(FIELDS)
+_SELECT_SQL = f"SELECT {_COLUMNS} FROM conversations WHERE account = ? AND id = ?"
 
 
 class UnknownCursor(Exception):
@@ -392,48 +394,44 @@ def page_statement(
     makes a plan that cannot use the index an error instead of a silent scan.
     """
     backwards = cursor_seq is not None and query.ending_before is not None
-    wanted = [(column, getattr(query, name)) for name, column in _FLAG_COLUMNS]
-    if all(value is None for _, value in wanted):
-        index = (
-            "conversations_by_group" if query.group_id is not None else "conversations_by_account"
-        )
-        choices: list[list[tuple[str, int]]] = [[]]
-    else:
-        index = (
-            "conversations_by_group_flags"
-            if query.group_id is not None
-            else "conversations_by_flags"
-        )
-        choices = [
-            list(arm)
-            for arm in itertools.product(
-                *(
-                    [(column, int(value))] if value is not None else [(column, 0), (column, 1)]
-                    for column, value in wanted
-                )
-            )
-        ]
-    arms = []
+    wanted = [getattr(query, name) for name, _ in _FLAG_COLUMNS]
+    filtered = any(value is not None for value in wanted)
+    # One arm per combination of the flags' values: a given flag has its one, an open flag both.
+    arms: list[tuple[int, ...]] = (
+        list(itertools.product(*([int(v)] if v is not None else [0, 1] for v in wanted)))
+        if filtered
+        else [()]
+    )
     params: list[Any] = []
-    for flags in choices:
-        conditions = ["account = ?"]
+    for flags in arms:
         params.append(account)
         if query.group_id is not None:
-            conditions.append("group_id = ?")
             params.append(query.group_id)
-        for column, value in flags:
-            conditions.append(f"{column} = ?")
-            params.append(value)
+        params.extend(flags)
         if cursor_seq is not None:
-            conditions.append("seq > ?" if backwards else "seq < ?")
             params.append(cursor_seq)
-        arms.append(
-            f"SELECT seq, {_COLUMNS} FROM conversations INDEXED BY {index} "
-            f"WHERE {' AND '.join(conditions)}"
-        )
-    order = "ASC" if backwards else "DESC"
     params.append(query.limit + 1)
-    return f"{' UNION ALL '.join(arms)} ORDER BY seq {order} LIMIT ?", tuple(params)
+    cursor = None if cursor_seq is None else "before" if backwards else "after"
+    return _page_sql(query.group_id is not None, filtered, len(arms), cursor), tuple(params)
+
+
+@functools.cache
+def _page_sql(grouped: bool, filtered: bool, arm_count: int, cursor: str | None) -> str:
+    """The text of a page statement; it depends only on which filters are given (a few dozen)."""
+    if filtered:
+        index = "conversations_by_group_flags" if grouped else "conversations_by_flags"
+    else:
+        index = "conversations_by_group" if grouped else "conversations_by_account"
+    conditions = ["account = ?"]
+    if grouped:
+        conditions.append("group_id = ?")
+    if filtered:
+        conditions += [f"{column} = ?" for _, column in _FLAG_COLUMNS]
+    if cursor is not None:
+        conditions.append("seq > ?" if cursor == "before" else "seq < ?")
+    arm = f"SELECT seq, {_COLUMNS} FROM conversations INDEXED BY {index} WHERE {' AND '.join(conditions)}"
+    order = "ASC" if cursor == "before" else "DESC"
+    return f"{' UNION ALL '.join([arm] * arm_count)} ORDER BY seq {order} LIMIT ?"
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -456,10 +454,7 @@ def _insert(db: sqlite3.Connection, account: str, row: Mapping[str, Any]) -> Non
 
 
 def _select(db: sqlite3.Connection, account: str, conversation_id: str) -> dict[str, Any] | None:
-    found = db.execute(
-        f"SELECT {_COLUMNS} FROM conversations WHERE account = ? AND id = ?",
-        (account, conversation_id),
-    ).fetchone()
+    found = db.execute(_SELECT_SQL, (account, conversation_id)).fetchone()
     return _to_conversation(found) if found else None
 
 
