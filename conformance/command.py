@@ -28,8 +28,9 @@ from protocol_kit.spec import Spec, SpecError
 
 EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2
 DEFAULT_MAX_EXAMPLES = 50
-# (base URL, token, other token) of a server to verify.
-Target = tuple[str, str, str | None]
+# (base URL, token, other token, the schemathesis phase's own two tokens or None) of a server
+# to verify.
+Target = tuple[str, str, str | None, tuple[str, str | None] | None]
 # Starts a server for the spec for one run, when no BASE_URL is given, sending its webhooks to
 # (receiver URL, secret). The command line passes the bundled reference server: the kit itself
 # never imports a server.
@@ -47,8 +48,9 @@ def register(
             "Check that a server implements the Protocol Conversations API contract. A "
             "behavioural suite (hand-written rules with stable ids: lifecycle, create, update, "
             "concurrency, list, auth, isolation, webhooks, protocol) runs first, then a property-based phase with "
-            "schemathesis. Without BASE_URL the bundled reference server is started on a free "
-            "port with a temporary database and two generated tokens, verified and stopped. "
+            "schemathesis (or alongside the suite, when that phase has accounts of its own: "
+            "--fuzz-token, or the embedded server's). Without BASE_URL the bundled reference server is started on a free "
+            "port with a temporary database and generated tokens, verified and stopped. "
             "The run creates its own data under fresh random group ids, judges only that, and "
             "deletes it at the end (schemathesis is kept to the conversations it creates too), "
             "so it is safe against accounts that already hold conversations. Exit status: 0 conformant, 1 at least one failure, 2 could not run."
@@ -71,6 +73,17 @@ def register(
         help="bearer token of a second account, for the "
         "isolation checks and schemathesis' object-level authorization check; "
         "without it those are reported as skipped",
+    )
+    parser.add_argument(
+        "--fuzz-token",
+        help="bearer token of a third account, for the schemathesis phase alone: with it that "
+        "phase runs alongside the behavioural suite instead of after it (the embedded server "
+        "has accounts for this of its own)",
+    )
+    parser.add_argument(
+        "--fuzz-other-token",
+        help="a fourth account's, with --fuzz-token: schemathesis' object-level authorization "
+        "check runs between the two",
     )
     parser.add_argument(
         "--junit-xml",
@@ -166,6 +179,12 @@ def run(args: argparse.Namespace) -> int:
         groups, rules = _selection(args.only, args.skip)
         if args.base_url and not args.token:
             raise CouldNotRun("--token is required with BASE_URL")
+        if args.fuzz_other_token and not args.fuzz_token:
+            raise CouldNotRun("--fuzz-other-token needs --fuzz-token")
+        if args.fuzz_token and not args.base_url:
+            raise CouldNotRun(
+                "--fuzz-token goes with BASE_URL: the embedded server has accounts of its own"
+            )
         if args.baseline_update and not args.baseline:
             raise CouldNotRun("--baseline-update needs --baseline PATH")
         if args.max_examples < 1 or args.workers < 1:
@@ -174,11 +193,13 @@ def run(args: argparse.Namespace) -> int:
         contract = Contract(spec)
         seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
         with _receiver(args, spec) as hooks, _server(args, spec, hooks) as target:
-            base_url, token, other_token = target
+            base_url, token, other_token, fuzz = target
             options = Options(
                 base_url=base_url,
                 token=token,
                 other_token=other_token,
+                fuzz_token=fuzz[0] if fuzz else None,
+                fuzz_other_token=fuzz[1] if fuzz else None,
                 seed=seed,
                 max_examples=args.max_examples,
                 workers=args.workers,
@@ -319,7 +340,8 @@ def _receiver(args: argparse.Namespace, spec: Spec) -> Iterator[WebhookSetup | N
 def _server(args: argparse.Namespace, spec: Spec, hooks: WebhookSetup | None) -> Iterator[Target]:
     """The server to verify: the one given, or the embedded one started for the run."""
     if args.base_url:
-        yield args.base_url.rstrip("/"), args.token, args.other_token
+        fuzz = (args.fuzz_token, args.fuzz_other_token) if args.fuzz_token else None
+        yield args.base_url.rstrip("/"), args.token, args.other_token, fuzz
         return
     if args.embedded is None:
         raise CouldNotRun("BASE_URL is required: no server to start was configured")

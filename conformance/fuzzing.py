@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -47,83 +48,167 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400"]
 """
 
 
-def run_schemathesis(
-    contract: Contract, options: Options, progress: Progress
-) -> tuple[list[RuleResult], list[str]]:
-    """Run schemathesis against ``options.base_url``; one result per (check, operation)."""
-    with tempfile.TemporaryDirectory(prefix="protocol-kit-schemathesis-") as tmp:
-        work = Path(tmp)
-        spec_path = _write_spec(contract, work)
-        config = _write_config(options, work)
-        events = work / "events.ndjson"
-        command = [
-            sys.executable,
-            "-m",
-            "schemathesis.cli",
-            "--config-file",
-            str(config),
-            "run",
-            str(spec_path),
-            "--url",
-            options.base_url,
-            "--checks",
-            "all",
-            "--phases",
-            PHASES,
-            "--max-examples",
-            str(options.max_examples),
-            "--seed",
-            str(options.seed),
-            "--workers",
-            str(options.workers),
-            "--request-timeout",
-            "10",
-            "--report",
-            "ndjson",
-            "--report-ndjson-path",
-            str(events),
-            # The events file lives in this temporary directory only; real headers let the
-            # report rebuild requests (tokens are redacted again when printed).
-            "--output-sanitize",
-            "false",
-            "--no-color",
-        ]
-        progress(
-            "note",
-            GROUP,
-            {
-                "message": f"phases {PHASES}, {options.max_examples} "
-                f"examples per operation, seed {options.seed}"
-            },
-        )
-        environment = {
-            **os.environ,
-            "SCHEMATHESIS_HOOKS": "protocol_kit.conformance.fuzzing_hooks",
-            ID_PATTERN_ENV: contract.id_pattern or r"^[A-Za-z0-9]{16}$",
-        }
-        output = _stream(command, work, environment, progress)
-        if output is None:
-            return [_broken(f"schemathesis did not finish within {_TIMEOUT_S} s")], []
-        if not events.exists():
-            tail = output[-5:]
-            return [_broken("schemathesis could not run: " + " | ".join(tail))], []
-        results, created, notes = _read_events(events, contract.spec)
-    if not options.keep_data:
-        _clean_up(contract, options, created)
-    if options.other_token is None:
-        results.append(
-            RuleResult(
-                Rule(
-                    "schemathesis:object_level_authorization",
-                    GROUP,
-                    "One account cannot read another account's objects",
-                    _WHOLE_API,
-                ),
-                status=SKIPPED,
-                reason="no --other-token given: a second account is needed",
+class Phase:
+    """The schemathesis phase on a thread of its own: started, then collected (or cancelled)."""
+
+    def __init__(self, contract: Contract, options: Options, progress: Progress) -> None:
+        self._contract, self._options, self._progress = contract, options, progress
+        self._process: subprocess.Popen[str] | None = None
+        self._cancelled = threading.Event()
+        self._found: tuple[list[RuleResult], list[str]] = ([], [])
+        self._thread = threading.Thread(target=self._run, name="schemathesis-phase", daemon=True)
+        self.seconds = 0.0
+
+    def start(self) -> Phase:
+        self._thread.start()
+        return self
+
+    def collect(self) -> tuple[list[RuleResult], list[str]]:
+        """Wait for the phase; one result per (check, operation), and notes."""
+        self._thread.join()
+        return self._found
+
+    def cancel(self) -> None:
+        """Stop schemathesis now (the run is being abandoned)."""
+        self._cancelled.set()
+        if self._process is not None:
+            self._process.kill()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        began = time.monotonic()
+        try:
+            self._found = self._schemathesis()
+        except Exception as exc:  # reported as the phase's failure, never lost on a thread
+            self._found = [_broken(f"schemathesis could not run: {exc}")], []
+        self.seconds = time.monotonic() - began
+
+    def _schemathesis(self) -> tuple[list[RuleResult], list[str]]:
+        contract, options, progress = self._contract, self._options, self._progress
+        token, other_token = phase_accounts(options)
+        with tempfile.TemporaryDirectory(prefix="protocol-kit-schemathesis-") as tmp:
+            work = Path(tmp)
+            spec_path = _write_spec(contract, work)
+            config = _write_config(token, other_token, work)
+            events = work / "events.ndjson"
+            command = [
+                sys.executable,
+                "-m",
+                "schemathesis.cli",
+                "--config-file",
+                str(config),
+                "run",
+                str(spec_path),
+                "--url",
+                options.base_url,
+                "--checks",
+                "all",
+                "--phases",
+                PHASES,
+                "--max-examples",
+                str(options.max_examples),
+                "--seed",
+                str(options.seed),
+                "--workers",
+                str(options.workers),
+                "--request-timeout",
+                "10",
+                "--report",
+                "ndjson",
+                "--report-ndjson-path",
+                str(events),
+                # The events file lives in this temporary directory only; real headers let the
+                # report rebuild requests (tokens are redacted again when printed).
+                "--output-sanitize",
+                "false",
+                "--no-color",
+            ]
+            alongside = (
+                "; alongside the behavioural suite, in accounts of its own"
+                if options.fuzz_token
+                else ""
             )
-        )
-    return results, notes
+            progress(
+                "note",
+                GROUP,
+                {
+                    "message": f"phases {PHASES}, {options.max_examples} "
+                    f"examples per operation, seed {options.seed}{alongside}"
+                },
+            )
+            environment = {
+                **os.environ,
+                "SCHEMATHESIS_HOOKS": "protocol_kit.conformance.fuzzing_hooks",
+                ID_PATTERN_ENV: contract.id_pattern or r"^[A-Za-z0-9]{16}$",
+            }
+            output = self._stream(command, work, environment)
+            if self._cancelled.is_set():
+                return [], []
+            if output is None:
+                return [_broken(f"schemathesis did not finish within {_TIMEOUT_S} s")], []
+            if not events.exists():
+                tail = output[-5:]
+                return [_broken("schemathesis could not run: " + " | ".join(tail))], []
+            results, created, notes = _read_events(events, contract.spec)
+        if not options.keep_data:
+            _clean_up(contract, options, created)
+        if other_token is None:
+            flag = "--fuzz-other-token" if options.fuzz_token else "--other-token"
+            results.append(
+                RuleResult(
+                    Rule(
+                        "schemathesis:object_level_authorization",
+                        GROUP,
+                        "One account cannot read another account's objects",
+                        _WHOLE_API,
+                    ),
+                    status=SKIPPED,
+                    reason=f"no {flag} given: a second account is needed",
+                )
+            )
+        return results, notes
+
+    def _stream(
+        self, command: list[str], work: Path, environment: dict[str, str]
+    ) -> list[str] | None:
+        """Run schemathesis, relaying each finished phase as it happens; its output lines, or
+        None when it overran the time limit."""
+        lines: list[str] = []
+        with subprocess.Popen(
+            command,
+            cwd=work,
+            env=environment,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        ) as process:
+            self._process = process
+            if self._cancelled.is_set():
+                process.kill()
+            overran = threading.Event()
+
+            def stop() -> None:
+                overran.set()
+                process.kill()
+
+            timer = threading.Timer(_TIMEOUT_S, stop)
+            timer.start()
+            try:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    lines.append(line.rstrip())
+                    if any(f"{phase.title()} (" in line for phase in PHASES.split(",")):
+                        self._progress("note", GROUP, {"message": line.strip()})
+            finally:
+                timer.cancel()
+        return None if overran.is_set() else lines
+
+
+def phase_accounts(options: Options) -> tuple[str, str | None]:
+    """The tokens schemathesis runs with: its own accounts when given, else the suite's."""
+    if options.fuzz_token:
+        return options.fuzz_token, options.fuzz_other_token
+    return options.token, options.other_token
 
 
 def _write_spec(contract: Contract, work: Path) -> Path:
@@ -138,44 +223,11 @@ def _write_spec(contract: Contract, work: Path) -> Path:
     return path
 
 
-def _stream(
-    command: list[str], work: Path, environment: dict[str, str], progress: Progress
-) -> list[str] | None:
-    """Run schemathesis, relaying each finished phase as it happens; its output lines, or None
-    when it overran the time limit."""
-    lines: list[str] = []
-    with subprocess.Popen(
-        command,
-        cwd=work,
-        env=environment,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    ) as process:
-        overran = threading.Event()
-
-        def stop() -> None:
-            overran.set()
-            process.kill()
-
-        timer = threading.Timer(_TIMEOUT_S, stop)
-        timer.start()
-        try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                lines.append(line.rstrip())
-                if any(f"{phase.title()} (" in line for phase in PHASES.split(",")):
-                    progress("note", GROUP, {"message": line.strip()})
-        finally:
-            timer.cancel()
-    return None if overran.is_set() else lines
-
-
-def _write_config(options: Options, work: Path) -> Path:
+def _write_config(token: str, other_token: str | None, work: Path) -> Path:
     lines = [DEVIATIONS]
-    if options.other_token:
+    if other_token:
         # Two identities so that object_level_authorization can run (Web Fuzzing Commons file).
-        users = [("main", options.token), ("other", options.other_token)]
+        users = [("main", token), ("other", other_token)]
         wfc = {
             "auth": [
                 {
@@ -188,9 +240,7 @@ def _write_config(options: Options, work: Path) -> Path:
         (work / "users.json").write_text(json.dumps(wfc), encoding="utf-8")
         lines.append('[auth.wfc]\npath = "users.json"\nuser = "main"\npeers = ["main", "other"]\n')
     else:
-        lines.insert(
-            0, f"headers = {{ Authorization = {json.dumps('Bearer ' + options.token)} }}\n"
-        )
+        lines.insert(0, f"headers = {{ Authorization = {json.dumps('Bearer ' + token)} }}\n")
     config = work / "schemathesis.toml"
     config.write_text("\n".join(lines), encoding="utf-8")
     return config
@@ -336,7 +386,7 @@ def _clean_up(contract: Contract, options: Options, created: list[str]) -> None:
     transport = Transport(options.base_url)
     try:
         for conversation_id in dict.fromkeys(created):
-            for token in filter(None, (options.token, options.other_token)):
+            for token in filter(None, phase_accounts(options)):
                 exchange = transport.send(
                     "DELETE",
                     contract.item(quote(conversation_id, safe="")),

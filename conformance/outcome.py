@@ -25,6 +25,10 @@ class Options:
     base_url: str
     token: str
     other_token: str | None = None
+    # Accounts of the schemathesis phase's own (else it uses the two above, after the suite):
+    # with them it runs alongside the behavioural suite, whose checks need their accounts still.
+    fuzz_token: str | None = None
+    fuzz_other_token: str | None = None
     seed: int = 0
     max_examples: int = 10
     workers: int = 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from protocol_kit.conformance.contract import Contract
 from protocol_kit.conformance.outcome import FUZZ_GROUP, CouldNotRun, Options, Outcome, Progress
@@ -12,16 +14,20 @@ from protocol_kit.conformance.session import Account, Session, crash_message
 from protocol_kit.conformance.transport import Transport
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, Blocked, Ledger
 
+if TYPE_CHECKING:
+    from protocol_kit.conformance.fuzzing import Phase
+
 
 def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
     started = time.time()
+    display = _InOrder(progress)
     transport = Transport(options.base_url)
     main = Account("main", options.token)
     other = Account("other", options.other_token) if options.other_token else None
     selected = [g for g in GROUPS if g.name in options.groups]
     ledger = Ledger(
         [rule for group in selected for rule in group.rules],
-        lambda rule: progress("rule", rule.group, {"rule": rule.id}),
+        lambda rule: display("rule", rule.group, {"rule": rule.id}),
     )
     session = Session(contract, transport, ledger, options.seed, main, other, options.webhooks)
     outcome = Outcome(options.base_url, options.seed, options.groups, [], {}, started)
@@ -29,20 +35,33 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
     outcome.tokens = {"TOKEN": options.token}
     if options.other_token:
         outcome.tokens["OTHER_TOKEN"] = options.other_token
+    fuzzing = FUZZ_GROUP in options.groups
+    if fuzzing and options.fuzz_token:
+        outcome.tokens["FUZZ_TOKEN"] = options.fuzz_token
+        if options.fuzz_other_token:
+            outcome.tokens["FUZZ_OTHER_TOKEN"] = options.fuzz_other_token
+    phase = None
     try:
         _check_selection(options, [g for g in selected if not g.needs_other_account])
-        _preflight(session)
-        _check_two_accounts(session)
+        _preflight(session, _fuzz_accounts(options) if fuzzing else [])
+        _check_accounts(session, _fuzz_accounts(options) if fuzzing else [])
+        if fuzzing and options.fuzz_token:
+            # Accounts of its own: nothing it does can disturb the suite's, so it runs now.
+            phase = _phase(contract, options, display)
         for group in selected:
-            progress("start", group.name, {"rules": len(group.rules)})
+            display.start(group.name, {"rules": len(group.rules)})
             began = time.monotonic()
             _run_group(session, group.name, group.check, [r.id for r in group.rules])
             outcome.durations[group.name] = time.monotonic() - began
-            progress(
+            display(
                 "done",
                 group.name,
                 {"counts": _counts(ledger, group.name), "seconds": outcome.durations[group.name]},
             )
+    except BaseException:
+        if phase is not None:
+            phase.cancel()
+        raise
     finally:
         if options.keep_data:
             kept = len(main.created) + (len(other.created) if other else 0)
@@ -55,24 +74,60 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
         for result in ledger.results.values()
         if options.rules is None or result.rule.id in options.rules
     ]
-    if FUZZ_GROUP in options.groups:
-        from protocol_kit.conformance.fuzzing import (
-            run_schemathesis,  # imported late: schemathesis is heavy
-        )
-
-        progress("start", FUZZ_GROUP, {})
-        began = time.monotonic()
-        results, notes = run_schemathesis(contract, options, progress)
+    if fuzzing:
+        phase = phase or _phase(contract, options, display)
+        display.start(FUZZ_GROUP, {})
+        results, notes = phase.collect()
         outcome.results += results
         outcome.notes += notes
-        outcome.durations[FUZZ_GROUP] = time.monotonic() - began
-        progress(
+        outcome.durations[FUZZ_GROUP] = phase.seconds
+        display(
             "done",
             FUZZ_GROUP,
             {"counts": outcome.counts(FUZZ_GROUP), "seconds": outcome.durations[FUZZ_GROUP]},
         )
     outcome.elapsed = time.time() - started
     return outcome
+
+
+class _InOrder:
+    """Progress in the groups' order, whatever order the work happens in: what a group reports
+    before its turn (the schemathesis phase running alongside the suite) waits for it."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._shown: set[str] = set()
+        self._held: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+
+    def start(self, group: str, detail: dict[str, Any]) -> None:
+        with self._lock:
+            self._progress("start", group, detail)
+            self._shown.add(group)
+            for event, held in self._held.pop(group, []):
+                self._progress(event, group, held)
+
+    def __call__(self, event: str, group: str, detail: dict[str, Any]) -> None:
+        with self._lock:
+            if group in self._shown:
+                self._progress(event, group, detail)
+            else:
+                self._held.setdefault(group, []).append((event, detail))
+
+
+def _phase(contract: Contract, options: Options, progress: Progress) -> Phase:
+    from protocol_kit.conformance.fuzzing import Phase  # imported late: only when fuzzing
+
+    return Phase(contract, options, progress).start()
+
+
+def _fuzz_accounts(options: Options) -> list[Account]:
+    """The schemathesis phase's own accounts, when it has them."""
+    tokens = [
+        ("--fuzz-token", options.fuzz_token),
+        ("--fuzz-other-token", options.fuzz_other_token),
+    ]
+    return [Account(flag, token) for flag, token in tokens if token]
 
 
 def _counts(ledger: Ledger, group: str) -> dict[str, int]:
@@ -83,16 +138,16 @@ def _counts(ledger: Ledger, group: str) -> dict[str, int]:
     return counted
 
 
-def _preflight(session: Session) -> None:
+def _preflight(session: Session, fuzz_accounts: list[Account]) -> None:
     """The first call decides whether the run can happen at all."""
-    for account in (session.main, session.other):
+    flags = [("--token", session.main), ("--other-token", session.other)]
+    for flag, account in flags + [(a.label, a) for a in fuzz_accounts]:
         if account is None:
             continue
         exchange = session.listing(account, limit=1)
         if exchange.error:
             raise CouldNotRun(f"cannot reach {session.transport.base_url}: {exchange.error}")
         if exchange.status in (401, 403):
-            flag = "--token" if account is session.main else "--other-token"
             raise CouldNotRun(
                 f"the server rejected {flag} on the first call "
                 f"(GET {session.contract.collection_path} answered {exchange.status})"
@@ -111,14 +166,21 @@ def _check_selection(options: Options, runnable: list[Group]) -> None:
     )
 
 
-def _check_two_accounts(session: Session) -> None:
+def _check_accounts(session: Session, fuzz_accounts: list[Account]) -> None:
     """--token and --other-token must be two accounts, or every isolation check would report
-    a leak that is none: a conversation made with one must be invisible to the other."""
+    a leak that is none: a conversation made with one must be invisible to the other. The
+    schemathesis phase's accounts must not be --token's either: running alongside, their
+    writes would show in the lists the suite judges whole."""
     main, other = session.main, session.other
-    if other is None:
-        return
-    if other.token == main.token:
+    if other is not None and other.token == main.token:
         raise CouldNotRun("--token and --other-token are the same token; give a second account's")
+    for fuzz in fuzz_accounts:
+        if fuzz.token in (main.token, other.token if other else None):
+            raise CouldNotRun(
+                f"{fuzz.label} is also --token or --other-token; give an account of its own"
+            )
+    if other is None and not fuzz_accounts:
+        return
     group_id = session.new_id()
     made = session.send(
         "POST",
@@ -130,6 +192,16 @@ def _check_two_accounts(session: Session) -> None:
     mine = session.conversation(made) if made.status == 201 else None
     if mine is None:
         return  # the create itself is judged by the rules
+    for fuzz in fuzz_accounts:
+        read = session.send("GET", session.contract.item(mine["id"]), account=fuzz, record=False)
+        if read.status == 200:
+            raise CouldNotRun(
+                f"{fuzz.label} acts as the --token account: a conversation created with --token "
+                f"is readable with {fuzz.label}. The schemathesis phase runs alongside the "
+                "behavioural suite in accounts of its own: give another account's token"
+            )
+    if other is None:
+        return
     read = session.send("GET", session.contract.item(mine["id"]), account=other, record=False)
     listed = session.send(
         "GET",

@@ -8,6 +8,7 @@ import secrets
 import string
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -50,6 +51,36 @@ class Session:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+
+    def parts_at_once(self, *checks: Callable[[Session], Any]) -> None:
+        """Run independent parts of a group at the same time (they spend most of their time
+        waiting on the server), each on a session of its own: the same server, accounts and
+        ledger, its own connection, record and random choices. Their requests then join this
+        session's record in part order, for the audit of every exchange."""
+        forks = [
+            Session(
+                self.contract,
+                Transport(self.transport.base_url),
+                self.ledger,
+                self.seed,
+                self.main,
+                self.other,
+                self.webhooks,
+            )
+            for _ in checks
+        ]
+        for n, fork in enumerate(forks, 1):
+            fork.rng = random.Random(f"{self.seed}/{n}")
+        with ThreadPoolExecutor(max_workers=len(checks)) as pool:
+            for done in [
+                pool.submit(f.part, check, f) for f, check in zip(forks, checks, strict=True)
+            ]:
+                done.result()
+        for fork in forks:
+            self.transport.exchanges.extend(fork.transport.exchanges)
+            fork.transport.close()
+            self.blocked = self.blocked or fork.blocked
+            self.crashes += fork.crashes
 
     def part(self, check: Callable[..., Any], *args: Any) -> Any:
         """Run one independent part of a group: if its data cannot be made, the group's other

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shlex
+import ssl
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import httpx
@@ -172,13 +174,20 @@ def _excerpt(body: bytes) -> str:
     return text
 
 
+@cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default TLS context, made once per process: loading the CA bundle costs more
+    than the requests of a short run."""
+    return httpx.create_ssl_context()
+
+
 class Transport:
     """An httpx client bound to the server under test that records every exchange."""
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         # No redirects: a 3xx where the contract wants an answer is itself a finding.
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False, verify=_tls())
         self.exchanges: list[Exchange] = []
 
     def close(self) -> None:

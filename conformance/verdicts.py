@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -82,6 +83,7 @@ class Ledger:
     def __init__(self, rules: list[Rule], on_judged: Callable[[Rule], None] | None = None) -> None:
         self.results: dict[str, RuleResult] = {rule.id: RuleResult(rule) for rule in rules}
         self._on_judged = on_judged  # told once per rule, at its first observation
+        self._lock = threading.Lock()  # parts of the suite run on threads of their own
 
     def record(
         self,
@@ -94,25 +96,28 @@ class Ledger:
         exchange: Exchange | None = None,
         requests: list[Exchange] | None = None,
     ) -> bool:
-        result = self.results[rule_id]
-        result.checks += 1
-        if result.checks == 1 and self._on_judged is not None:
+        with self._lock:
+            result = self.results[rule_id]
+            result.checks += 1
+            first = result.checks == 1
+            if ok:
+                if result.status == SKIPPED:
+                    result.status, result.reason = PASSED, ""
+            else:
+                result.status, result.reason = FAILED, ""
+                if len(result.findings) < _MAX_FINDINGS_PER_RULE:
+                    sequence = requests or ([exchange] if exchange is not None else [])
+                    result.findings.append(
+                        Finding(message, expected, actual, exchange, requests=list(sequence))
+                    )
+                else:
+                    result.omitted += 1
+        if first and self._on_judged is not None:
             self._on_judged(result.rule)
-        if ok:
-            if result.status == SKIPPED:
-                result.status, result.reason = PASSED, ""
-            return True
-        result.status, result.reason = FAILED, ""
-        if len(result.findings) < _MAX_FINDINGS_PER_RULE:
-            sequence = requests or ([exchange] if exchange is not None else [])
-            result.findings.append(
-                Finding(message, expected, actual, exchange, requests=list(sequence))
-            )
-        else:
-            result.omitted += 1
-        return False
+        return ok
 
     def skip(self, rule_id: str, reason: str) -> None:
-        result = self.results[rule_id]
-        if result.status == SKIPPED and result.reason == "not run":
-            result.reason = reason
+        with self._lock:
+            result = self.results[rule_id]
+            if result.status == SKIPPED and result.reason == "not run":
+                result.reason = reason

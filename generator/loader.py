@@ -146,6 +146,7 @@ class _Builder:
             errors=self._errors(),
             error_model=self._error_model(),
             webhooks=self._webhooks(),
+            license=self.spec.license,
         )
 
     def _webhooks(self) -> tuple[Webhook, ...]:
@@ -162,6 +163,12 @@ class _Builder:
             body = hook.operation.request_body
             media = body.content.get(JSON) if body is not None else None
             sample = media.examples[0] if media is not None and media.examples else None
+            written = self._resolve(event, event.pointer)
+            required = set(written.required)
+            fields = tuple(
+                self._property(name, prop, f"{written.pointer}/properties/{name}", name in required)
+                for name, prop in written.properties.items()
+            )
             found.append(
                 Webhook(
                     event_type=hook.event_type,
@@ -172,6 +179,11 @@ class _Builder:
                     signature_header=header.name,
                     example=(
                         Example(sample.name, sample.summary, sample.value) if sample else None
+                    ),
+                    fields=fields,
+                    guide=next(
+                        (t.description for t in self.spec.tags if t.name in hook.operation.tags),
+                        "",
                     ),
                 )
             )

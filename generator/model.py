@@ -217,6 +217,8 @@ class Webhook:
     payload: Model
     signature_header: str
     example: Example | None
+    fields: tuple[Property, ...] = ()  # the event body's fields (id, type, payload)
+    guide: str = ""  # the description of the webhook's tag: how delivery works
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,7 @@ class ApiModel:
     errors: tuple[ErrorClass, ...]
     error_model: Model
     webhooks: tuple[Webhook, ...] = ()
+    license: str = ""  # the spec's, and so the generated clients' (an SPDX identifier)
 
     @property
     def signature_header(self) -> str:

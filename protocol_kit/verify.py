@@ -21,14 +21,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 @contextmanager
 def reference_server(spec: Spec, webhook: tuple[str, str] | None) -> Iterator[command.Target]:
-    """The bundled reference server on a free port, a temporary database and two new tokens;
-    the first token's account sends its webhooks to ``webhook`` (URL, secret)."""
+    """The bundled reference server on a free port, a temporary database and four new tokens
+    (two accounts for the behavioural suite, two for the schemathesis phase, which then runs
+    alongside it); the first token's account sends its webhooks to ``webhook`` (URL, secret)."""
     from protocol_kit.server.runner import running_server  # uvicorn: only for embedded runs
     from protocol_kit.server.webhooks import Endpoint
 
     # uvicorn logs schemathesis' deliberately malformed probes as warnings: noise here.
     logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
-    tokens = [new_token(), new_token()]  # usable as printed: never a leading '-'
+    tokens = [new_token() for _ in range(4)]  # usable as printed: never a leading '-'
     endpoints = [Endpoint(tokens[0], *webhook)] if webhook else []
     with tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp, ExitStack() as stack:
         try:
@@ -41,7 +42,8 @@ def reference_server(spec: Spec, webhook: tuple[str, str] | None) -> Iterator[co
             raise CouldNotRun(f"the bundled reference server did not start: {exc}") from exc
         print(
             f"started the bundled reference server at {base_url} "
-            "(temporary database, two generated tokens)",
+            "(temporary database; generated tokens for two accounts, and two more for the "
+            "schemathesis phase)",
             flush=True,
         )
-        yield base_url, tokens[0], tokens[1]
+        yield base_url, tokens[0], tokens[1], (tokens[2], tokens[3])

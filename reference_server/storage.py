@@ -66,7 +66,8 @@ _FLAG_COLUMNS = (
 )
 # The webhook outbox: one row per event and endpoint, written in the same transaction as the
 # change it reports, so a committed change always has its event and an undone one never does.
-# `seq` is the commit order; the deliverer sends a subject's rows strictly in that order.
+# `seq` is the commit order (the deliverer reads the rows by it and sends a subject's rows
+# strictly in that order), so the table needs no index of its own.
 _OUTBOX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhook_outbox (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -78,7 +79,6 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
     attempts     INTEGER NOT NULL DEFAULT 0,
     next_try_at  REAL    NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS webhook_outbox_by_subject ON webhook_outbox (endpoint, subject, seq);
 """
 _COLUMNS = ", ".join(FIELDS)
 _SELECT_SQL = f"SELECT {_COLUMNS} FROM conversations WHERE account = ? AND id = ?"
@@ -247,42 +247,45 @@ class ConversationStore:
             [(url, subject, event_id, event, body) for url in endpoints],
         )
 
-    def outbox_heads(self, busy: set[tuple[str, str]]) -> list[OutboxRow]:
-        """The oldest pending row of each (endpoint, subject) not in ``busy``: only a subject's
-        head may be sent, so its events go out in commit order."""
+    def outbox_after(self, seq: int, limit: int) -> list[OutboxRow]:
+        """Up to ``limit`` pending rows after ``seq``, in commit order."""
         with self._read_lock:
             rows = self._reader.execute(
-                "SELECT o.seq, o.endpoint, o.subject, o.event_id, o.event_type, o.body, "
-                "o.attempts, o.next_try_at FROM webhook_outbox o JOIN ("
-                "SELECT MIN(seq) AS seq FROM webhook_outbox GROUP BY endpoint, subject"
-                ") h ON o.seq = h.seq ORDER BY o.seq"
+                "SELECT seq, endpoint, subject, event_id, event_type, body, attempts, next_try_at "
+                "FROM webhook_outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seq, limit),
             ).fetchall()
-        heads = [
-            OutboxRow(
-                seq=row[0],
-                endpoint=row[1],
-                subject=row[2],
-                event_id=row[3],
-                event_type=row[4],
-                body=bytes(row[5]),
-                attempts=row[6],
-                next_try_at=row[7],
-            )
+        return [
+            OutboxRow(row[0], row[1], row[2], row[3], row[4], bytes(row[5]), row[6], row[7])
             for row in rows
         ]
-        return [row for row in heads if (row.endpoint, row.subject) not in busy]
 
-    def outbox_done(self, seq: int) -> None:
-        """The row was acknowledged (or given up): remove it."""
-        with self._write_lock:
-            self._db.execute("DELETE FROM webhook_outbox WHERE seq = ?", (seq,))
+    def outbox_settle(self, done: Iterable[int], retries: Iterable[tuple[int, int, float]]) -> None:
+        """Remove the rows acknowledged (or given up) and reschedule ``(seq, attempts,
+        next_try_at)``, in one transaction that is not synced to disk on its own.
 
-    def outbox_retry(self, seq: int, attempts: int, next_try_at: float) -> None:
+        A crash may lose it, and then the events go out again: the contract delivers at least
+        once. Syncing it would cost an fsync per round of deliveries, as many as the writes.
+        """
         with self._write_lock:
-            self._db.execute(
-                "UPDATE webhook_outbox SET attempts = ?, next_try_at = ? WHERE seq = ?",
-                (attempts, next_try_at, seq),
-            )
+            # Back to FULL before the lock is released: every acknowledged write stays synced.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.executemany(
+                        "DELETE FROM webhook_outbox WHERE seq = ?", [(seq,) for seq in done]
+                    )
+                    self._db.executemany(
+                        "UPDATE webhook_outbox SET attempts = ?, next_try_at = ? WHERE seq = ?",
+                        [(attempts, at, seq) for seq, attempts, at in retries],
+                    )
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
 
     def outbox_size(self) -> int:
         with self._read_lock:

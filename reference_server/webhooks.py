@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
-import functools
+import dataclasses
 import hashlib
+import heapq
 import hmac
 import json
 import logging
+import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-import httpx
 
 from protocol_kit.spec import Spec
 
 from .auth import account_of
 from .storage import ConversationStore, OutboxRow
+from .webhook_http import DeliveryError, WebhookClient
 
 delivery_log = logging.getLogger("protocol_kit.server.webhooks")
 
@@ -29,8 +31,11 @@ RECEIVER_TIMEOUT = 5.0  # seconds for the receiver's whole answer
 FIRST_RETRY = 1.0  # seconds before the first retry (the contract: within 2)
 MAX_BACKOFF = 60.0  # seconds between tries, at most
 MAX_TRIES = 10  # the contract: at least 8
-_CONCURRENCY = 32  # deliveries in flight at once, over all subjects
+_CONCURRENCY = 16  # deliveries in flight at once, over all subjects
+_READ_BATCH = 256  # outbox rows read at once
+_MAX_LOADED = 50_000  # rows held in the queues at most; the rest wait in the outbox
 _IDLE_POLL = 1.0  # seconds between outbox looks when nothing woke the deliverer
+_Key = tuple[str, str]  # (endpoint URL, subject id): rows that go out one at a time, in order
 
 
 class WebhookConfigError(ValueError):
@@ -101,7 +106,13 @@ def signature_header(spec: Spec) -> str:
 
 
 class Deliverer:
-    """Sends the outbox's rows from a thread of its own, each subject's rows one at a time."""
+    """Sends the outbox's rows from a thread of its own, each subject's rows one at a time.
+
+    The rows are read in commit order, a batch at a time, into one queue per (endpoint,
+    subject); the heads of the queues go out concurrently. A head leaves its queue only once
+    its outcome is committed, so after a crash the subject resumes from its first unsettled
+    event, and its next event is never sent before that.
+    """
 
     def __init__(
         self, store: ConversationStore, endpoints: Sequence[Endpoint], header: str
@@ -114,6 +125,16 @@ class Deliverer:
         self._wake = asyncio.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="webhook-deliverer", daemon=True)
+        self._queues: dict[_Key, collections.deque[OutboxRow]] = {}
+        self._ready: collections.deque[_Key] = collections.deque()  # heads due now
+        self._later: list[tuple[float, int, _Key]] = []  # heads waiting to be retried (a heap)
+        self._read_up_to = 0  # the last outbox seq read into the queues
+        self._loaded = 0
+        self._in_flight = 0
+        # Outcomes not yet committed: acknowledged or given up, and retries (row, attempts, when).
+        self._done: list[OutboxRow] = []
+        self._retries: list[tuple[OutboxRow, int, float]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
         store.subscribe(_by_account(endpoints), self.wake)
 
     def start(self) -> Deliverer:
@@ -139,69 +160,120 @@ class Deliverer:
             self._loop.close()
 
     async def _deliver_forever(self) -> None:
-        busy: set[tuple[str, str]] = set()
-        tasks: set[asyncio.Task[None]] = set()
-        limits = httpx.Limits(max_connections=_CONCURRENCY, max_keepalive_connections=_CONCURRENCY)
-        async with httpx.AsyncClient(limits=limits, timeout=RECEIVER_TIMEOUT) as client:
+        client = WebhookClient()
+        try:
             while not self._stopping:
                 self._wake.clear()
-                now = time.time()
+                self._settle()
+                self._read_outbox()
+                self._launch(client)
                 wait = _IDLE_POLL
-                for row in self._store.outbox_heads(busy):
-                    if row.endpoint not in self._by_url:
-                        # The endpoint left the configuration: nobody can receive this event.
-                        self._store.outbox_done(row.seq)
-                        continue
-                    if row.next_try_at > now:
-                        wait = min(wait, row.next_try_at - now)
-                        continue
-                    if len(tasks) >= _CONCURRENCY:
-                        break
-                    key = (row.endpoint, row.subject)
-                    busy.add(key)
-                    task = asyncio.create_task(self._attempt(client, row))
-                    tasks.add(task)
-                    task.add_done_callback(functools.partial(self._finished, key, tasks, busy))
+                if self._later:
+                    wait = min(wait, self._later[0][0] - time.time())
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.01))
-            for task in tasks:
+                    await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.005))
+            for task in list(self._tasks):
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._settle()  # what was delivered is not sent again after a restart
+        finally:
+            client.close()
 
-    def _finished(
-        self,
-        key: tuple[str, str],
-        tasks: set[asyncio.Task[None]],
-        busy: set[tuple[str, str]],
-        task: asyncio.Task[None],
-    ) -> None:
-        tasks.discard(task)
-        busy.discard(key)  # the subject's next event may go now
-        self._wake.set()
+    def _read_outbox(self) -> None:
+        """Read the next batch of rows when fewer heads are due than may go at once."""
+        if len(self._ready) >= _CONCURRENCY or self._loaded >= _MAX_LOADED:
+            return
+        rows = self._store.outbox_after(self._read_up_to, _READ_BATCH)
+        for row in rows:
+            key = (row.endpoint, row.subject)
+            queue = self._queues.setdefault(key, collections.deque())
+            queue.append(row)
+            if len(queue) == 1:
+                self._schedule(key, row)
+        if rows:
+            self._read_up_to = rows[-1].seq
+            self._loaded += len(rows)
+        if len(rows) == _READ_BATCH:
+            self._wake.set()  # more may be waiting: read on after this round's launches
 
-    async def _attempt(self, client: httpx.AsyncClient, row: OutboxRow) -> None:
+    def _schedule(self, key: _Key, head: OutboxRow) -> None:
+        if head.next_try_at <= time.time():
+            self._ready.append(key)
+        else:
+            heapq.heappush(self._later, (head.next_try_at, head.seq, key))
+
+    def _launch(self, client: WebhookClient) -> None:
+        now = time.time()
+        while self._later and self._later[0][0] <= now:
+            self._ready.append(heapq.heappop(self._later)[2])
+        while self._ready and self._in_flight < _CONCURRENCY:
+            head = self._queues[self._ready.popleft()][0]
+            if head.endpoint not in self._by_url:
+                # The endpoint left the configuration: nobody can receive this event.
+                self._done.append(head)
+                self._wake.set()
+                continue
+            self._in_flight += 1
+            self._spawn(self._attempt(client, head))
+
+    def _spawn(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _settle(self) -> None:
+        """Record the outcomes so far in one transaction; then their subjects move on."""
+        if not self._done and not self._retries:
+            return
+        done, retries = self._done, self._retries
+        try:
+            self._store.outbox_settle(
+                [row.seq for row in done], [(row.seq, n, at) for row, n, at in retries]
+            )
+        except sqlite3.Error:
+            # Kept for the next round; meanwhile these subjects send nothing more.
+            delivery_log.exception("webhook outbox: could not record %d outcome(s)", len(done))
+            return
+        self._done, self._retries = [], []
+        for row in done:
+            key = (row.endpoint, row.subject)
+            queue = self._queues[key]
+            queue.popleft()
+            self._loaded -= 1
+            if queue:
+                self._schedule(key, queue[0])
+            else:
+                del self._queues[key]
+        for row, attempts, retry_at in retries:
+            key = (row.endpoint, row.subject)
+            retried = dataclasses.replace(row, attempts=attempts, next_try_at=retry_at)
+            self._queues[key][0] = retried
+            self._schedule(key, retried)
+
+    async def _attempt(self, client: WebhookClient, row: OutboxRow) -> None:
         attempt = row.attempts + 1
         started = time.perf_counter()
         headers = {
-            "content-type": "application/json",
+            "Content-Type": "application/json",
             self._header: signature(self._by_url[row.endpoint], row.body),
         }
         try:
-            answer = await asyncio.wait_for(
-                client.post(row.endpoint, content=row.body, headers=headers), RECEIVER_TIMEOUT
-            )
-            outcome, acknowledged = str(answer.status_code), answer.is_success
+            async with asyncio.timeout(RECEIVER_TIMEOUT):
+                status = await client.post(row.endpoint, row.body, headers)
+            outcome, acknowledged = str(status), 200 <= status < 300
         except TimeoutError:
             outcome, acknowledged = "timeout", False
-        except httpx.HTTPError as exc:
-            outcome, acknowledged = type(exc).__name__, False
+        except DeliveryError as exc:
+            outcome, acknowledged = f"failed ({exc})", False
+        finally:
+            self._in_flight -= 1
+            self._wake.set()
         elapsed = (time.perf_counter() - started) * 1000
         if acknowledged or attempt >= MAX_TRIES:
-            await asyncio.to_thread(self._store.outbox_done, row.seq)
+            self._done.append(row)
             verdict = "delivered" if acknowledged else "given up"
         else:
-            retry_at = time.time() + backoff(attempt)
-            await asyncio.to_thread(self._store.outbox_retry, row.seq, attempt, retry_at)
+            self._retries.append((row, attempt, time.time() + backoff(attempt)))
             verdict = f"retry in {backoff(attempt):.0f}s"
         delivery_log.info(
             "webhook %s %s to %s attempt %d: %s %.1fms, %s",

@@ -13,6 +13,8 @@ command -v chromium >/dev/null || apt_packages+=(chromium)
 command -v composer >/dev/null || apt_packages+=(composer)
 command -v wrk >/dev/null || apt_packages+=(wrk)
 command -v node >/dev/null || apt_packages+=(nodejs npm)
+# openapi-generator (a jar in its PyPI wheel), for tests/peers, runs on Java 17.
+command -v java >/dev/null || apt_packages+=(default-jre-headless)
 if ((${#apt_packages[@]})); then
   echo "setup: installing ${apt_packages[*]}" >&2
   apt-get update -qq
@@ -23,8 +25,8 @@ python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 if [ -f clients/js/package-lock.json ]; then
   npm ci --prefix clients/js --no-audit --no-fund --silent
 fi
-# Spec tools nobody on this project wrote (Spectral, Redocly, Prism), pinned by tests/tools'
-# package-lock.json, for tests/peers.
+# Spec tools nobody on this project wrote (Spectral, Redocly, Prism, and TypeScript for the
+# clients peer generators write), pinned by tests/tools' package-lock.json, for tests/peers.
 npm ci --prefix tests/tools --no-audit --no-fund --silent
 # The MDX compile test's @mdx-js/mdx, react and react-dom, pinned by its package-lock.json.
 npm ci --prefix tests/docs/mdx --no-audit --no-fund --silent

@@ -200,6 +200,9 @@ class Schema:
             types.add(declared)
         elif isinstance(declared, list):
             types.update(declared)
+        elif self.has("const"):
+            # `const: null` states the type by its one value, as `type: 'null'` would.
+            types.add(_json_type(self.node["const"]))
         for key in ("anyOf", "oneOf", "allOf"):
             for sub in self.branches(key):
                 types |= sub._json_types(seen)
@@ -225,3 +228,18 @@ class Schema:
         """Readable violations of ``instance`` (empty when valid), at most five, path first."""
         found = sorted(self.validator.iter_errors(instance), key=lambda e: list(e.path))
         return [f"{'/'.join(map(str, e.path)) or '(root)'}: {e.message}" for e in found[:5]]
+
+
+def _json_type(value: Any) -> str:
+    """The JSON type of a decoded value (``true`` is a boolean, not an integer)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"

@@ -293,6 +293,12 @@ class Spec:
         return _text(self._info.get("summary"))
 
     @property
+    def license(self) -> str:
+        """The document's license: its SPDX identifier, else its name ('' when none is given)."""
+        stated = _mapping(self._info.get("license"))
+        return _text(stated.get("identifier") or stated.get("name"))
+
+    @property
     def description(self) -> str:
         return _text(self._info.get("description"))
 

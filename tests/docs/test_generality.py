@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from protocol_kit.cli import main
 from protocol_kit.generator import ApiModel, load_model
 from tests.support.paths import REPO
 from tests.support.specs import with_contacts, write_spec
+
+_KINDS = ("created", "updated", "deleted")
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +67,8 @@ def test_the_new_resource_leaves_the_existing_pages_alone(out: Path) -> None:
 def test_the_contacts_page_has_its_model_and_attributes(two: ApiModel, out: Path) -> None:
     mdx = (out / "docs" / "contacts.mdx").read_text(encoding="utf-8")
     assert "## The contact model" in mdx
-    assert mdx.count('\n  <Property name="') == len(two.resources[1].model.properties) == 7
+    model = mdx[mdx.index("## The contact model") : mdx.index("## List all contacts")]
+    assert model.count('\n  <Property name="') == len(two.resources[1].model.properties) == 7
     assert '  <Property name="last_active_at" type="timestamp">' in mdx
     create = mdx[mdx.index("## Create a contact") : mdx.index("## Retrieve a contact")]
     assert "### Optional attributes" not in create
@@ -73,6 +77,19 @@ def test_the_contacts_page_has_its_model_and_attributes(two: ApiModel, out: Path
     assert "client.contacts.create(" in create and "-d 'username'=\"FrankMcCallister\"" in create
     delete = mdx[mdx.index("## Delete a contact") :]
     assert "label: '/v1/contacts/:id'" in delete and "```json" not in delete
+
+
+def test_the_contacts_page_documents_its_webhooks_from_the_spec(out: Path) -> None:
+    mdx = (out / "docs" / "contacts.mdx").read_text(encoding="utf-8")
+    hooks = mdx[mdx.index("\n## Webhooks\n") :]
+    events = re.findall(r'<Property name="([a-z.]+)" type="([A-Za-z]+)">', hooks)
+    assert events == [(f"contact.{kind}", "Contact") for kind in ("created", "updated", "deleted")]
+    # The section's prose is the description of the contact webhooks' tag, not the template's.
+    assert "Each change to one of your contacts is sent as an event" in hooks
+    assert "**Delivery.** Any 2xx answer acknowledges a contact event" in hooks
+    assert "Sent once for each contact deleted" in hooks
+    assert "conversation" not in hooks.lower()
+    assert "client.webhooks.unwrap(" in hooks and "Webhook::unwrap(" in hooks
 
 
 def test_the_html_navigation_lists_both_resources(open_page: Any, out: Path, two: ApiModel) -> None:
@@ -90,4 +107,16 @@ def test_the_html_navigation_lists_both_resources(open_page: Any, out: Path, two
     page.locator('nav a[href="#createContact"]').click()
     assert page.locator("article#createContact h2").is_visible()
     assert page.locator("#the-contact-model tbody tr").count() == 7
+    webhooks = page.locator("section#webhooks")
+    assert webhooks.locator("article[data-event]").evaluate_all(
+        "items => items.map(a => a.dataset.event)"
+    ) == [f"{name}.{kind}" for name in ("conversation", "contact") for kind in _KINDS]
+    assert "Each change to one of your contacts" in webhooks.locator("header").inner_text()
+    created = webhooks.locator("article#webhook-contact-created")
+    # The event body table: the event schema's fields and their descriptions, from the spec.
+    assert created.locator("tbody tr code.name").all_inner_texts() == ["id", "type", "payload"]
+    payload = created.locator("tr#webhook-contact-created-payload")
+    assert payload.locator('a[href="#the-contact-model"]').inner_text() == "Contact"
+    assert "The contact as the create request was answered." in payload.inner_text()
+    assert "repeated on each retry" in created.locator("tr#webhook-contact-created-id").inner_text()
     assert loaded.errors == []

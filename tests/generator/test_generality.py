@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -21,6 +23,7 @@ from tests.support.paths import REPO
 from tests.support.scripted import Reply, ScriptedServer
 from tests.support.specs import bundled, with_contacts
 
+_KINDS = ("created", "updated", "deleted")
 CONTACTS = [
     {
         "id": f"C0ntact{n:09d}",
@@ -36,9 +39,9 @@ CONTACTS = [
 
 
 def test_the_generator_never_names_a_resource() -> None:
-    """Nothing under generator/ or the client templates knows which resources the spec has."""
+    """Nothing under generator/ or the templates knows which resources the spec has."""
     sources = [*(REPO / "generator").glob("*.py")]
-    for target in ("python", "js", "php", "snippets"):
+    for target in ("python", "js", "php", "snippets", "docs"):
         sources += [p for p in (REPO / "templates" / target).rglob("*") if p.is_file()]
     assert len(sources) > 20
     for path in sources:
@@ -68,6 +71,15 @@ def _script_two_pages(server: ScriptedServer) -> None:
     )
 
 
+SECRET = "contact-hook-secret"
+EVENT = json.dumps({"id": "a056V7R7NmNRjl70", "type": "contact.created", "payload": CONTACTS[0]})
+SIGNED = {
+    Spec.load().webhooks[0].signature_header.name: hmac.new(  # type: ignore[union-attr]
+        SECRET.encode(), EVENT.encode(), hashlib.sha256
+    ).hexdigest()
+}
+
+
 def _check_requests(server: ScriptedServer) -> None:
     assert [(r.method, r.path) for r in server.requests] == [
         ("GET", "/v1/contacts?limit=2"),
@@ -90,6 +102,39 @@ def test_every_client_gets_the_new_namespace(generated: Path) -> None:
     assert "export declare class Contacts" in (generated / "clients/js/index.d.ts").read_text()
     models = (generated / "clients/python/protocol_api/models.py").read_text()
     assert "class Contact:" in models and "class Conversation:" in models
+    for rel in ("Event/ContactCreatedEvent.php", "Event/ContactDeletedEvent.php"):
+        assert (generated / "clients/php/src" / rel).is_file(), rel
+
+
+def test_python_client_unwraps_a_signed_contact_event(generated: Path) -> None:
+    program = """
+import json, sys
+from protocol_api import ApiClient, Contact, WebhookSignatureError
+from protocol_api.webhooks import ContactCreatedEvent, EVENT_TYPES
+client = ApiClient("t")
+event = client.webhooks.unwrap(sys.argv[1].encode(), json.loads(sys.argv[2]), sys.argv[3])
+try:
+    client.webhooks.unwrap(sys.argv[1].encode(), json.loads(sys.argv[2]), "another secret")
+    rejected = False
+except WebhookSignatureError:
+    rejected = True
+print(json.dumps({"class": type(event).__name__, "typed": isinstance(event, ContactCreatedEvent)
+                  and isinstance(event.payload, Contact), "payload": event.payload.to_dict(),
+                  "types": sorted(EVENT_TYPES), "rejected": rejected}))
+"""
+    out = _run(
+        [sys.executable, "-c", program, EVENT, json.dumps(SIGNED), SECRET],
+        env={**os.environ, "PYTHONPATH": str(generated / "clients/python")},
+    )
+    assert out == {
+        "class": "ContactCreatedEvent",
+        "typed": True,
+        "payload": CONTACTS[0],
+        "types": sorted(
+            [*(f"conversation.{k}" for k in _KINDS), *(f"contact.{k}" for k in _KINDS)]
+        ),
+        "rejected": True,
+    }
 
 
 def _run(command: list[str], **kwargs: Any) -> Any:
@@ -174,6 +219,57 @@ echo json_encode(['ids' => $ids, 'created' => $created, 'class' => get_class($cr
         "class": "Protocol\\Model\\Contact",
     }
     _check_requests(contacts_server)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_js_client_unwraps_a_signed_contact_event(generated: Path) -> None:
+    index = (generated / "clients/js/src/index.js").as_uri()
+    program = f"""
+import {{ unwrap, WebhookSignatureError }} from '{index}'
+const [body, headers, secret] = [process.argv[1], JSON.parse(process.argv[2]), process.argv[3]]
+const event = unwrap(body, headers, secret)
+let rejected = false
+try {{ unwrap(body, headers, 'another secret') }} catch (e) {{ rejected = e instanceof WebhookSignatureError }}
+console.log(JSON.stringify({{ type: event.type, payload: event.payload, rejected }}))
+"""
+    out = _run(["node", "--input-type=module", "-e", program, EVENT, json.dumps(SIGNED), SECRET])
+    assert out == {"type": "contact.created", "payload": CONTACTS[0], "rejected": True}
+
+
+@pytest.mark.skipif(shutil.which("php") is None, reason="php-cli is not installed")
+def test_php_client_unwraps_a_signed_contact_event(generated: Path) -> None:
+    program = """<?php
+[$body, $headers, $secret] = [$argv[1], json_decode($argv[2], true), $argv[3]];
+$event = \\Protocol\\Webhook::unwrap($body, $headers, $secret);
+try {
+    \\Protocol\\Webhook::unwrap($body, $headers, 'another secret');
+    $rejected = false;
+} catch (\\Protocol\\Exception\\WebhookSignatureException $e) {
+    $rejected = true;
+}
+echo json_encode(['event' => get_class($event), 'payload' => get_class($event->payload),
+    'id' => $event->payload->id, 'rejected' => $rejected]);
+"""
+    script = generated / "unwrap.php"
+    script.write_text(program, encoding="utf-8")
+    autoload = generated / "clients/php/autoload.php"
+    out = _run(
+        [
+            "php",
+            "-d",
+            f"auto_prepend_file={autoload}",
+            str(script),
+            EVENT,
+            json.dumps(SIGNED),
+            SECRET,
+        ]
+    )
+    assert out == {
+        "event": "Protocol\\Event\\ContactCreatedEvent",
+        "payload": "Protocol\\Model\\Contact",
+        "id": CONTACTS[0]["id"],
+        "rejected": True,
+    }
 
 
 def _node(document: dict[str, Any], keys: tuple[str | int, ...]) -> Any:

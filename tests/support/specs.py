@@ -18,11 +18,13 @@ def bundled() -> dict[str, Any]:
 
 
 def with_contacts() -> dict[str, Any]:
-    """The bundled spec plus the trimmed Contacts resource of fixtures/contacts.yaml."""
+    """The bundled spec plus the trimmed Contacts resource of fixtures/contacts.yaml, with its
+    webhooks."""
     document = bundled()
     extra = yaml.safe_load((FIXTURES / "contacts.yaml").read_text(encoding="utf-8"))
     document["tags"].extend(extra["tags"])
     document["paths"].update(extra["paths"])
+    document["webhooks"].update(extra["webhooks"])
     document["components"]["schemas"].update(extra["components"]["schemas"])
     return document
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from protocol_kit.spec import JSON, Spec, SpecError, default_spec_path
+from protocol_kit.spec import JSON, Schema, Spec, SpecError, default_spec_path
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +84,20 @@ def test_a_document_that_is_not_openapi_is_refused(tmp_path: Path) -> None:
     path.write_text("- 1\n", encoding="utf-8")
     with pytest.raises(SpecError, match="not an OpenAPI document"):
         Spec.load(path)
+
+
+@pytest.mark.parametrize(
+    ("node", "types"),
+    [
+        ({"type": "null"}, {"null"}),
+        ({"const": None}, {"null"}),
+        ({"const": True}, {"boolean"}),
+        ({"const": 7}, {"integer"}),
+        ({"type": "string", "const": "x"}, {"string"}),
+        ({"anyOf": [{"type": "integer"}, {"const": None}]}, {"integer", "null"}),
+    ],
+)
+def test_json_types_read_const_as_a_type(
+    spec: Spec, node: dict[str, object], types: set[str]
+) -> None:
+    assert Schema.anonymous(spec.document, node).json_types() == types
