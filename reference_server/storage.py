@@ -82,6 +82,7 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
 """
 _COLUMNS = ", ".join(FIELDS)
 _SELECT_SQL = f"SELECT {_COLUMNS} FROM conversations WHERE account = ? AND id = ?"
+_INSERT_SQL = f"INSERT INTO conversations (account, {_COLUMNS}) VALUES (?{', ?' * len(FIELDS)})"
 
 
 class UnknownCursor(Exception):
@@ -198,11 +199,15 @@ class ConversationStore:
             if changes:
                 assignments = ", ".join(f"{name} = ?" for name in changes)
                 values = [_to_column(name, value) for name, value in changes.items()]
-                db.execute(
-                    f"UPDATE conversations SET {assignments} WHERE account = ? AND id = ?",
+                # RETURNING: the row as updated, without reading it again.
+                found = db.execute(
+                    f"UPDATE conversations SET {assignments} WHERE account = ? AND id = ? "
+                    f"RETURNING {_COLUMNS}",
                     (*values, account, conversation_id),
-                )
-            after = _select(db, account, conversation_id)
+                ).fetchall()
+                after = _to_conversation(found[0]) if found else None
+            else:
+                after = _select(db, account, conversation_id)
             if after is not None and before is not None and after != before:
                 # Only an update that changed a stored attribute is an event.
                 self._record(db, account, event, conversation_id, after)
@@ -330,29 +335,55 @@ class ConversationStore:
             self._commit(batch)
 
     def _commit(self, batch: list[_Write]) -> None:
-        outcomes: list[tuple[_Write, Any, BaseException | None]] = []
+        outcomes: list[tuple[_Write, Any, BaseException | None]]
         with self._write_lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                for write in batch:
-                    # A savepoint per write: one failing write is undone alone.
-                    self._db.execute("SAVEPOINT write")
-                    try:
-                        outcomes.append((write, write.work(self._db), None))
-                        self._db.execute("RELEASE write")
-                    except Exception as exc:
-                        self._db.execute("ROLLBACK TO write")
-                        self._db.execute("RELEASE write")
-                        outcomes.append((write, None, exc))
-                self._db.execute("COMMIT")
+                try:
+                    outcomes = self._run(batch, alone=False)
+                except _WriteFailed as failed:
+                    if len(batch) == 1:
+                        outcomes = [(batch[0], None, failed.__cause__)]
+                    else:
+                        # Writes rarely fail; when one does, the others are run again, each
+                        # write in a savepoint of its own, so the failing one is undone alone.
+                        outcomes = self._run(batch, alone=True)
             except Exception as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
                 outcomes = [(write, None, exc) for write in batch]
         if self._on_event is not None:
             self._on_event()  # cheap: it only wakes the deliverer, which finds what is due
         for write, result, error in outcomes:
             write.loop.call_soon_threadsafe(_settle, write.done, result, error)
+
+    def _run(
+        self, batch: list[_Write], alone: bool
+    ) -> list[tuple[_Write, Any, BaseException | None]]:
+        """Run the batch in one transaction and commit it; without ``alone``, the first failing
+        write undoes the whole transaction (raising `_WriteFailed`)."""
+        outcomes: list[tuple[_Write, Any, BaseException | None]] = []
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for write in batch:
+                if not alone:
+                    try:
+                        outcomes.append((write, write.work(db), None))
+                    except Exception as exc:
+                        raise _WriteFailed from exc
+                    continue
+                db.execute("SAVEPOINT write")
+                try:
+                    outcomes.append((write, write.work(db), None))
+                    db.execute("RELEASE write")
+                except Exception as exc:
+                    db.execute("ROLLBACK TO write")
+                    db.execute("RELEASE write")
+                    outcomes.append((write, None, exc))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return outcomes
 
     def get(self, account: str, conversation_id: str) -> dict[str, Any] | None:
         with self._read_lock:
@@ -449,16 +480,16 @@ def _connect(path: str) -> sqlite3.Connection:
 
 
 def _insert(db: sqlite3.Connection, account: str, row: Mapping[str, Any]) -> None:
-    placeholders = ", ".join("?" for _ in FIELDS)
-    db.execute(
-        f"INSERT INTO conversations (account, {_COLUMNS}) VALUES (?, {placeholders})",
-        (account, *(_to_column(name, row[name]) for name in FIELDS)),
-    )
+    db.execute(_INSERT_SQL, (account, *[_to_column(name, row[name]) for name in FIELDS]))
 
 
 def _select(db: sqlite3.Connection, account: str, conversation_id: str) -> dict[str, Any] | None:
     found = db.execute(_SELECT_SQL, (account, conversation_id)).fetchone()
     return _to_conversation(found) if found else None
+
+
+class _WriteFailed(Exception):
+    """A write of a batch run without savepoints failed (its error is the cause)."""
 
 
 @dataclass(frozen=True)
