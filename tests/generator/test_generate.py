@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from protocol_kit.cli import main
-from protocol_kit.generator import load_model
+from protocol_kit.generator import build_model, load_model
 from protocol_kit.generator.render import GENERATED_MARK, render_all
+from protocol_kit.spec import Spec
 from tests.support.paths import REPO
 from tests.support.specs import bundled, write_spec
 
@@ -112,3 +115,19 @@ def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for option in ("--spec PATH", "--out DIR", "--check", "exit status"):
         assert option in out
+
+
+@pytest.mark.parametrize("stated", [{"name": "Apache 2.0", "identifier": "Apache-2.0"}, None])
+def test_the_clients_carry_the_specs_license(stated: dict[str, str] | None) -> None:
+    document = bundled()
+    if stated is None:
+        del document["info"]["license"]
+    else:
+        document["info"]["license"] = stated
+    files = render_all(build_model(Spec(document=document)))
+    python = tomllib.loads(files["clients/python/pyproject.toml"])["project"]
+    js = json.loads(files["clients/js/package.json"])
+    php = json.loads(files["clients/php/composer.json"])
+    wanted = stated["identifier"] if stated else None
+    assert (python.get("license"), js.get("license"), php.get("license")) == (wanted,) * 3
+    assert (f"<dt>License</dt><dd>{wanted}</dd>" in files["docs/index.html"]) == bool(stated)
