@@ -22,11 +22,11 @@ CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"uvicorn/protocols|[(/]h11/|http11\.py|http_llhttp\.py|httptools"),
     ),
     (
-        "request validation (jsonschema)",
-        re.compile(r"validation\.py|[(/]jsonschema/|[(/]referencing/|rpds"),
+        "request validation (checks, jsonschema)",
+        re.compile(r"validation\.py|spec/checks\.py|[(/]jsonschema/|[(/]referencing/|rpds"),
     ),
-    ("JSON encode and decode", re.compile(r"[(/]json/|orjson")),
-    ("access log", re.compile(r"[(/]logging/")),
+    ("JSON encode and decode", re.compile(r"[(/]json/|orjson|responses\.py")),
+    ("access log", re.compile(r"[(/]logging/|access_log\.py")),
     ("Starlette routing, requests, middleware", re.compile(r"[(/]starlette/")),
     (
         "application (auth, handlers, ids)",

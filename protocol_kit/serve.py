@@ -136,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
             cors_origins=args.cors_origin,
             docs_page=docs_page(spec),
             webhooks=webhooks,
+            access_log=sys.stderr,
         )
     except (SpecError, OSError, ValueError, sqlite3.Error) as exc:
         print(f"protocol-kit serve: {exc}", file=sys.stderr)
@@ -151,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         app,
         host=args.host,
         port=args.port,
-        access_log=False,  # reference_server's own access log never shows tokens or queries
+        access_log=False,  # the server's own access log (above) never shows tokens or queries
         log_level="warning",
         lifespan="off",
         **uvicorn_options(args.http, args.loop),

@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from protocol_kit.spec import Spec
 
+from .access_log import AccessLog
 from .auth import Accounts, account_of
 from .delivery import start_delivery
 from .demo import example_conversations
 from .docs_routes import DocsPage, allow_origins, docs_routes
 from .errors import ApiError, error_body, error_response
+from .responses import JSONResponse
 from .storage import ConversationStore, ListQuery, UnknownCursor
 from .validation import OperationRequest
 from .webhooks import Endpoint, event_types, signature_header
-
-access_log = logging.getLogger("protocol_kit.server.access")
 
 
 @dataclass
@@ -107,13 +106,15 @@ def create_app(
     cors_origins: Sequence[str] = (),
     docs_page: DocsPage | None = None,
     webhooks: Sequence[Endpoint] = (),
+    access_log: TextIO | None = None,
 ) -> Starlette:
     """The reference server for ``spec`` (default: the bundled one), storing in ``db``.
 
     It also serves its spec and, given ``docs_page``, its docs (docs_routes); pages from
     ``cors_origins`` may call it cross-origin. With ``webhooks``, each write's events go to the
     outbox in the write's own transaction and a background deliverer sends them
-    (``app.state.deliverer``; stop it before the store).
+    (``app.state.deliverer``; stop it before the store). Given ``access_log``, each request's
+    line goes there.
     """
     spec = spec or Spec.load()
     tokens = list(tokens)
@@ -153,14 +154,15 @@ def create_app(
         routes=routes,
         exception_handlers={
             HTTPException: _http_exception,
-            ApiError: lambda request, exc: error_response(exc),
+            ApiError: _api_error,
             Exception: _server_error,
         },
     )
     app.router.redirect_slashes = False  # `/v1/conversations/` is an unknown path, not a redirect
     app.state.store = store
     app.state.deliverer = deliverer
-    app.add_middleware(_AccessLog)
+    if access_log is not None:
+        app.add_middleware(AccessLog, stream=access_log)
     allow_origins(app, cors_origins)
     return app
 
@@ -176,7 +178,13 @@ def _endpoint(
         account = accounts.authenticate(request.headers.get("authorization"))
         if not operation.path_is_valid(request.path_params):
             raise _not_found(str(request.path_params.get("id", "")))
-        query = operation.parse_query(request.query_params.multi_items())
+        query: dict[str, Any] = {}
+        if operation.reads_query:
+            # As Starlette reads `request.query_params`, without building its multi-dict.
+            pairs = parse_qsl(
+                request.scope["query_string"].decode("latin-1"), keep_blank_values=True
+            )
+            query = operation.parse_query(pairs)
         body: dict[str, Any] = {}
         if operation.operation.request_body is not None:
             raw = await _read(request, max_body_bytes)
@@ -217,32 +225,11 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     return JSONResponse(error_body(exc.status_code, message), exc.status_code, exc.headers)
 
 
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     logging.getLogger("protocol_kit.server").exception("unhandled error", exc_info=exc)
     return JSONResponse(error_body(500, "The server failed to handle this request."), 500)
-
-
-class _AccessLog:
-    """One line per request: method, path, status, milliseconds; never headers, so never tokens."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_record)
-        finally:
-            elapsed = (time.perf_counter() - started) * 1000
-            access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed)

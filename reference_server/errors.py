@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from starlette.responses import JSONResponse
+from .responses import JSONResponse
 
 DOCUMENTATION_URL = "https://protocol.chat/docs/errors/{type}"
 

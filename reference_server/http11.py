@@ -30,6 +30,7 @@ class ApiH11Protocol(H11Protocol):
         self.app = HeaderLimit(self.app)
 
     def send_400_response(self, msg: str) -> None:
+        abandon(self.cycle)
         body = bad_http_body()
         headers = [
             (b"content-type", b"application/json"),
@@ -40,6 +41,14 @@ class ApiH11Protocol(H11Protocol):
         self.transport.write(self.conn.send(h11.Data(data=body)))
         self.transport.write(self.conn.send(h11.EndOfMessage()))
         self.transport.close()
+
+
+def abandon(cycle: Any) -> None:
+    """Give up a request whose body turned out malformed, as if its client had gone: its answer
+    is never written (the 400 for the bad HTTP is) and, its body never arriving, it writes nothing."""
+    if cycle is not None and not cycle.response_complete:
+        cycle.disconnected = True
+        cycle.message_event.set()
 
 
 def bad_http_body() -> bytes:

@@ -6,7 +6,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .http11 import MAX_HEADER_BYTES, ApiH11Protocol, HeaderLimit, bad_http_body
+from .http11 import MAX_HEADER_BYTES, ApiH11Protocol, HeaderLimit, abandon, bad_http_body
 
 
 class ApiHttpToolsProtocol(HttpToolsProtocol):
@@ -60,12 +60,7 @@ class ApiHttpToolsProtocol(HttpToolsProtocol):
         self._completed = True
 
     def send_400_response(self, msg: str) -> None:
-        if self.cycle is not None and not self.cycle.response_complete:
-            # llhttp refused the request after its head (Transfer-Encoding, a chunk size): the
-            # request already started is abandoned as if its client had gone, so its answer is
-            # never written and, its body never arriving, it writes nothing.
-            self.cycle.disconnected = True
-            self.cycle.message_event.set()
+        abandon(self.cycle)  # llhttp refused it after its head (Transfer-Encoding, a chunk size)
         if self._replayable and self._head:
             self._hand_over(bytes(self._head))
             return

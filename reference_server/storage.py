@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import queue
@@ -27,7 +28,7 @@ FIELDS = (
     "created_at",
     "archived_at",
 )
-_BOOLEAN_FIELDS = frozenset({"is_pinned", "is_muted"})
+_BOOLEAN_FIELDS = ("is_pinned", "is_muted")
 _ID_ALPHABET = string.ascii_letters + string.digits
 _SCHEMA_VERSION = 1
 # Bounds one transaction, so a flood of writes still commits (and answers) in steady steps.
@@ -80,6 +81,8 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
 );
 """
 _COLUMNS = ", ".join(FIELDS)
+_SELECT_SQL = f"SELECT {_COLUMNS} FROM conversations WHERE account = ? AND id = ?"
+_INSERT_SQL = f"INSERT INTO conversations (account, {_COLUMNS}) VALUES (?{', ?' * len(FIELDS)})"
 
 
 class UnknownCursor(Exception):
@@ -196,11 +199,15 @@ class ConversationStore:
             if changes:
                 assignments = ", ".join(f"{name} = ?" for name in changes)
                 values = [_to_column(name, value) for name, value in changes.items()]
-                db.execute(
-                    f"UPDATE conversations SET {assignments} WHERE account = ? AND id = ?",
+                # RETURNING: the row as updated, without reading it again.
+                found = db.execute(
+                    f"UPDATE conversations SET {assignments} WHERE account = ? AND id = ? "
+                    f"RETURNING {_COLUMNS}",
                     (*values, account, conversation_id),
-                )
-            after = _select(db, account, conversation_id)
+                ).fetchall()
+                after = _to_conversation(found[0]) if found else None
+            else:
+                after = _select(db, account, conversation_id)
             if after is not None and before is not None and after != before:
                 # Only an update that changed a stored attribute is an event.
                 self._record(db, account, event, conversation_id, after)
@@ -328,29 +335,55 @@ class ConversationStore:
             self._commit(batch)
 
     def _commit(self, batch: list[_Write]) -> None:
-        outcomes: list[tuple[_Write, Any, BaseException | None]] = []
+        outcomes: list[tuple[_Write, Any, BaseException | None]]
         with self._write_lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                for write in batch:
-                    # A savepoint per write: one failing write is undone alone.
-                    self._db.execute("SAVEPOINT write")
-                    try:
-                        outcomes.append((write, write.work(self._db), None))
-                        self._db.execute("RELEASE write")
-                    except Exception as exc:
-                        self._db.execute("ROLLBACK TO write")
-                        self._db.execute("RELEASE write")
-                        outcomes.append((write, None, exc))
-                self._db.execute("COMMIT")
+                try:
+                    outcomes = self._run(batch, alone=False)
+                except _WriteFailed as failed:
+                    if len(batch) == 1:
+                        outcomes = [(batch[0], None, failed.__cause__)]
+                    else:
+                        # Writes rarely fail; when one does, the others are run again, each
+                        # write in a savepoint of its own, so the failing one is undone alone.
+                        outcomes = self._run(batch, alone=True)
             except Exception as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
                 outcomes = [(write, None, exc) for write in batch]
         if self._on_event is not None:
             self._on_event()  # cheap: it only wakes the deliverer, which finds what is due
         for write, result, error in outcomes:
             write.loop.call_soon_threadsafe(_settle, write.done, result, error)
+
+    def _run(
+        self, batch: list[_Write], alone: bool
+    ) -> list[tuple[_Write, Any, BaseException | None]]:
+        """Run the batch in one transaction and commit it; without ``alone``, the first failing
+        write undoes the whole transaction (raising `_WriteFailed`)."""
+        outcomes: list[tuple[_Write, Any, BaseException | None]] = []
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for write in batch:
+                if not alone:
+                    try:
+                        outcomes.append((write, write.work(db), None))
+                    except Exception as exc:
+                        raise _WriteFailed from exc
+                    continue
+                db.execute("SAVEPOINT write")
+                try:
+                    outcomes.append((write, write.work(db), None))
+                    db.execute("RELEASE write")
+                except Exception as exc:
+                    db.execute("ROLLBACK TO write")
+                    db.execute("RELEASE write")
+                    outcomes.append((write, None, exc))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return outcomes
 
     def get(self, account: str, conversation_id: str) -> dict[str, Any] | None:
         with self._read_lock:
@@ -395,48 +428,44 @@ def page_statement(
     makes a plan that cannot use the index an error instead of a silent scan.
     """
     backwards = cursor_seq is not None and query.ending_before is not None
-    wanted = [(column, getattr(query, name)) for name, column in _FLAG_COLUMNS]
-    if all(value is None for _, value in wanted):
-        index = (
-            "conversations_by_group" if query.group_id is not None else "conversations_by_account"
-        )
-        choices: list[list[tuple[str, int]]] = [[]]
-    else:
-        index = (
-            "conversations_by_group_flags"
-            if query.group_id is not None
-            else "conversations_by_flags"
-        )
-        choices = [
-            list(arm)
-            for arm in itertools.product(
-                *(
-                    [(column, int(value))] if value is not None else [(column, 0), (column, 1)]
-                    for column, value in wanted
-                )
-            )
-        ]
-    arms = []
+    wanted = [getattr(query, name) for name, _ in _FLAG_COLUMNS]
+    filtered = any(value is not None for value in wanted)
+    # One arm per combination of the flags' values: a given flag has its one, an open flag both.
+    arms: list[tuple[int, ...]] = (
+        list(itertools.product(*([int(v)] if v is not None else [0, 1] for v in wanted)))
+        if filtered
+        else [()]
+    )
     params: list[Any] = []
-    for flags in choices:
-        conditions = ["account = ?"]
+    for flags in arms:
         params.append(account)
         if query.group_id is not None:
-            conditions.append("group_id = ?")
             params.append(query.group_id)
-        for column, value in flags:
-            conditions.append(f"{column} = ?")
-            params.append(value)
+        params.extend(flags)
         if cursor_seq is not None:
-            conditions.append("seq > ?" if backwards else "seq < ?")
             params.append(cursor_seq)
-        arms.append(
-            f"SELECT seq, {_COLUMNS} FROM conversations INDEXED BY {index} "
-            f"WHERE {' AND '.join(conditions)}"
-        )
-    order = "ASC" if backwards else "DESC"
     params.append(query.limit + 1)
-    return f"{' UNION ALL '.join(arms)} ORDER BY seq {order} LIMIT ?", tuple(params)
+    cursor = None if cursor_seq is None else "before" if backwards else "after"
+    return _page_sql(query.group_id is not None, filtered, len(arms), cursor), tuple(params)
+
+
+@functools.cache
+def _page_sql(grouped: bool, filtered: bool, arm_count: int, cursor: str | None) -> str:
+    """The text of a page statement; it depends only on which filters are given (a few dozen)."""
+    if filtered:
+        index = "conversations_by_group_flags" if grouped else "conversations_by_flags"
+    else:
+        index = "conversations_by_group" if grouped else "conversations_by_account"
+    conditions = ["account = ?"]
+    if grouped:
+        conditions.append("group_id = ?")
+    if filtered:
+        conditions += [f"{column} = ?" for _, column in _FLAG_COLUMNS]
+    if cursor is not None:
+        conditions.append("seq > ?" if cursor == "before" else "seq < ?")
+    arm = f"SELECT seq, {_COLUMNS} FROM conversations INDEXED BY {index} WHERE {' AND '.join(conditions)}"
+    order = "ASC" if cursor == "before" else "DESC"
+    return f"{' UNION ALL '.join([arm] * arm_count)} ORDER BY seq {order} LIMIT ?"
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -451,19 +480,16 @@ def _connect(path: str) -> sqlite3.Connection:
 
 
 def _insert(db: sqlite3.Connection, account: str, row: Mapping[str, Any]) -> None:
-    placeholders = ", ".join("?" for _ in FIELDS)
-    db.execute(
-        f"INSERT INTO conversations (account, {_COLUMNS}) VALUES (?, {placeholders})",
-        (account, *(_to_column(name, row[name]) for name in FIELDS)),
-    )
+    db.execute(_INSERT_SQL, (account, *[_to_column(name, row[name]) for name in FIELDS]))
 
 
 def _select(db: sqlite3.Connection, account: str, conversation_id: str) -> dict[str, Any] | None:
-    found = db.execute(
-        f"SELECT {_COLUMNS} FROM conversations WHERE account = ? AND id = ?",
-        (account, conversation_id),
-    ).fetchone()
+    found = db.execute(_SELECT_SQL, (account, conversation_id)).fetchone()
     return _to_conversation(found) if found else None
+
+
+class _WriteFailed(Exception):
+    """A write of a batch run without savepoints failed (its error is the cause)."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 from jsonschema import Draft202012Validator, ValidationError
 
 from protocol_kit.spec import FORM, JSON, Operation, Schema, Spec
+from protocol_kit.spec.checks import Check
 from protocol_kit.spec.messages import describe, json_text
 
 from .errors import ApiError
@@ -33,11 +34,26 @@ class OperationRequest:
         }
         json_body = self._bodies.get(JSON)
         self._form_types = _property_types(json_body) if json_body else {}
-        # Compiled at start-up, not on the first request.
+        # Compiled at start-up, not on the first request. A value is checked first (cheap),
+        # and only an invalid one is run through its validator for the errors to describe.
+        schemas = [*self._bodies.values(), *(p.schema for p in operation.parameters)]
         self._validators: dict[str, Draft202012Validator] = {
-            schema.value_pointer: schema.validator
-            for schema in [*self._bodies.values(), *(p.schema for p in operation.parameters)]
+            schema.value_pointer: schema.validator for schema in schemas
         }
+        self._checks: dict[str, Check] = {schema.value_pointer: schema.check for schema in schemas}
+        self._path_pointers = [
+            (name, param.schema.value_pointer) for name, param in self._path.items()
+        ]
+        # What reading a query parameter takes, looked up once: its schema and JSON types.
+        self._query_reading = {
+            name: (param.schema, param.schema.json_types()) for name, param in self._query.items()
+        }
+        self._required = [name for name, param in self._query.items() if param.required]
+        # The spec's defaults, so no one else restates them.
+        self._defaults = {
+            name: param.default for name, param in self._query.items() if param.default is not None
+        }
+        self.reads_query = bool(self._query)
 
     def _validator(self, schema: Schema) -> Draft202012Validator:
         return self._validators[schema.value_pointer]
@@ -45,30 +61,28 @@ class OperationRequest:
     def path_is_valid(self, path_params: Mapping[str, str]) -> bool:
         """Whether every path parameter matches its schema (a malformed id names nothing: 404)."""
         return all(
-            self._validator(param.schema).is_valid(path_params.get(name))
-            for name, param in self._path.items()
+            self._checks[pointer](path_params.get(name)) for name, pointer in self._path_pointers
         )
 
     def parse_query(self, pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
         """The known query parameters, coerced to their schema types; unknown ones are ignored."""
         values: dict[str, Any] = {}
         for name, raw in pairs:
-            param = self._query.get(name)
-            if param is None:
+            reading = self._query_reading.get(name)
+            if reading is None:
                 continue
             if name in values:
                 raise ApiError(400, f"Query parameter `{name}` is given more than once.")
-            value = _coerce(raw, param.schema.json_types())
-            errors = list(self._validator(param.schema).iter_errors(value))
-            if errors:
+            schema, types = reading
+            value = _coerce(raw, types)
+            if not self._checks[schema.value_pointer](value):
+                errors = list(self._validator(schema).iter_errors(value))
                 raise ApiError(400, self._describe(errors, f"Query parameter `{name}`"))
             values[name] = value
-        for name, param in self._query.items():
-            if param.required and name not in values:
+        for name in self._required:
+            if name not in values:
                 raise ApiError(400, f"Query parameter `{name}` is required.")
-            if name not in values and param.default is not None:
-                values[name] = param.default  # the spec's default, so no one else restates it
-        return values
+        return {**self._defaults, **values}
 
     def parse_body(self, content_type: str | None, raw: bytes) -> dict[str, Any]:
         """The body as a validated JSON object; empty bodies are an empty object."""
@@ -98,8 +112,8 @@ class OperationRequest:
         }
 
     def _check(self, schema: Schema, document: Any) -> None:
-        errors = list(self._validator(schema).iter_errors(document))
-        if errors:
+        if not self._checks[schema.value_pointer](document):
+            errors = list(self._validator(schema).iter_errors(document))
             raise ApiError(400, self._describe(errors, "Request body"))
 
     def _from_form(self, fields: dict[str, str]) -> dict[str, Any]:

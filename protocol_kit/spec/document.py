@@ -16,6 +16,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from .checks import Check, compile_check
+
 SPEC_URI = "urn:protocol-kit:spec"
 # libyaml's loader parses the spec several times faster than the pure-Python one, to the same data.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -73,6 +75,7 @@ class Document:
     _node: yaml.Node | None = field(default=None, repr=False)
     _validators: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
     _inlined: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
+    _checks: dict[str, Check] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Document:
@@ -177,6 +180,14 @@ class Document:
                 compiled = self.validator(pointer)
             self._inlined[pointer] = compiled
         return self._inlined[pointer]
+
+    def check(self, pointer: str) -> Check:
+        """Whether a value is valid against the schema at ``pointer``: the fast validator's
+        ``is_valid``, or a plain predicate where the schema is flat enough (`checks`)."""
+        if pointer not in self._checks:
+            validator = self.fast_validator(pointer)
+            self._checks[pointer] = compile_check(validator.schema) or validator.is_valid
+        return self._checks[pointer]
 
     def _inline(self, node: Any, refs: tuple[str, ...]) -> Any:
         if isinstance(node, list):

@@ -8,6 +8,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from .checks import Check
 from .document import Document, child
 
 # Validation keywords a reader (docs, clients) shows as the schema's bounds.
@@ -217,6 +218,11 @@ class Schema:
     def validator(self) -> Draft202012Validator:
         """A validator for this schema, ``$ref``s inlined where possible (compiled once)."""
         return self.document.fast_validator(self.value_pointer)
+
+    @property
+    def check(self) -> Check:
+        """Whether an instance is valid: the validator's verdict, sooner where it can be (compiled once)."""
+        return self.document.check(self.value_pointer)
 
     def errors(self, instance: Any) -> list[str]:
         """Readable violations of ``instance`` (empty when valid), at most five, path first."""
