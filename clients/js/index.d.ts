@@ -4,10 +4,9 @@
 
 /** The conversation model contains all the information about the conversations between you and
  * your contacts. In addition, conversations can also be group-based with more than one
- * contact, they can have a pinned message, and they can be muted. A new conversation is
- * neither pinned nor muted, and each of its attributes that can be null is null until set. */
+ * contact, they can have a pinned message, and they can be muted. */
 export interface Conversation {
-  /** Unique identifier for the conversation, random: ids share no long prefix or suffix and do not follow the order of creation. */
+  /** Unique identifier for the conversation. */
   id: string
   /** Unique identifier for the other contact in the conversation. */
   contact_id: string | null
@@ -21,9 +20,9 @@ export interface Conversation {
   is_muted: boolean
   /** Timestamp of when the conversation was last active. */
   last_active_at: number | null
-  /** Timestamp of when the conversation was last opened by the authenticated user; retrieving the conversation through this API does not change it. */
+  /** Timestamp of when the conversation was last opened by the authenticated user. */
   last_opened_at: number | null
-  /** Timestamp of when the conversation was created, in integer Unix seconds. */
+  /** Timestamp of when the conversation was created. */
   created_at: number
   /** Timestamp of when the conversation was archived. */
   archived_at: number | null
@@ -31,19 +30,19 @@ export interface Conversation {
 
 /** Parameters of `conversations.list()`. */
 export interface ListConversationsParams {
-  /** Limit the number of conversations returned: from 1 to 100, 10 by default; any other value answers 400. */
+  /** Limit the number of conversations returned. */
   limit?: number
-  /** Only show conversations that are muted when set to `true`, only the others when set to `false`; any other value answers 400. */
+  /** Only show conversations that are muted when set to `true`. */
   muted?: boolean
-  /** Only show conversations that are archived (`archived_at` not null, 0 included) when set to `true`, only the others when set to `false`. */
+  /** Only show conversations that are archived when set to `true`. */
   archived?: boolean
-  /** Only show conversations that are pinned (`is_pinned`) when set to `true`, only the others when set to `false`. */
+  /** Only show conversations that are pinned when set to `true`. */
   pinned?: boolean
   /** Only show conversations for the specified group. */
   group_id?: string
-  /** A cursor: the id of the last conversation on the current page, to fetch the next page. Cannot be combined with `ending_before`. Any of your conversations is a valid cursor, one the filters exclude included: it marks a position in the whole list. An id that is not one of your conversations (unknown, deleted, malformed) answers 400. */
+  /** A cursor: the id of the last conversation on the current page, to fetch the next page. Cannot be combined with `ending_before`. */
   starting_after?: string
-  /** A cursor: the id of the first conversation on the current page, to fetch the previous page: the `limit` matching conversations just before it, still newest first. Cannot be combined with `starting_after`. */
+  /** A cursor: the id of the first conversation on the current page, to fetch the previous page. Cannot be combined with `starting_after`. */
   ending_before?: string
 }
 
@@ -57,13 +56,13 @@ export interface CreateConversationParams {
 
 /** Parameters of `conversations.update()`. */
 export interface UpdateConversationParams {
-  /** Unique identifier for the pinned message; null unpins. */
+  /** Unique identifier for the pinned message. */
   pinned_message_id?: string | null
   /** Whether or not the conversation has been pinned. */
   is_pinned?: boolean
   /** Whether or not the conversation has been muted. */
   is_muted?: boolean
-  /** Timestamp of when the conversation was archived; null unarchives. */
+  /** Timestamp of when the conversation was archived. */
   archived_at?: number | null
 }
 
@@ -97,11 +96,7 @@ export declare class PagePromise<T> extends Promise<Page<T>> implements AsyncIte
 /** Conversations are an essential part of Protocol — they are the containers for the messages
  * between you, your contacts, and groups. On this page, we’ll dive into the different
  * conversation endpoints you can use to manage conversations programmatically. We'll look at
- * how to query, create, update, and delete conversations.
- *
- * A path the API does not define answers 404, and a method a path does not have (`HEAD`,
- * `OPTIONS` and `PATCH` included) answers 405 with an `Allow` header listing exactly the
- * methods the path has; both answer so with or without a token. */
+ * how to query, create, update, and delete conversations. */
 export declare class Conversations {
   /** List all conversations. */
   list (params?: ListConversationsParams): PagePromise<Conversation>

@@ -40,19 +40,25 @@ RULES = [
         "CREATE-NULL-IS-ABSENT",
         GROUP,
         "An explicit null for the other target counts as absent: the create succeeds",
-        cite("/components/requestBodies/CreateConversation", "Create a conversation › Request"),
+        cite(
+            "/components/schemas/CreateConversationRequest",
+            "Create a conversation › Required attributes",
+        ),
     ),
     Rule(
         "CREATE-UNKNOWN-ATTRIBUTE",
         GROUP,
         "A create with any attribute besides contact_id/group_id (read-only ones too) answers 400",
-        cite("/components/requestBodies/CreateConversation", "Create a conversation › Request"),
+        cite(
+            "/components/schemas/ContactConversationRequest/additionalProperties",
+            "Create a conversation › Required attributes",
+        ),
     ),
     Rule(
         "CREATE-ID-FORMAT",
         GROUP,
         "A contact_id/group_id that is not 16 characters [A-Za-z0-9] answers 400",
-        cite("/components/requestBodies/CreateConversation", "Create a conversation › Request"),
+        cite("/components/schemas/Id", "Create a conversation › Required attributes"),
     ),
     Rule(
         "CREATE-MALFORMED-BODY",
@@ -89,14 +95,17 @@ RULES = [
         GROUP,
         "Form-encoded creates (the seed page's cURL) work and give the same result as JSON; "
         "the literal `null` is null",
-        cite("/components/requestBodies/CreateConversation", "Create a conversation › Request"),
+        cite(
+            "/components/requestBodies/CreateConversation/content/application~1x-www-form-urlencoded",
+            "Create a conversation › Request",
+        ),
     ),
     Rule(
         "CREATE-FORM-EMPTY-IS-ABSENT",
         GROUP,
         "In a form-encoded create an empty target (contact_id=) counts as absent: with the other "
         "target given the create succeeds, alone it answers 400",
-        cite("/components/requestBodies/CreateConversation", "Create a conversation"),
+        cite("/paths/~1v1~1conversations/post/requestBody", "Create a conversation"),
     ),
 ]
 

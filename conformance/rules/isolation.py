@@ -45,7 +45,7 @@ RULES = [
         "ISOLATION-CREATE",
         GROUP,
         "Each account's creates land in its own account only",
-        cite("/components/securitySchemes/bearerAuth", "Authentication"),
+        cite("/paths/~1v1~1conversations/post", "Create a conversation"),
     ),
 ]
 _PAGE_WALK_LIMIT = 20  # pages of the other account's list to scan (100 items each)

@@ -59,7 +59,10 @@ RULES = [
         "LIFECYCLE-UPDATE-PERSISTS",
         GROUP,
         "An update is visible afterwards through GET and through the list",
-        cite("/components/requestBodies/UpdateConversation", "Update a conversation › Request"),
+        cite(
+            "/components/schemas/UpdateConversationRequest",
+            "Update a conversation › Optional attributes",
+        ),
     ),
     Rule(
         "LIFECYCLE-DELETE-204",

@@ -20,7 +20,7 @@ RULES = [
         GROUP,
         "Lists are newest first: exactly the reverse order of creation, same-second creates "
         "included",
-        cite("/paths/~1v1~1conversations/get/responses/200", "List all conversations › Responses"),
+        cite("/components/schemas/ConversationList", "List all conversations › Responses"),
     ),
     Rule(
         "LIST-DEFAULT-LIMIT",
@@ -69,13 +69,16 @@ RULES = [
         "LIST-FILTER-COMBINED",
         GROUP,
         "Filters combine with AND",
-        cite("/paths/~1v1~1conversations/get", "List all conversations"),
+        cite(
+            "/paths/~1v1~1conversations/get/parameters",
+            "List all conversations › Optional attributes",
+        ),
     ),
     Rule(
         "LIST-FILTER-VALUES",
         GROUP,
         "A boolean filter other than true/false, or a group_id that is not an id, answers 400",
-        cite("/components/parameters/Muted", "List all conversations › Optional attributes"),
+        cite("/components/parameters/Muted/schema", "List all conversations › Optional attributes"),
     ),
     Rule(
         "LIST-CURSOR-FORWARD",
@@ -105,7 +108,10 @@ RULES = [
         GROUP,
         "has_more is true exactly when more matching items lie beyond the page in the direction "
         "of travel",
-        cite("/paths/~1v1~1conversations/get/responses/200", "List all conversations › Responses"),
+        cite(
+            "/components/schemas/ConversationList/properties/has_more",
+            "List all conversations › Responses",
+        ),
     ),
     Rule(
         "LIST-RANDOM-QUERIES",
@@ -133,7 +139,10 @@ RULES = [
         "LIST-UNKNOWN-PARAMETER",
         GROUP,
         "Unknown query parameters are ignored",
-        cite("/paths/~1v1~1conversations/get", "List all conversations"),
+        cite(
+            "/paths/~1v1~1conversations/get/parameters",
+            "List all conversations › Optional attributes",
+        ),
     ),
 ]
 

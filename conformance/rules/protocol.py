@@ -20,25 +20,25 @@ RULES = [
         "PROTO-UNKNOWN-PATH",
         GROUP,
         "An unknown path answers 404",
-        cite("/tags/0", "Conversations"),
+        cite("/paths", "Conversations"),
     ),
     Rule(
         "PROTO-METHOD-NOT-ALLOWED",
         GROUP,
         "A method the path does not have (HEAD, OPTIONS, PATCH, TRACE, made-up ones) answers 405",
-        cite("/tags/0", "Conversations"),
+        cite("/paths/~1v1~1conversations~1{id}", "Conversations"),
     ),
     Rule(
         "PROTO-ALLOW-HEADER",
         GROUP,
         "A 405 carries an Allow header listing exactly the path's methods",
-        cite("/tags/0", "Conversations"),
+        cite("/paths/~1v1~1conversations~1{id}", "Conversations"),
     ),
     Rule(
         "PROTO-ROUTING-BEFORE-AUTH",
         GROUP,
         "Routing comes before authentication: unknown paths and methods answer 404/405 without a token",
-        cite("/components/securitySchemes/bearerAuth", "Authentication"),
+        cite("/security", "Authentication"),
     ),
     Rule(
         "PROTO-UNSUPPORTED-MEDIA-TYPE",
@@ -51,7 +51,10 @@ RULES = [
         GROUP,
         "Media types are matched without their parameters: `application/json; charset=utf-8` "
         "is JSON",
-        cite("/components/responses/UnsupportedMediaType", "Create a conversation › Responses"),
+        cite(
+            "/components/requestBodies/CreateConversation/content",
+            "Create a conversation › Request",
+        ),
     ),
     Rule(
         "PROTO-PAYLOAD-TOO-LARGE",

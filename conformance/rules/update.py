@@ -17,14 +17,20 @@ RULES = [
         GROUP,
         "An update of a read-only attribute (id, created_at, contact_id, …) answers 400 and "
         "changes nothing",
-        cite("/components/requestBodies/UpdateConversation", "Update a conversation › Request"),
+        cite(
+            "/components/schemas/UpdateConversationRequest/additionalProperties",
+            "Update a conversation › Optional attributes",
+        ),
     ),
     Rule(
         "UPDATE-UNKNOWN-ATTRIBUTE",
         GROUP,
         "An update with an unknown attribute answers 400 and changes nothing, not even the "
         "valid attributes sent with it",
-        cite("/components/requestBodies/UpdateConversation", "Update a conversation › Request"),
+        cite(
+            "/components/schemas/UpdateConversationRequest/additionalProperties",
+            "Update a conversation › Optional attributes",
+        ),
     ),
     Rule(
         "UPDATE-TYPES",
@@ -40,20 +46,20 @@ RULES = [
         "UPDATE-TIMESTAMP-RANGE",
         GROUP,
         "archived_at accepts the whole range 0 … 2^53−1 and reads back exactly",
-        cite("/components/schemas/Timestamp", "Update a conversation"),
+        cite("/components/schemas/Timestamp", "Update a conversation › Optional attributes"),
     ),
     Rule(
         "UPDATE-INTEGRAL-FLOAT",
         GROUP,
         "An integral float timestamp such as 1700000000.0 is an integer and is accepted",
-        cite("/components/requestBodies/UpdateConversation", "Update a conversation › Request"),
+        cite("/components/schemas/Timestamp", "Update a conversation › Optional attributes"),
     ),
     Rule(
         "UPDATE-NULL-CLEARS",
         GROUP,
         "pinned_message_id: null unpins and archived_at: null unarchives",
         cite(
-            "/components/schemas/UpdateConversationRequest/properties",
+            "/components/schemas/UpdateConversationRequest/properties/archived_at",
             "Update a conversation › Optional attributes",
         ),
     ),
@@ -61,7 +67,10 @@ RULES = [
         "UPDATE-EMPTY",
         GROUP,
         "An empty update ({} or no body at all) answers 200 with the conversation unchanged",
-        cite("/components/requestBodies/UpdateConversation", "Update a conversation › Request"),
+        cite(
+            "/components/schemas/UpdateConversationRequest",
+            "Update a conversation › Optional attributes",
+        ),
     ),
     Rule(
         "UPDATE-MALFORMED-BODY",
@@ -74,14 +83,20 @@ RULES = [
         GROUP,
         "A seeded sequence of random partial updates (JSON and form) is answered and stored "
         "exactly as the model predicts",
-        cite("/components/requestBodies/UpdateConversation", "Update a conversation › Request"),
+        cite(
+            "/components/schemas/UpdateConversationRequest",
+            "Update a conversation › Optional attributes",
+        ),
     ),
     Rule(
         "UPDATE-FORM",
         GROUP,
         "Form-encoded updates work: true/false are booleans, digits are timestamps, null is null; "
         "other values answer 400",
-        cite("/components/requestBodies/UpdateConversation", "Update a conversation › Request"),
+        cite(
+            "/components/requestBodies/UpdateConversation/content/application~1x-www-form-urlencoded",
+            "Update a conversation › Request",
+        ),
     ),
     Rule(
         "UPDATE-FORM-EMPTY-IS-NULL",
@@ -89,7 +104,7 @@ RULES = [
         "In a form-encoded update an empty value is null for a nullable attribute "
         "(pinned_message_id= unpins, archived_at= unarchives); for any other attribute "
         "(is_muted=) it answers 400 and changes nothing",
-        cite("/components/requestBodies/UpdateConversation", "Update a conversation"),
+        cite("/paths/~1v1~1conversations~1{id}/put/requestBody", "Update a conversation"),
     ),
 ]
 

@@ -40,7 +40,7 @@ RULES = [
         "WEBHOOK-UNIQUE-ID",
         GROUP,
         "Different events carry different ids",
-        cite("/tags/1", "Webhooks"),
+        cite("/components/schemas/EventId", _DOCS),
     ),
     Rule(
         "WEBHOOK-NONE-FOR-FAILURES",

@@ -69,7 +69,7 @@ def test_descriptions_render_their_inline_markdown(open_page: Any, html_file: Pa
     )
     assert page.locator("#the-conversation-model h2").inner_text() == "The conversation model"
     muted = page.locator("article#listConversations td.md").nth(1)
-    assert muted.locator("code").first.inner_text() == "true"
+    assert muted.locator("code").inner_text() == "true"
     assert "`" not in page.locator("main").inner_text()
 
 

@@ -239,7 +239,7 @@ def test_the_page_is_indented_as_the_published_page_was(docs: dict[str, str]) ->
     """The seed lost its indentation in the copy; the page indents JSX children and column text."""
     lines = docs["docs/conversations.mdx"].splitlines()
     assert '  <Property name="id" type="string">' in lines
-    assert "    Unique identifier for the other contact in the conversation." in lines
+    assert "    Unique identifier for the conversation." in lines
     assert "  <Col sticky>" in lines
     inside_col = False
     for line in lines:

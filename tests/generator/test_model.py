@@ -48,10 +48,7 @@ def test_properties_carry_display_types_and_descriptions(api: ApiModel) -> None:
         "archived_at": ("timestamp", True, True),
     }
     by_name = {p.name: p for p in model.properties}
-    assert by_name["id"].description == (  # the property's own, not the referenced Id's
-        "Unique identifier for the conversation, random: ids share no long prefix or suffix and "
-        "do not follow the order of creation."
-    )
+    assert by_name["id"].description == "Unique identifier for the conversation."
     assert by_name["created_at"].type.kind == "integer"
     assert by_name["id"].constraints["pattern"] == "^[A-Za-z0-9]{16}$"
     assert model.description.startswith("The conversation model contains all the information")
@@ -62,10 +59,7 @@ def test_parameters_bodies_and_pagination(api: ApiModel) -> None:
     limit = listing.query_params[0]
     assert (limit.name, limit.type.display, limit.required) == ("limit", "integer", False)
     assert limit.constraints == {"minimum": 1, "maximum": 100, "default": 10}
-    assert limit.description == (
-        "Limit the number of conversations returned: from 1 to 100, 10 by default; any other "
-        "value answers 400."
-    )
+    assert limit.description == "Limit the number of conversations returned."
     assert [p.name for p in listing.query_params] == [
         "limit",
         "muted",

@@ -13,12 +13,10 @@ from typing import Any
 class Conversation:
     """The conversation model contains all the information about the conversations between you and
     your contacts. In addition, conversations can also be group-based with more than one
-    contact, they can have a pinned message, and they can be muted. A new conversation is
-    neither pinned nor muted, and each of its attributes that can be null is null until set."""
+    contact, they can have a pinned message, and they can be muted."""
 
     id: str
-    """Unique identifier for the conversation, random: ids share no long prefix or suffix and do
-    not follow the order of creation."""
+    """Unique identifier for the conversation."""
     contact_id: str | None
     """Unique identifier for the other contact in the conversation."""
     group_id: str | None
@@ -32,10 +30,9 @@ class Conversation:
     last_active_at: int | None
     """Timestamp of when the conversation was last active."""
     last_opened_at: int | None
-    """Timestamp of when the conversation was last opened by the authenticated user; retrieving the
-    conversation through this API does not change it."""
+    """Timestamp of when the conversation was last opened by the authenticated user."""
     created_at: int
-    """Timestamp of when the conversation was created, in integer Unix seconds."""
+    """Timestamp of when the conversation was created."""
     archived_at: int | None
     """Timestamp of when the conversation was archived."""
 

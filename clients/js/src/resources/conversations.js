@@ -9,10 +9,6 @@ import { Page, PagePromise } from '../pagination.js'
  * between you, your contacts, and groups. On this page, we’ll dive into the different
  * conversation endpoints you can use to manage conversations programmatically. We'll look at
  * how to query, create, update, and delete conversations.
- *
- * A path the API does not define answers 404, and a method a path does not have (`HEAD`,
- * `OPTIONS` and `PATCH` included) answers 405 with an `Allow` header listing exactly the
- * methods the path has; both answer so with or without a token.
  */
 export class Conversations {
   #transport
@@ -26,9 +22,6 @@ export class Conversations {
    *
    * This endpoint allows you to retrieve a paginated list of all your conversations. By
    * default, a maximum of ten conversations are shown per page.
-   *
-   * Filters combine: a conversation is listed only when it matches all of the filters given.
-   * Query parameters the endpoint does not define are ignored.
    * @param {ListConversationsParams} [params]
    */
   list (params = {}) {
@@ -51,8 +44,7 @@ export class Conversations {
    * Create a conversation.
    *
    * This endpoint allows you to add a new conversation between you and a contact or group. A
-   * contact or group id is required to create a conversation. Each create makes a new
-   * conversation, even with a contact or group that already has one.
+   * contact or group id is required to create a conversation.
    * @param {CreateConversationParams} [params]
    */
   async create (params = {}) {

@@ -10,13 +10,12 @@ namespace Protocol\Model;
 /**
  * The conversation model contains all the information about the conversations between you and
  * your contacts. In addition, conversations can also be group-based with more than one
- * contact, they can have a pinned message, and they can be muted. A new conversation is
- * neither pinned nor muted, and each of its attributes that can be null is null until set.
+ * contact, they can have a pinned message, and they can be muted.
  */
 final class Conversation implements \JsonSerializable
 {
     public function __construct(
-        /** @var string Unique identifier for the conversation, random: ids share no long prefix or suffix and do not follow the order of creation. */
+        /** @var string Unique identifier for the conversation. */
         public readonly string $id,
         /** @var string|null Unique identifier for the other contact in the conversation. */
         public readonly ?string $contact_id,
@@ -30,9 +29,9 @@ final class Conversation implements \JsonSerializable
         public readonly bool $is_muted,
         /** @var int|null Timestamp of when the conversation was last active. */
         public readonly ?int $last_active_at,
-        /** @var int|null Timestamp of when the conversation was last opened by the authenticated user; retrieving the conversation through this API does not change it. */
+        /** @var int|null Timestamp of when the conversation was last opened by the authenticated user. */
         public readonly ?int $last_opened_at,
-        /** @var int Timestamp of when the conversation was created, in integer Unix seconds. */
+        /** @var int Timestamp of when the conversation was created. */
         public readonly int $created_at,
         /** @var int|null Timestamp of when the conversation was archived. */
         public readonly ?int $archived_at,

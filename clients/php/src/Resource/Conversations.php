@@ -18,10 +18,6 @@ use Protocol\Transport;
  * between you, your contacts, and groups. On this page, we’ll dive into the different
  * conversation endpoints you can use to manage conversations programmatically. We'll look at
  * how to query, create, update, and delete conversations.
- *
- * A path the API does not define answers 404, and a method a path does not have (`HEAD`,
- * `OPTIONS` and `PATCH` included) answers 405 with an `Allow` header listing exactly the
- * methods the path has; both answer so with or without a token.
  */
 final class Conversations
 {
@@ -34,9 +30,6 @@ final class Conversations
      *
      * This endpoint allows you to retrieve a paginated list of all your conversations. By
      * default, a maximum of ten conversations are shown per page.
-     *
-     * Filters combine: a conversation is listed only when it matches all of the filters given.
-     * Query parameters the endpoint does not define are ignored.
      *
      * @param array{limit?: int, muted?: bool, archived?: bool, pinned?: bool, group_id?: string, starting_after?: string, ending_before?: string} $params
      * @return Page<Conversation>
@@ -68,8 +61,7 @@ final class Conversations
      * Create a conversation.
      *
      * This endpoint allows you to add a new conversation between you and a contact or group. A
-     * contact or group id is required to create a conversation. Each create makes a new
-     * conversation, even with a contact or group that already has one.
+     * contact or group id is required to create a conversation.
      *
      * @param array{contact_id?: string|null, group_id?: string|null} $params
      * @throws \Protocol\Exception\ApiException

@@ -25,11 +25,7 @@ class Conversations:
     """Conversations are an essential part of Protocol — they are the containers for the messages
     between you, your contacts, and groups. On this page, we’ll dive into the different
     conversation endpoints you can use to manage conversations programmatically. We'll look at
-    how to query, create, update, and delete conversations.
-
-    A path the API does not define answers 404, and a method a path does not have (`HEAD`,
-    `OPTIONS` and `PATCH` included) answers 405 with an `Allow` header listing exactly the
-    methods the path has; both answer so with or without a token."""
+    how to query, create, update, and delete conversations."""
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
@@ -50,27 +46,16 @@ class Conversations:
         This endpoint allows you to retrieve a paginated list of all your conversations. By
         default, a maximum of ten conversations are shown per page.
 
-        Filters combine: a conversation is listed only when it matches all of the filters given.
-        Query parameters the endpoint does not define are ignored.
-
         Args:
-            limit: Limit the number of conversations returned: from 1 to 100, 10 by default; any
-                other value answers 400.
-            muted: Only show conversations that are muted when set to `true`, only the others
-                when set to `false`; any other value answers 400.
-            archived: Only show conversations that are archived (`archived_at` not null, 0
-                included) when set to `true`, only the others when set to `false`.
-            pinned: Only show conversations that are pinned (`is_pinned`) when set to `true`,
-                only the others when set to `false`.
+            limit: Limit the number of conversations returned.
+            muted: Only show conversations that are muted when set to `true`.
+            archived: Only show conversations that are archived when set to `true`.
+            pinned: Only show conversations that are pinned when set to `true`.
             group_id: Only show conversations for the specified group.
             starting_after: A cursor: the id of the last conversation on the current page, to
-                fetch the next page. Cannot be combined with `ending_before`. Any of your
-                conversations is a valid cursor, one the filters exclude included: it marks a
-                position in the whole list. An id that is not one of your conversations (unknown,
-                deleted, malformed) answers 400.
+                fetch the next page. Cannot be combined with `ending_before`.
             ending_before: A cursor: the id of the first conversation on the current page, to
-                fetch the previous page: the `limit` matching conversations just before it, still
-                newest first. Cannot be combined with `starting_after`.
+                fetch the previous page. Cannot be combined with `starting_after`.
         """
         return self._list_page(
             drop_none(
@@ -115,8 +100,7 @@ class Conversations:
         """Create a conversation.
 
         This endpoint allows you to add a new conversation between you and a contact or group. A
-        contact or group id is required to create a conversation. Each create makes a new
-        conversation, even with a contact or group that already has one.
+        contact or group id is required to create a conversation.
 
         Args:
             contact_id: Unique identifier for the other contact in the conversation.
@@ -178,10 +162,10 @@ class Conversations:
 
         Args:
             id: Unique identifier for the conversation.
-            pinned_message_id: Unique identifier for the pinned message; null unpins.
+            pinned_message_id: Unique identifier for the pinned message.
             is_pinned: Whether or not the conversation has been pinned.
             is_muted: Whether or not the conversation has been muted.
-            archived_at: Timestamp of when the conversation was archived; null unarchives.
+            archived_at: Timestamp of when the conversation was archived.
         """
         data = self._transport.request(
             "PUT",
@@ -222,11 +206,7 @@ class AsyncConversations:
     """Conversations are an essential part of Protocol — they are the containers for the messages
     between you, your contacts, and groups. On this page, we’ll dive into the different
     conversation endpoints you can use to manage conversations programmatically. We'll look at
-    how to query, create, update, and delete conversations.
-
-    A path the API does not define answers 404, and a method a path does not have (`HEAD`,
-    `OPTIONS` and `PATCH` included) answers 405 with an `Allow` header listing exactly the
-    methods the path has; both answer so with or without a token."""
+    how to query, create, update, and delete conversations."""
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
@@ -247,27 +227,16 @@ class AsyncConversations:
         This endpoint allows you to retrieve a paginated list of all your conversations. By
         default, a maximum of ten conversations are shown per page.
 
-        Filters combine: a conversation is listed only when it matches all of the filters given.
-        Query parameters the endpoint does not define are ignored.
-
         Args:
-            limit: Limit the number of conversations returned: from 1 to 100, 10 by default; any
-                other value answers 400.
-            muted: Only show conversations that are muted when set to `true`, only the others
-                when set to `false`; any other value answers 400.
-            archived: Only show conversations that are archived (`archived_at` not null, 0
-                included) when set to `true`, only the others when set to `false`.
-            pinned: Only show conversations that are pinned (`is_pinned`) when set to `true`,
-                only the others when set to `false`.
+            limit: Limit the number of conversations returned.
+            muted: Only show conversations that are muted when set to `true`.
+            archived: Only show conversations that are archived when set to `true`.
+            pinned: Only show conversations that are pinned when set to `true`.
             group_id: Only show conversations for the specified group.
             starting_after: A cursor: the id of the last conversation on the current page, to
-                fetch the next page. Cannot be combined with `ending_before`. Any of your
-                conversations is a valid cursor, one the filters exclude included: it marks a
-                position in the whole list. An id that is not one of your conversations (unknown,
-                deleted, malformed) answers 400.
+                fetch the next page. Cannot be combined with `ending_before`.
             ending_before: A cursor: the id of the first conversation on the current page, to
-                fetch the previous page: the `limit` matching conversations just before it, still
-                newest first. Cannot be combined with `starting_after`.
+                fetch the previous page. Cannot be combined with `starting_after`.
         """
         return await self._list_page(
             drop_none(
@@ -312,8 +281,7 @@ class AsyncConversations:
         """Create a conversation.
 
         This endpoint allows you to add a new conversation between you and a contact or group. A
-        contact or group id is required to create a conversation. Each create makes a new
-        conversation, even with a contact or group that already has one.
+        contact or group id is required to create a conversation.
 
         Args:
             contact_id: Unique identifier for the other contact in the conversation.
@@ -375,10 +343,10 @@ class AsyncConversations:
 
         Args:
             id: Unique identifier for the conversation.
-            pinned_message_id: Unique identifier for the pinned message; null unpins.
+            pinned_message_id: Unique identifier for the pinned message.
             is_pinned: Whether or not the conversation has been pinned.
             is_muted: Whether or not the conversation has been muted.
-            archived_at: Timestamp of when the conversation was archived; null unarchives.
+            archived_at: Timestamp of when the conversation was archived.
         """
         data = await self._transport.request(
             "PUT",
