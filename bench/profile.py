@@ -30,7 +30,7 @@ CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Starlette routing, requests, middleware", re.compile(r"[(/]starlette/")),
     (
         "application (auth, handlers, ids)",
-        re.compile(r"reference_server/|protocol_kit/|secrets\.py|random\.py"),
+        re.compile(r"protocol_kit/|secrets\.py|random\.py"),
     ),
     ("event loop and tasks", re.compile(r"[(/]asyncio/|uvloop|threading\.py")),
 )

@@ -33,35 +33,16 @@ PARTS: dict[str, tuple[int, tuple[str, ...]]] = {
 }
 
 
-def _roots() -> dict[str, str]:
-    """setup.py's mapping of import names to repository folders (read, not restated)."""
-    tree = ast.parse((REPO / "setup.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "ROOTS" for t in node.targets
-        ):
-            roots = ast.literal_eval(node.value)
-            assert isinstance(roots, dict)
-            return {str(k): str(v) for k, v in roots.items()}
-    raise AssertionError("setup.py defines no ROOTS")
-
-
 def _modules() -> dict[str, Path]:
-    """Every shipped module by its import name."""
+    """Every shipped module by its import name (the folders under ``src/`` are the import names)."""
     modules: dict[str, Path] = {}
-    roots = _roots()
-    for name, folder in roots.items():
-        nested = [f for n, f in roots.items() if n != name and f.startswith(folder + "/")]
-        for path in (REPO / folder).rglob("*.py"):
-            relative = path.relative_to(REPO / folder)
-            if "__pycache__" in relative.parts or any(
-                path.is_relative_to(REPO / f) for f in nested
-            ):
-                continue
-            parts = [*name.split("."), *relative.with_suffix("").parts]
-            if parts[-1] == "__init__":
-                parts.pop()
-            modules[".".join(parts)] = path
+    for path in (REPO / "src").rglob("*.py"):
+        parts = list(path.relative_to(REPO / "src").with_suffix("").parts)
+        if "__pycache__" in parts:
+            continue
+        if parts[-1] == "__init__":
+            parts.pop()
+        modules[".".join(parts)] = path
     return modules
 
 

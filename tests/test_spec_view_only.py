@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-# The folders that become the shipped package (setup.py's mapping); the spec view is exempt.
-SHIPPED = ("protocol_kit", "reference_server", "conformance", "generator", "openapi", "templates")
-VIEW = REPO / "protocol_kit" / "spec"
+# The shipped package; the spec view is exempt.
+SHIPPED = REPO / "src" / "protocol_kit"
+VIEW = SHIPPED / "spec"
 KEYWORDS = frozenset(
     {
         "openapi",
@@ -81,8 +81,7 @@ def raw_indexing(source: str) -> list[tuple[int, str]]:
 def _shipped_modules() -> list[Path]:
     modules = [
         path
-        for folder in SHIPPED
-        for path in (REPO / folder).rglob("*.py")
+        for path in SHIPPED.rglob("*.py")
         if VIEW not in path.parents and "__pycache__" not in path.parts
     ]
     return sorted(modules)
@@ -91,9 +90,9 @@ def _shipped_modules() -> list[Path]:
 def test_there_are_modules_to_check() -> None:
     names = {p.relative_to(REPO).as_posix() for p in _shipped_modules()}
     assert {
-        "reference_server/validation.py",
-        "generator/loader.py",
-        "protocol_kit/lint.py",
+        "src/protocol_kit/server/validation.py",
+        "src/protocol_kit/generator/loader.py",
+        "src/protocol_kit/lint.py",
     } <= names
 
 

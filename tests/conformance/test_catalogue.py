@@ -105,10 +105,8 @@ def test_the_product_has_no_internal_references() -> None:
         [
             "git",
             "ls-files",
-            "conformance",
-            "reference_server",
-            "generator",
-            "protocol_kit",
+            "src",
+            "openapi",
             "templates",
             "docs",
         ],

@@ -100,7 +100,10 @@ class _Child:
 
     def _spawn(self) -> None:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "protocol_kit.server.delivery"], stdin=subprocess.PIPE
+            # -P: the working directory never comes first on the path, so whatever folder the
+            # server was started from cannot shadow the installed package.
+            [sys.executable, "-P", "-m", "protocol_kit.server.delivery"],
+            stdin=subprocess.PIPE,
         )
         stdin = _stdin(proc)
         stdin.write(self._config + b"\n")

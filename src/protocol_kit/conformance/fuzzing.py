@@ -93,6 +93,7 @@ class Phase:
             events = work / "events.ndjson"
             command = [
                 sys.executable,
+                "-P",  # the working directory never shadows an installed package
                 "-m",
                 "schemathesis.cli",
                 "--config-file",
