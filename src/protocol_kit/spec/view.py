@@ -11,7 +11,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .document import Document, Position, child
+from .document import Document, Position, child, escape_pointer
 from .schema import Schema
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -34,6 +34,8 @@ EMITTED_BY = "x-emitted-by"
 EVENT_ID = "id"
 EVENT_TYPE = "type"
 EVENT_PAYLOAD = "payload"
+# The requirements catalogue: every behaviour a server is judged on, by id, with its level.
+REQUIREMENTS = "x-requirements"
 
 
 def _text(value: Any) -> str:
@@ -255,6 +257,24 @@ class SecurityScheme:
     pointer: str
 
 
+@dataclass(frozen=True)
+class Requirement:
+    """One requirement of the catalogue: what a server MUST or SHOULD do, in the spec's words."""
+
+    id: str
+    level: str  # "MUST" or "SHOULD" (RFC 2119)
+    page: str  # the docs page that owns it (``docs/<page>.md``)
+    section: str  # the heading on that page it is stated under
+    statement: str
+    checked: bool  # whether the conformance kit checks it
+    pointer: str
+
+    @property
+    def anchor(self) -> str:
+        """The id of the anchor the docs put before its statement."""
+        return self.id.lower()
+
+
 class Spec:
     """An OpenAPI 3.1 document, loaded and read once, as typed objects."""
 
@@ -356,6 +376,29 @@ class Spec:
             emitted_by = node.get(EMITTED_BY)
             found.append(Webhook(str(name), operation, str(emitted_by) if emitted_by else None))
         return tuple(found)
+
+    @cached_property
+    def requirements(self) -> tuple[Requirement, ...]:
+        """The requirements catalogue (``x-requirements``), in the order the spec lists it."""
+        found = []
+        for rid, node in _mapping(self.data.get(REQUIREMENTS)).items():
+            node = _mapping(node)
+            found.append(
+                Requirement(
+                    id=str(rid),
+                    level=_text(node.get("level")),
+                    page=_text(node.get("page")),
+                    section=_text(node.get("section")),
+                    statement=_text(node.get("statement")).strip(),
+                    checked=node.get("checked", True) is not False,
+                    pointer=f"/{REQUIREMENTS}/{escape_pointer(str(rid))}",
+                )
+            )
+        return tuple(found)
+
+    def requirement(self, requirement_id: str) -> Requirement | None:
+        """The requirement with this id, if the catalogue has it."""
+        return next((r for r in self.requirements if r.id == requirement_id), None)
 
     def webhook_emitted_by(self, operation_id: str) -> Webhook | None:
         """The webhook that reports successful calls of ``operation_id``, if any."""
