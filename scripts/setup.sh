@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Install everything protocol-kit's tests need on a Debian machine with Python >= 3.11 and Node.
+# Python packages go into a virtual environment, .venv at the checkout's root (PROTOCOL_KIT_VENV
+# names another), so it works where python3 is externally managed (Debian's own Python);
+# run the tests with .venv/bin/python -m pytest.
 # Idempotent: system packages are installed only when missing; run it as root (or with sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=()
 command -v curl >/dev/null || apt_packages+=(curl)
+# Debian's Python makes virtual environments only with python3-venv (ensurepip) installed.
+python3 -c 'import ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
 command -v php >/dev/null || apt_packages+=(php-cli)
 php -m 2>/dev/null | grep -qi '^curl$' || apt_packages+=(php-curl)
 command -v chromium >/dev/null || apt_packages+=(chromium)
@@ -21,7 +26,13 @@ if ((${#apt_packages[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+venv="${PROTOCOL_KIT_VENV:-.venv}"
+if [ ! -x "$venv/bin/python" ]; then
+  echo "setup: creating a virtual environment in $venv" >&2
+  python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+echo "setup: protocol-kit and its test tools are installed in $venv; run the tests with $venv/bin/python -m pytest" >&2
 if [ -f clients/js/package-lock.json ]; then
   npm ci --prefix clients/js --no-audit --no-fund --silent
 fi
@@ -33,6 +44,6 @@ npm ci --prefix tests/docs/mdx --no-audit --no-fund --silent
 # The benches' peers (Prism, pinned in bench/tools/package.json), only when asked for:
 # PROTOCOL_KIT_BENCH=1 scripts/setup.sh
 if [ "${PROTOCOL_KIT_BENCH:-}" = 1 ]; then
-  python3 -m pip install -q --disable-pip-version-check -e '.[test,bench]'
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -e '.[test,bench]'
   npm ci --prefix bench/tools --no-audit --no-fund --silent
 fi

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.support.paths import SEED_DIR
+
+# The tools installed beside the interpreter that runs the tests (the venv's `schemathesis`,
+# `protocol-kit`, …) come first, as if that venv were activated.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 
 @pytest.fixture(scope="session")
