@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.seed import assert_matches, seed_operations
+from tests.support.checkout import clean_copy
 from tests.support.paths import REPO, SEED_DIR
 from tests.support.serving import ServeProcess
 
@@ -50,22 +51,6 @@ class Installed:
         return found
 
 
-def _clean_copy(destination: Path) -> Path:
-    """The checkout's tracked files only: no build/, egg-info, caches or anything git ignores."""
-    if shutil.which("git") is None or not (REPO / ".git").exists():
-        pytest.skip("not a git checkout: the clean copy is made from the tracked files")
-    listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
-    ).stdout
-    for name in filter(None, listed.decode().split("\0")):
-        source = REPO / name
-        if source.is_file():  # a tracked file deleted in the work tree is not part of the copy
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    return destination
-
-
 def _checked(command: list[str], **options: object) -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False, **options)  # type: ignore[call-overload]
     assert done.returncode == 0, f"{command}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
@@ -74,7 +59,7 @@ def _checked(command: list[str], **options: object) -> None:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     root = tmp_path_factory.mktemp("install")
-    source = _clean_copy(root / "source")
+    source = clean_copy(root / "source")
     # A normal build (isolated, as `pip install .` does it) of the copy, never of the checkout.
     _checked(
         [
