@@ -99,3 +99,35 @@ def test_the_body_limit_and_the_default_limit_come_from_the_spec() -> None:
             created = client.post("/v1/conversations", json={"group_id": "8Kw2bQqN1mTz7XcV"})
             assert created.status_code == 201
         assert len(client.get("/v1/conversations").json()["data"]) == 3
+
+
+@pytest.mark.parametrize(
+    "literal", ["1700000000.0000001", "9007199254740990.5", "5.000000000000001"]
+)
+def test_a_number_rounded_into_an_integer_is_not_an_integer(
+    api: httpx.Client, conversation: dict[str, Any], literal: str
+) -> None:
+    """The number written is judged, not its nearest double (which a JavaScript parser keeps)."""
+    before = api.get(f"/v1/conversations/{conversation['id']}").json()
+    response = api.put(
+        f"/v1/conversations/{conversation['id']}",
+        content=f'{{"archived_at": {literal}}}'.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert f"{literal} is not valid" in response.json()["message"]
+    assert api.get(f"/v1/conversations/{conversation['id']}").json() == before
+
+
+@pytest.mark.parametrize(("literal", "stored"), [("1.0", 1), ("1e3", 1000), ("17E8", 1700000000)])
+def test_an_integer_written_with_a_fraction_or_exponent_is_an_integer(
+    api: httpx.Client, conversation: dict[str, Any], literal: str, stored: int
+) -> None:
+    """JSON Schema's `integer` is a number with no fractional part, however it is written."""
+    response = api.put(
+        f"/v1/conversations/{conversation['id']}",
+        content=f'{{"archived_at": {literal}}}'.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["archived_at"] == stored

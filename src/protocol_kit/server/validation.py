@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -236,13 +237,39 @@ def _from_form_value(raw: str, types: frozenset[str]) -> Any:
 def _parse_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_exact_number)
     except UnicodeDecodeError as exc:
         raise ApiError(400, "The request body is not valid UTF-8.") from exc
     except RecursionError as exc:
         raise ApiError(400, "The JSON body is nested too deeply.") from exc
     except ValueError as exc:
         raise ApiError(400, f"The request body is not valid JSON: {exc}.") from exc
+
+
+class _RoundedNumber(float):
+    """A JSON number that is not an integer although its nearest double is one
+    (``1700000000.0000001``): judged as the number written, never as its rounding, so it is
+    refused where an integer is required, as a parser that keeps every digit would refuse it."""
+
+    literal: str
+
+    def __new__(cls, literal: str) -> _RoundedNumber:
+        number = super().__new__(cls, literal)
+        number.literal = literal
+        return number
+
+    def is_integer(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return self.literal
+
+
+def _exact_number(literal: str) -> float:
+    number = float(literal)
+    if number.is_integer() and Decimal(literal) != Decimal(int(number)):
+        return _RoundedNumber(literal)
+    return number
 
 
 def _reject_constant(name: str) -> Any:

@@ -11,6 +11,8 @@ from jsonschema import ValidationError
 
 def json_text(value: Any) -> str:
     """``value`` as JSON spells it; what JSON cannot spell keeps its Python form."""
+    if isinstance(value, float) and type(value) is not float:
+        return repr(value)  # a number kept as it was written, not as its nearest double
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
