@@ -11,7 +11,7 @@ from protocol_kit.spec import Spec
 
 from .langs import snake
 from .loader import build_model
-from .model import ApiModel, Operation, Parameter, Property
+from .model import ApiModel, Operation, Parameter, Property, Server
 from .targets import DOCS
 
 # The search index keeps the start of each description: enough to match words and show a line.
@@ -125,7 +125,11 @@ def html_reference(api: ApiModel, base_url: str | None = None) -> str:
     from .render import environment  # render imports this module for the template globals
 
     if base_url is not None:
-        api = dataclasses.replace(api, base_url=base_url.rstrip("/"))
+        url = base_url.rstrip("/")
+        # The page documents the server it is served by: that server is the one base URL.
+        here = [s for s in api.servers if s.url.rstrip("/") == url]
+        servers = tuple(here) or (Server(url, "The server this reference is served by."),)
+        api = dataclasses.replace(api, base_url=url, servers=servers)
     text = environment(api).get_template(f"{DOCS.name}/index.html.j2").render(target=DOCS)
     lines = [line.rstrip() for line in text.splitlines()]
     return "\n".join(lines).strip("\n") + "\n"
