@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from protocol_kit.generator import ApiModel
 from protocol_kit.generator.snippets import code_samples
 
@@ -232,3 +234,42 @@ def test_the_webhooks_section_shows_each_event_type_with_its_verification_snippe
         nav = page.locator(f'nav a[data-event="{hook.event_type}"]')
         nav.click()
         assert page.evaluate("location.hash") == "#" + article.get_attribute("id")
+
+
+# Every table cell that is wider inside than outside, and every table that scrolls sideways.
+_CLIPPED = """() => {
+  const clipped = [];
+  const where = (el) => (el.closest("[id]") || {}).id;
+  document.querySelectorAll("main .table").forEach((box) => {
+    if (box.scrollWidth > box.clientWidth + 1) clipped.push(`table in #${where(box)} scrolls: ${box.scrollWidth} > ${box.clientWidth}`);
+  });
+  document.querySelectorAll("main td, main th").forEach((cell) => {
+    if (cell.scrollWidth > cell.clientWidth + 1) clipped.push(`cell in #${where(cell)} clips: ${cell.textContent.trim().slice(0, 40)}`);
+  });
+  return clipped;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("source", ["bundled", "catalogue"])
+def test_no_column_is_clipped(
+    open_page: Any,
+    html_file: Path,
+    catalogue_docs: dict[str, str],
+    tmp_path: Path,
+    width: int,
+    source: str,
+) -> None:
+    """Long constraints and requirements wrap: no table scrolls and no cell hides its text."""
+    path = html_file
+    if source == "catalogue":
+        path = tmp_path / "index.html"
+        path.write_text(catalogue_docs["docs/index.html"], encoding="utf-8")
+    page = open_page(path, viewport={"width": width, "height": 900}).page
+    assert page.locator("main table").count() > 5
+    assert page.evaluate(_CLIPPED) == []
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {width}px"
+    if source == "catalogue":
+        assert page.locator("p.requirement").count() > 3
+        screenshot(page, f"requirements-{width}")
