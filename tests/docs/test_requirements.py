@@ -12,7 +12,7 @@ import pytest
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.generator import ApiModel, GeneratorError, load_model
 from protocol_kit.generator.langs import mdx_prose
-from protocol_kit.spec import Requirement, Spec
+from protocol_kit.spec import Requirement
 from tests.support.specs import write_spec
 
 from .catalogue import with_requirements
@@ -112,29 +112,62 @@ def test_the_fixture_catalogue_reaches_every_kind_of_page(catalogue_api: ApiMode
     assert any(not r.checked for r in catalogue_api.requirements)
 
 
-def _rules() -> list[tuple[str, str]]:
-    return [(rule.id, rule.citation.docs) for group in GROUPS for rule in group.rules]
+def _check_citation(
+    rule_id: str, citation: str, requirement: Requirement | None, docs: dict[str, str]
+) -> None:
+    """The citation is `<page>#<anchor>`, the page exists, and the paragraph at the anchor states
+    the rule's requirement (the one with the rule's id)."""
+    found = _CITATION.fullmatch(citation)
+    assert found, f"{rule_id}: docs citation {citation!r} is not <page>#<anchor>"
+    page, anchor = found.groups()
+    assert f"docs/{page}.md" in docs, f"{rule_id}: no page docs/{page}.md"
+    assert requirement is not None, f"{rule_id}: no requirement {rule_id} in the spec"
+    assert (requirement.page, requirement.anchor) == (page, anchor), (
+        f"{rule_id}: cites {citation}, but its requirement is {requirement.page}#{requirement.anchor}"
+    )
+    tag = f'<a id="{anchor}"></a>'
+    assert tag in docs[f"docs/{page}.md"], f"{rule_id}: no anchor #{anchor} on {page}.md"
+    _, paragraph = _paragraph_at(docs[f"docs/{page}.md"], tag)
+    assert mdx_prose(requirement.statement) in paragraph, f"{rule_id}: #{anchor} does not state it"
 
 
 def test_every_rule_citation_names_a_page_and_anchor_that_carry_its_requirement(
     api: ApiModel, docs: dict[str, str]
 ) -> None:
-    rules = _rules()
-    if not api.requirements and not any(_CITATION.fullmatch(docs_) for _, docs_ in rules):
+    rules = [(rule.id, rule.citation.docs) for group in GROUPS for rule in group.rules]
+    if not api.requirements and not any(_CITATION.fullmatch(cited) for _, cited in rules):
         pytest.skip("the spec has no requirements catalogue yet and no rule cites one")
-    spec = Spec.load()
     for rule_id, citation in rules:
-        found = _CITATION.fullmatch(citation)
-        assert found, f"{rule_id}: docs citation {citation!r} is not <page>#<anchor>"
-        page, anchor = found.groups()
-        assert f"docs/{page}.md" in docs, f"{rule_id}: no page docs/{page}.md"
-        requirement = spec.requirement(rule_id)
-        assert requirement is not None, f"{rule_id}: no requirement {rule_id} in the spec"
-        assert (requirement.page, requirement.anchor) == (page, anchor), rule_id
-        tag = f'<a id="{anchor}"></a>'
-        assert tag in docs[f"docs/{page}.md"], f"{rule_id}: no anchor #{anchor} on {page}.md"
-        _, paragraph = _paragraph_at(docs[f"docs/{page}.md"], tag)
-        assert mdx_prose(" ".join(requirement.statement.split())) in paragraph, rule_id
+        _check_citation(rule_id, citation, _requirement(api, rule_id), docs)
+
+
+def _requirement(api: ApiModel, requirement_id: str) -> Requirement | None:
+    return next((r for r in api.requirements if r.id == requirement_id), None)
+
+
+def test_the_citation_check_fails_where_a_reader_would_find_nothing(
+    catalogue_api: ApiModel, catalogue_docs: dict[str, str]
+) -> None:
+    """The check above, on the fixture catalogue: each requirement's own citation resolves; a
+    missing anchor, another page, or an anchor that states something else is caught."""
+    for r in catalogue_api.requirements:
+        _check_citation(r.id, f"{r.page}#{r.anchor}", r, catalogue_docs)
+    cursor = _requirement(catalogue_api, "LIST-UNKNOWN-CURSOR")
+    assert cursor is not None
+    broken = {
+        "pagination#no-such-anchor": catalogue_docs,
+        "errors#list-unknown-cursor": catalogue_docs,
+        "pagination#list-unknown-cursor": {
+            **catalogue_docs,
+            "docs/pagination.md": catalogue_docs["docs/pagination.md"].replace(
+                cursor.statement, "Cursors are opaque."
+            ),
+        },
+        "Pagination › Cursors and page size": catalogue_docs,
+    }
+    for citation, docs in broken.items():
+        with pytest.raises(AssertionError):
+            _check_citation(cursor.id, citation, cursor, docs)
 
 
 @pytest.mark.parametrize(
