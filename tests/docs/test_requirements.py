@@ -54,9 +54,8 @@ class _Texts(HTMLParser):
             self._heading = ""
 
     def handle_endtag(self, tag: str) -> None:
-        while self._open:
-            open_tag, _ = self._open.pop()
-            if open_tag == tag:
+        while tag in (open_tag for open_tag, _ in self._open):
+            if self._open.pop()[0] == tag:
                 break
         if tag in ("h2", "h3") and self._heading is not None:
             self.order.append(("heading", self._heading.strip()))

@@ -9,6 +9,7 @@ from typing import Any
 
 from protocol_kit.spec import Spec
 
+from .guides import guides_of
 from .langs import snake
 from .loader import build_model
 from .model import ApiModel, Operation, Parameter, Property, Server
@@ -44,12 +45,25 @@ def error_anchor(name: str) -> str:
 
 
 def search_index(api: ApiModel) -> list[dict[str, str]]:
-    """Every operation, model, property, parameter, attribute and error type, in page order.
+    """Every guide, requirement, error type, model, property, operation, parameter and attribute.
 
     Each entry: ``title`` (what is matched first and shown), ``kind`` and ``where`` (shown
     beside it), ``anchor`` (where Enter goes) and ``text`` (more words to match).
     """
-    entries = [
+    titles = {guide.slug: guide.title for guide in guides_of(api)}
+    titles.update({resource.name: resource.tag for resource in api.resources})
+    entries = [_entry(g.title, "Guide", "Introduction", g.slug, g.summary) for g in guides_of(api)]
+    entries += [
+        _entry(
+            r.id,
+            f"Requirement ({r.level})",
+            f"{titles[r.page]} › {r.section}",
+            r.anchor,
+            r.statement,
+        )
+        for r in api.requirements
+    ]
+    entries += [
         _entry(
             error.name + "Error",
             "Error type",
