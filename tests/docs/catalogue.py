@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from tests.support.specs import bundled
@@ -76,5 +77,5 @@ REQUIREMENTS: dict[str, dict[str, Any]] = {
 def with_requirements() -> dict[str, Any]:
     """The bundled spec with the handful of requirements above (replacing any it has)."""
     document = bundled()
-    document["x-requirements"] = REQUIREMENTS
+    document["x-requirements"] = copy.deepcopy(REQUIREMENTS)  # callers may change their copy
     return document

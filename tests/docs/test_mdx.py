@@ -166,6 +166,9 @@ def test_the_guide_pages_compile_and_render_with_their_requirements(
         parsed.feed(page["html"])
         assert parsed.headings[0][0::2] == ("h1", guide.title)
         assert [tag for tag, _, _ in parsed.headings[1:]] == ["h2"] * (len(parsed.headings) - 1)
+    # Notes, as the docs site's guides have them, render through its Note component.
+    notes = [slug for slug, page in pages.items() if '<aside class="note">' in page["html"]]
+    assert {"quickstart.mdx", "authentication.mdx", "pagination.mdx"} <= set(notes)
     with_requirements = _render(*written, resource)
     for r in catalogue_api.requirements:
         html = with_requirements[f"{r.page}.mdx"]["html"]
