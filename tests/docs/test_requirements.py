@@ -181,3 +181,16 @@ def test_a_requirement_the_docs_cannot_place_is_refused_with_its_pointer(
     with pytest.raises(GeneratorError, match=says) as refused:
         load_model(write_spec(document, tmp_path))
     assert refused.value.pointer == f"#/x-requirements/UPDATE-ATOMIC/{key}"
+
+
+def test_a_webhooks_requirement_needs_webhooks_in_the_spec(tmp_path: Path) -> None:
+    """Without webhooks there is no Webhooks page, so a requirement placed there has no home."""
+    document = with_requirements()
+    del document["webhooks"]
+    document["tags"] = [t for t in document["tags"] if t["name"] != "Webhooks"]
+    with pytest.raises(GeneratorError, match="is no docs page") as refused:
+        load_model(write_spec(document, tmp_path))
+    assert refused.value.pointer == "#/x-requirements/HOOK-ACK-COMPLETE/page"
+    del document["x-requirements"]["HOOK-ACK-COMPLETE"]
+    without = load_model(write_spec(document, tmp_path))
+    assert "webhooks" not in {r.page for r in without.requirements}

@@ -22,7 +22,7 @@ class Guide:
 
     def applies(self, api: ApiModel) -> bool:
         """Whether the API has what this page is about."""
-        return bool(api.webhooks) or not self.needs_webhooks
+        return self.slug in guide_slugs(bool(api.webhooks))
 
 
 GUIDES = (
@@ -38,9 +38,13 @@ GUIDES = (
         needs_webhooks=True,
     ),
 )
-GUIDE_SLUGS = frozenset(g.slug for g in GUIDES)
 
 
 def guides_of(api: ApiModel) -> tuple[Guide, ...]:
     """The guide pages this API's docs have."""
     return tuple(g for g in GUIDES if g.applies(api))
+
+
+def guide_slugs(has_webhooks: bool) -> frozenset[str]:
+    """The guide pages of an API with (or without) webhooks, before its model is built."""
+    return frozenset(g.slug for g in GUIDES if has_webhooks or not g.needs_webhooks)

@@ -17,7 +17,7 @@ from protocol_kit.spec import Parameter as SpecParameter
 from protocol_kit.spec.view import CURSOR_AFTER, CURSOR_BEFORE, LIMIT, PAGE_HAS_MORE, PAGE_ITEMS
 
 from .cache import cache_dir
-from .guides import GUIDE_SLUGS
+from .guides import guide_slugs
 from .model import (
     ApiModel,
     ErrorClass,
@@ -138,6 +138,7 @@ class _Builder:
             raise GeneratorError(
                 "#/servers", "the first server gives the clients' default base URL"
             )
+        webhooks = self._webhooks()
         return ApiModel(
             title=_text(self.spec.title),
             version=self.spec.version if self.spec.version != "unknown" else "",
@@ -150,15 +151,16 @@ class _Builder:
             models=tuple(self.models[name] for name in sorted(self.models)),
             errors=self._errors(),
             error_model=self._error_model(),
-            webhooks=self._webhooks(),
+            webhooks=webhooks,
             license=self.spec.license,
             servers=tuple(Server(s.url, _text(s.description)) for s in self.spec.servers),
             error_responses=_error_responses(resources),
-            requirements=self._requirements({r.name for r in resources}),
+            requirements=self._requirements(
+                {r.name for r in resources} | guide_slugs(bool(webhooks))
+            ),
         )
 
-    def _requirements(self, resource_pages: set[str]) -> tuple[Requirement, ...]:
-        pages = GUIDE_SLUGS | resource_pages
+    def _requirements(self, pages: set[str]) -> tuple[Requirement, ...]:
         found = []
         for r in self.spec.requirements:
             if r.level not in REQUIREMENT_LEVELS:
@@ -169,7 +171,9 @@ class _Builder:
                 )
             if not (r.page and r.section and r.statement):
                 raise GeneratorError(f"#{r.pointer}", "needs a page, a section and a statement")
-            found.append(replace(r, section=_text(r.section), statement=_text(r.statement)))
+            # One paragraph each: the docs put the statement after its anchor, as one block.
+            statement = " ".join(r.statement.split())
+            found.append(replace(r, section=" ".join(r.section.split()), statement=statement))
         return tuple(found)
 
     def _webhooks(self) -> tuple[Webhook, ...]:
