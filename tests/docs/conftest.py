@@ -13,6 +13,9 @@ from protocol_kit.generator import ApiModel, load_model
 from protocol_kit.generator.render import render_all
 from protocol_kit.generator.targets import DOCS
 from tests.support.paths import REPO
+from tests.support.specs import write_spec
+
+from .catalogue import with_requirements
 
 # Screenshots land here for a person to look at; the folder is git-ignored.
 ARTIFACTS = REPO / "test-artifacts" / "docs"
@@ -37,6 +40,27 @@ def api() -> ApiModel:
 def docs(api: ApiModel) -> dict[str, str]:
     """The docs target rendered from the bundled spec, keyed by path (``docs/conversations.mdx``)."""
     return render_all(api, (DOCS,))
+
+
+@pytest.fixture(scope="session")
+def catalogue_api(tmp_path_factory: pytest.TempPathFactory) -> ApiModel:
+    """The model of the bundled spec with a handful of requirements (tests/docs/catalogue.py)."""
+    folder = tmp_path_factory.mktemp("catalogue")
+    return load_model(write_spec(with_requirements(), folder, "conversations.yaml"))
+
+
+@pytest.fixture(scope="session")
+def catalogue_docs(catalogue_api: ApiModel) -> dict[str, str]:
+    """The docs target rendered from that spec."""
+    return render_all(catalogue_api, (DOCS,))
+
+
+@pytest.fixture(params=["bundled", "catalogue"])
+def rendered(request: pytest.FixtureRequest) -> tuple[ApiModel, dict[str, str]]:
+    """(model, docs) of the bundled spec, then of the spec with the fixture catalogue."""
+    if request.param == "bundled":
+        return request.getfixturevalue("api"), request.getfixturevalue("docs")
+    return request.getfixturevalue("catalogue_api"), request.getfixturevalue("catalogue_docs")
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import pytest
 
 from protocol_kit.cli import main
 from protocol_kit.generator import ApiModel, load_model
+from protocol_kit.generator.guides import GUIDES
 from tests.support.paths import REPO
 from tests.support.specs import with_contacts, write_spec
 
@@ -37,14 +38,10 @@ def out(spec: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_each_resource_gets_an_mdx_and_a_markdown_page(two: ApiModel, out: Path) -> None:
-    assert sorted(p.name for p in (out / "docs").iterdir()) == [
-        "contacts.md",
-        "contacts.mdx",
-        "conversations.md",
-        "conversations.mdx",
-        "index.html",
-        "llms.txt",
-    ]
+    pages = ["contacts", "conversations", *(guide.slug for guide in GUIDES)]
+    assert sorted(p.name for p in (out / "docs").iterdir()) == sorted(
+        [*(f"{page}.{kind}" for page in pages for kind in ("md", "mdx")), "index.html", "llms.txt"]
+    )
     assert [r.name for r in two.resources] == ["conversations", "contacts"]
     for resource in two.resources:
         mdx = (out / "docs" / f"{resource.name}.mdx").read_text(encoding="utf-8")

@@ -8,6 +8,7 @@ import textwrap
 from markupsafe import escape
 
 from protocol_kit.generator import ApiModel
+from protocol_kit.generator.guides import GUIDES
 from protocol_kit.generator.render import render_all
 from protocol_kit.generator.snippets import code_samples
 from protocol_kit.generator.targets import DOCS
@@ -16,12 +17,9 @@ from tests.support.paths import REPO
 
 
 def test_the_committed_docs_are_current(docs: dict[str, str]) -> None:
-    assert sorted(docs) == [
-        "docs/conversations.md",
-        "docs/conversations.mdx",
-        "docs/index.html",
-        "docs/llms.txt",
-    ]
+    names = ["conversations", *(guide.slug for guide in GUIDES)]
+    pages = [f"docs/{name}.{kind}" for name in names for kind in ("md", "mdx")]
+    assert sorted(docs) == sorted([*pages, "docs/index.html", "docs/llms.txt"])
     for rel, text in docs.items():
         assert (REPO / rel).read_text(encoding="utf-8") == text, f"{rel}: run protocol-kit generate"
 
@@ -64,7 +62,10 @@ def test_every_page_shows_the_snippets_the_client_tests_run(
 
 def test_the_html_fetches_nothing_from_elsewhere(docs: dict[str, str]) -> None:
     page = docs["docs/index.html"]
-    assert not re.search(r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=", page)
+    # The one link is the icon, inline: a data: URL fetches nothing.
+    links = re.findall(r"<link\b[^>]*>", page)
+    assert len(links) == 1 and links[0].startswith('<link rel="icon" href="data:image/svg+xml,')
+    assert not re.search(r"<(?:script|img|iframe|source)\b[^>]*\b(?:src|href)=", page)
     assert "@import" not in page and "url(" not in page
     assert page.count("<style>") == 2 and page.count("<script>") == 3
 

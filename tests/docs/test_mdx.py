@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import pytest
 
 from protocol_kit.cli import main
 from protocol_kit.generator import ApiModel, load_model
+from protocol_kit.generator.guides import GUIDES
 from protocol_kit.generator.model import Resource
 from protocol_kit.generator.snippets import code_samples
 from tests.support.specs import with_contacts, write_spec
@@ -82,10 +85,13 @@ def _check(page: dict[str, Any], api: ApiModel, resource: Resource) -> None:
     parsed.feed(page["html"])
     model_heading = f"The {resource.model.name.lower()} model"
     hooks = [w for w in api.webhooks if w.payload.name == resource.model.name]
+    shown = {model_heading, "Webhooks", *(op.summary for op in resource.operations)}
+    added = [t for t in api.requirement_sections(resource.name) if t not in shown]
     assert [(tag, text) for tag, _, text in parsed.headings if tag != "h3"] == [
         ("h1", resource.tag),
         ("h2", model_heading),
         *[("h2", op.summary) for op in resource.operations],
+        *[("h2", title) for title in added],  # sections of requirements the seed has no heading for
         *([("h2", "Webhooks")] if hooks else []),
     ]
     annotated = {text: attrs for tag, attrs, text in parsed.headings if tag == "h2"}
@@ -137,3 +143,39 @@ def test_the_contacts_fixture_page_compiles_too(tmp_path: Path) -> None:
     pages = _render(*(tmp_path / "out" / "docs" / f"{r.name}.mdx" for r in two.resources))
     for resource in two.resources:
         _check(pages[f"{resource.name}.mdx"], two, resource)
+
+
+def test_the_guide_pages_compile_and_render_with_their_requirements(
+    tmp_path: Path, catalogue_api: ApiModel, catalogue_docs: dict[str, str]
+) -> None:
+    """Each guide page of the committed docs, and of a spec with requirements, compiles; each
+    requirement renders at its anchor with its level, id and statement."""
+    committed = [REPO / "docs" / f"{guide.slug}.mdx" for guide in GUIDES]
+    written = []
+    for guide in GUIDES:
+        path = tmp_path / f"{guide.slug}.mdx"
+        path.write_text(catalogue_docs[f"docs/{guide.slug}.mdx"], encoding="utf-8")
+        written.append(path)
+    resource = tmp_path / "conversations.mdx"
+    resource.write_text(catalogue_docs["docs/conversations.mdx"], encoding="utf-8")
+    pages = _render(*committed)
+    for guide in GUIDES:
+        page = pages[f"{guide.slug}.mdx"]
+        assert page["metadata"] == {"title": guide.title, "description": guide.summary}
+        parsed = _Page()
+        parsed.feed(page["html"])
+        assert parsed.headings[0][0::2] == ("h1", guide.title)
+        assert [tag for tag, _, _ in parsed.headings[1:]] == ["h2"] * (len(parsed.headings) - 1)
+    # Notes, as the docs site's guides have them, render through its Note component.
+    notes = [slug for slug, page in pages.items() if '<aside class="note">' in page["html"]]
+    assert {"quickstart.mdx", "authentication.mdx", "pagination.mdx"} <= set(notes)
+    with_requirements = _render(*written, resource)
+    for r in catalogue_api.requirements:
+        html = with_requirements[f"{r.page}.mdx"]["html"]
+        found = re.search(
+            f'<a id="{r.anchor}"></a><strong>{r.level}</strong> · <code>{r.id}</code> · ([^\\n]*?)</p>',
+            html,
+        )
+        assert found, f"{r.id}: not rendered at its anchor"
+        assert unescape(re.sub(r"</?code>", "`", found.group(1))).startswith(r.statement)
+    _check(with_requirements["conversations.mdx"], catalogue_api, catalogue_api.resources[0])

@@ -7,7 +7,9 @@ import re
 from typing import Any
 
 from protocol_kit.generator import ApiModel
+from protocol_kit.generator.langs import mdx_prose
 from protocol_kit.generator.render import header_text
+from protocol_kit.spec import Requirement
 
 Item = tuple[Any, ...]
 
@@ -191,20 +193,79 @@ def test_the_seed_page_parses_into_what_the_comparison_relies_on(seed_page: str)
 
 
 def test_every_seed_item_appears_in_the_generated_page_in_order(
-    seed_page: str, docs: dict[str, str]
+    seed_page: str, rendered: tuple[ApiModel, dict[str, str]]
 ) -> None:
+    _, docs = rendered
     seed = _seed_items(seed_page)
     matched, _ = _align(_items(docs["docs/conversations.mdx"]), seed)
     assert matched == len(seed), f"not in the generated page, in order: {seed[matched]!r}"
 
 
 def test_the_generated_page_adds_only_the_intended_differences(
-    seed_page: str, docs: dict[str, str], api: ApiModel
+    seed_page: str, rendered: tuple[ApiModel, dict[str, str]]
 ) -> None:
+    api, docs = rendered
     seed = _seed_items(seed_page)
     page = docs["docs/conversations.mdx"]
     _, extras = _align(_items(page), seed)
+    extras, stated = _requirement_items(extras, api)
     assert extras == [item for item, _reason in _extras(api)] + _webhooks_section(page, api)
+    # Each requirement of the page is a paragraph of its own, after the seed's sentences of
+    # its section, or in a section of its own.
+    assert stated == [
+        f'<a id="{r.anchor}" />**{r.level}** · `{r.id}` · {mdx_prose(r.statement)}'
+        + ("" if r.checked else " *(Stated, not checked by the conformance kit.)*")
+        for r in _in_page_order(api)
+    ]
+
+
+# Requirements whose page is the resource page: paragraphs of their own (an anchor, the level,
+# the id, the statement), under the heading of their section; a section the seed page does not
+# have is added after the operations, after a rule like every section.
+def _requirement_items(extras: list[Item], api: ApiModel) -> tuple[list[Item], list[str]]:
+    """The extras less the requirement paragraphs and added sections, and those paragraphs."""
+    resource = api.resources[0]
+    anchors = {f'<a id="{r.anchor}" />' for r in api.requirements_on(resource.name)}
+    added = {f"## {title}" for title in _added_sections(api)}
+    kept: list[Item] = []
+    stated: list[str] = []
+    for item in extras:
+        text = item[1] if item[0] == "line" else None
+        if text is not None and any(text.startswith(anchor) for anchor in anchors):
+            stated.append(text)
+        elif text in added:
+            assert kept.pop() == ("line", "---"), "an added section starts after a rule"
+        else:
+            kept.append(item)
+    return kept, stated
+
+
+def _added_sections(api: ApiModel) -> list[str]:
+    resource = api.resources[0]
+    have = {f"The {resource.model.name.lower()} model", "Webhooks"}
+    have |= {op.summary for op in resource.operations}
+    return [t for t in api.requirement_sections(resource.name) if t not in have]
+
+
+def _in_page_order(api: ApiModel) -> list[Requirement]:
+    resource = api.resources[0]
+    sections = [f"The {resource.model.name.lower()} model"]
+    sections += [op.summary for op in resource.operations]
+    sections += [*_added_sections(api), "Webhooks"]
+    return [r for title in sections for r in api.requirements_on(resource.name, title)]
+
+
+def test_the_fixture_catalogue_puts_requirements_on_the_resource_page(
+    catalogue_api: ApiModel,
+) -> None:
+    """Guards the comparison above: the fixture has requirements in a seed section and in one
+    the page adds, so both placements are compared."""
+    assert _added_sections(catalogue_api)
+    assert len(_in_page_order(catalogue_api)) > len(
+        catalogue_api.requirements_on(
+            catalogue_api.resources[0].name, _added_sections(catalogue_api)[0]
+        )
+    )
 
 
 # The seed page predates webhooks, which the conventions define and the spec's `webhooks`

@@ -216,3 +216,38 @@ def test_another_origin_is_refused_unless_given_with_cors_origin(
         assert re.fullmatch(r"ok 200 \d+", outcomes["allowed"]), outcomes
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/v1/conversations", "GET, POST"),
+        ("/v1/conversations/xgQQXg3hrtjh7AvZ", "GET, PUT, DELETE"),
+    ],
+)
+def test_a_preflight_advertises_only_the_methods_of_its_path(
+    server: str, other_origin: str, path: str, methods: str
+) -> None:
+    allowed = methods.split(", ")
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        preflight = httpx.options(
+            f"{server}{path}",
+            headers={"Origin": other_origin, "Access-Control-Request-Method": method},
+        )
+        assert preflight.headers.get("access-control-allow-methods") == methods
+        assert preflight.status_code == (200 if method in allowed else 400), method
+    unknown = httpx.options(
+        f"{server}/v1/nothing",
+        headers={"Origin": other_origin, "Access-Control-Request-Method": "GET"},
+    )
+    assert unknown.status_code == 400 and "access-control-allow-methods" not in unknown.headers
+
+
+def test_the_served_docs_load_with_no_failed_request(context: Any, server: str) -> None:
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(f"{server}/docs", wait_until="networkidle")
+    assert failed == []
+    assert page.evaluate("document.querySelector('link[rel=icon]').href").startswith("data:")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from protocol_kit.generator import ApiModel, load_model
+from protocol_kit.spec import Spec
+from tests.docs.catalogue import with_requirements
+from tests.support.specs import write_spec
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +129,50 @@ def test_samples_come_from_the_spec_examples(api: ApiModel) -> None:
     assert get.sample.path_args == (("id", "xgQQXg3hrtjh7AvZ"),)
     assert get.sample.url_path == "/v1/conversations/xgQQXg3hrtjh7AvZ"
     assert update.sample.body == (("is_muted", True),)
+
+
+def test_what_the_guide_pages_read(api: ApiModel) -> None:
+    """Servers, error responses, the page's fields, the signature header and the webhook guide:
+    each as the spec states it."""
+    spec = Spec.load()
+    assert [(s.url, s.description) for s in api.servers] == [
+        (s.url, " ".join(s.description.split())) for s in spec.servers
+    ]
+    statuses = sorted({s for op in spec.operations() for s in op.responses if s[0] in "45"})
+    assert [e.status for e in api.error_responses] == statuses
+    unauthorized = next(e for e in api.error_responses if e.status == "401")
+    assert unauthorized.operations == tuple(op.operation_id for op in api.operations)
+    assert (
+        unauthorized.example is not None and unauthorized.example.value["type"] == "invalid_request"
+    )
+    listing = api.paginated[0].pagination
+    assert listing is not None
+    assert [(p.name, p.type.display) for p in listing.page_fields] == [
+        ("has_more", "boolean"),
+        ("data", "array"),
+    ]
+    hook = api.webhooks[0]
+    header = spec.webhooks[0].signature_header
+    assert header is not None
+    assert hook.signature_description == " ".join(header.description.split())
+    assert [h for h, _ in api.webhook_guide] == ["", "Events", "Delivery", "Order", "Signature"]
+    assert all("**" not in text.split(" ", 1)[0] for _, text in api.webhook_guide)
+
+
+def test_requirements_come_from_the_catalogue_in_its_order(tmp_path: Path) -> None:
+    document = with_requirements()
+    with_catalogue = load_model(write_spec(document, tmp_path))
+    assert [r.id for r in with_catalogue.requirements] == list(document["x-requirements"])
+    on_auth = with_catalogue.requirements_on("authentication")
+    assert [r.section for r in on_auth] == ["Bearer tokens", "Order of checks"]
+    assert with_catalogue.requirement_sections("conversations") == (
+        "Update a conversation",
+        "Identifiers",
+    )
+    unchecked = with_catalogue.requirements_on("conversations", "Identifiers")[0]
+    assert (unchecked.anchor, unchecked.level, unchecked.checked) == (
+        "id-unpredictable",
+        "SHOULD",
+        False,
+    )
+    assert unchecked.pointer == "/x-requirements/ID-UNPREDICTABLE"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from protocol_kit.generator import ApiModel, load_model
+from protocol_kit.generator.guides import guides_of
 from protocol_kit.generator.reference import html_reference, search_index
 from protocol_kit.generator.render import render_all
 from protocol_kit.generator.targets import DOCS
+from tests.docs.catalogue import with_requirements
+from tests.support.specs import write_spec
 
 
 def _api() -> ApiModel:
@@ -57,4 +61,24 @@ def test_llms_txt_follows_the_convention_and_links_pages_that_exist() -> None:
     assert "## Docs" in lines
     links = re.findall(r"^- \[[^\]]+\]\(([^)]+)\)", text, re.MULTILINE)
     assert links[0] == f"{api.resources[0].name}.md"
-    assert links and all(f"docs/{link}" in docs for link in links)
+    # Requirements link their anchor on a page (whose anchors the docs tests check).
+    assert links and all(f"docs/{link.partition('#')[0]}" in docs for link in links)
+
+
+def test_guides_and_requirements_are_searchable_and_lead_to_their_text(tmp_path: Path) -> None:
+    api = load_model(write_spec(with_requirements(), tmp_path))
+    page = html_reference(api)
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    entries = search_index(api)
+    for entry in entries:
+        assert ids.count(entry["anchor"]) == 1, entry
+        assert f'href="#{entry["anchor"]}"' in page, f"no link icon for {entry['anchor']}"
+    guides = [e for e in entries if e["kind"] == "Guide"]
+    assert [e["anchor"] for e in guides] == [g.slug for g in guides_of(api)]
+    stated = {e["title"]: e for e in entries if e["kind"].startswith("Requirement")}
+    assert list(stated) == [r.id for r in api.requirements]
+    cursor = stated["LIST-UNKNOWN-CURSOR"]
+    assert (cursor["kind"], cursor["where"]) == (
+        "Requirement (MUST)",
+        "Pagination › Cursors and page size",
+    )

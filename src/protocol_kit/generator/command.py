@@ -12,8 +12,9 @@ from .render import diff, render_all, write
 
 _DESCRIPTION = """\
 Generate the client libraries (clients/python: protocol_api, clients/js: @example/protocol-api,
-clients/php: protocol/sdk) and the docs (docs/<resource>.mdx in the docs site's layout,
-docs/<resource>.md, and the static HTML reference docs/index.html) from the OpenAPI document.
+clients/php: protocol/sdk) and the docs (docs/<page>.mdx in the docs site's layout and
+docs/<page>.md for each resource and each guide page, the static HTML reference docs/index.html
+and docs/llms.txt) from the OpenAPI document.
 The spec is loaded and validated, turned into one intermediate model, and rendered through the Jinja2 templates in templates/<target>/.
 Output is deterministic: the same spec and templates give the same bytes. Generated files that
 the templates no longer produce are deleted. To save time on later runs, the compiled templates and

@@ -195,6 +195,29 @@ def php_to_array(t: TypeInfo, expr: str) -> str:
     return expr
 
 
+def mdx_prose(text: str) -> str:
+    """Markdown prose safe in MDX: braces and angle brackets outside code spans are escaped, so
+    the spec's words (`{token}`, `<id>`) read as text, not as expressions or tags."""
+    parts = re.split(r"(`[^`]*`)", text)
+    return "".join(
+        part if part.startswith("`") else re.sub(r"([{}<])", r"\\\1", part) for part in parts
+    )
+
+
+def tidy_blocks(text: str) -> str:
+    """Markdown with at most one blank line between blocks; fenced code is left as it is."""
+    parts = re.split(r"(^[ \t]*```.*?^[ \t]*```[ \t]*$)", text, flags=re.MULTILINE | re.DOTALL)
+    return "".join(
+        part if index % 2 else re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", part)
+        for index, part in enumerate(parts)
+    )
+
+
+def kebab(text: str) -> str:
+    """A heading as an anchor: ``Signature header`` → ``signature-header``."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 def suffix(names: Any, text: str) -> list[str]:
     """Each name with ``text`` appended: ``["BadRequest"] | suffix("Error")``."""
     return [f"{name}{text}" for name in names]
@@ -218,6 +241,9 @@ FILTERS = {
     "py_from_json": py_from_json,
     "py_to_json": py_to_json,
     "suffix": suffix,
+    "mdx_prose": mdx_prose,
+    "kebab": kebab,
+    "tidy_blocks": tidy_blocks,
     "php_from_array": php_from_array,
     "php_to_array": php_to_array,
 }

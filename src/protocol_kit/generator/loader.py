@@ -6,19 +6,22 @@ The model is built from the spec's typed view (``protocol_kit.spec``), never fro
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from protocol_kit.spec import JSON, Schema, Spec, SpecError
+from protocol_kit.spec import JSON, Requirement, Schema, Spec, SpecError
 from protocol_kit.spec import Example as SpecExample
 from protocol_kit.spec import Operation as SpecOperation
 from protocol_kit.spec import Parameter as SpecParameter
 from protocol_kit.spec.view import CURSOR_AFTER, CURSOR_BEFORE, LIMIT, PAGE_HAS_MORE, PAGE_ITEMS
 
 from .cache import cache_dir
+from .guides import guide_slugs
 from .model import (
     ApiModel,
     ErrorClass,
+    ErrorResponse,
     Example,
     Model,
     Operation,
@@ -29,10 +32,12 @@ from .model import (
     Resource,
     Response,
     Sample,
+    Server,
     TypeInfo,
     Webhook,
 )
 
+REQUIREMENT_LEVELS = ("MUST", "SHOULD")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Error classes every client defines, by status; 500 stands for every 5xx.
 STATUS_ERRORS = {
@@ -133,6 +138,7 @@ class _Builder:
             raise GeneratorError(
                 "#/servers", "the first server gives the clients' default base URL"
             )
+        webhooks = self._webhooks()
         return ApiModel(
             title=_text(self.spec.title),
             version=self.spec.version if self.spec.version != "unknown" else "",
@@ -145,9 +151,30 @@ class _Builder:
             models=tuple(self.models[name] for name in sorted(self.models)),
             errors=self._errors(),
             error_model=self._error_model(),
-            webhooks=self._webhooks(),
+            webhooks=webhooks,
             license=self.spec.license,
+            servers=tuple(Server(s.url, _text(s.description)) for s in self.spec.servers),
+            error_responses=_error_responses(resources),
+            requirements=self._requirements(
+                {r.name for r in resources} | guide_slugs(bool(webhooks))
+            ),
         )
+
+    def _requirements(self, pages: set[str]) -> tuple[Requirement, ...]:
+        found = []
+        for r in self.spec.requirements:
+            if r.level not in REQUIREMENT_LEVELS:
+                raise GeneratorError(f"#{r.pointer}/level", "must be MUST or SHOULD")
+            if r.page not in pages:
+                raise GeneratorError(
+                    f"#{r.pointer}/page", f"{r.page!r} is no docs page (one of {sorted(pages)})"
+                )
+            if not (r.page and r.section and r.statement):
+                raise GeneratorError(f"#{r.pointer}", "needs a page, a section and a statement")
+            # One paragraph each: the docs put the statement after its anchor, as one block.
+            statement = " ".join(r.statement.split())
+            found.append(replace(r, section=" ".join(r.section.split()), statement=statement))
+        return tuple(found)
 
     def _webhooks(self) -> tuple[Webhook, ...]:
         found = []
@@ -169,8 +196,14 @@ class _Builder:
                 self._property(name, prop, f"{written.pointer}/properties/{name}", name in required)
                 for name, prop in written.properties.items()
             )
+            guide = next(
+                (t.description for t in self.spec.tags if t.name in hook.operation.tags), ""
+            )
             found.append(
                 Webhook(
+                    guide_sections=_guide_sections(_text(guide)),
+                    signature_description=_text(header.description),
+                    signature_example=str(header.examples[0].value) if header.examples else "",
                     event_type=hook.event_type,
                     class_name=event.ref_name,
                     summary=_text(hook.operation.summary),
@@ -181,10 +214,7 @@ class _Builder:
                         Example(sample.name, sample.summary, sample.value) if sample else None
                     ),
                     fields=fields,
-                    guide=next(
-                        (t.description for t in self.spec.tags if t.name in hook.operation.tags),
-                        "",
-                    ),
+                    guide=guide,
                 )
             )
         if len({w.signature_header for w in found}) > 1:
@@ -426,11 +456,22 @@ class _Builder:
                 f"{op.pointer}/parameters", f"a list operation needs the `{CURSOR_AFTER}` cursor"
             )
         assert success.model is not None
+        convention = op.pagination
+        fields: tuple[Property, ...] = ()
+        if convention is not None:
+            page = convention.page
+            fields = tuple(
+                self._property(
+                    name, prop, f"{page.pointer}/properties/{name}", name in page.required
+                )
+                for name, prop in page.properties.items()
+            )
         return Pagination(
             model=success.model,
             after_param=CURSOR_AFTER,
             before_param=CURSOR_BEFORE if CURSOR_BEFORE in names else None,
             limit_param=LIMIT if LIMIT in names else None,
+            page_fields=fields,
         )
 
     # -- schemas --------------------------------------------------------------------------
@@ -623,6 +664,38 @@ def _with_one_of(prop: Property, one_of: bool) -> Property:
         prop.pointer,
         prop.constraints,
         one_of,
+    )
+
+
+def _guide_sections(guide: str) -> tuple[tuple[str, str], ...]:
+    """A guide's paragraphs grouped under their bold lead-ins (``**Order.** The events ...``)."""
+    sections: list[tuple[str, list[str]]] = [("", [])]
+    for paragraph in guide.split("\n\n") if guide else ():
+        lead = re.match(r"\*\*([^*]+?)\.\*\*\s+", paragraph)
+        if lead:
+            sections.append((lead.group(1), [paragraph[lead.end() :]]))
+        else:
+            sections[-1][1].append(paragraph)
+    return tuple((heading, "\n\n".join(texts)) for heading, texts in sections if texts)
+
+
+def _error_responses(resources: list[Resource]) -> tuple[ErrorResponse, ...]:
+    """Each error status the operations declare, with the first description and example given."""
+    seen: dict[str, list[Response]] = {}
+    answered_by: dict[str, list[str]] = {}
+    for resource in resources:
+        for op in resource.operations:
+            for response in op.errors:
+                seen.setdefault(response.status, []).append(response)
+                answered_by.setdefault(response.status, []).append(op.operation_id)
+    return tuple(
+        ErrorResponse(
+            status=status,
+            description=responses[0].description,
+            example=next((r.examples[0] for r in responses if r.examples), None),
+            operations=tuple(answered_by[status]),
+        )
+        for status, responses in sorted(seen.items())
     )
 
 

@@ -7,6 +7,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+# A requirement of the catalogue as the spec's view reads it (id, level, page, section,
+# statement, checked, pointer, anchor): the docs show it as it is.
+from protocol_kit.spec import Requirement
+
 
 @dataclass(frozen=True)
 class TypeInfo:
@@ -104,12 +108,14 @@ class Response:
 
 @dataclass(frozen=True)
 class Pagination:
-    """How a list operation pages: the item model and the cursor/limit parameter names."""
+    """How a list operation pages: the item model, the cursor/limit parameter names and the
+    page's own fields (``has_more``, ``data``)."""
 
     model: str
     after_param: str
     before_param: str | None
     limit_param: str | None
+    page_fields: tuple[Property, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,6 +225,29 @@ class Webhook:
     example: Example | None
     fields: tuple[Property, ...] = ()  # the event body's fields (id, type, payload)
     guide: str = ""  # the description of the webhook's tag: how delivery works
+    signature_description: str = ""  # what the signature header carries
+    signature_example: str = ""
+    # The guide cut at its paragraphs' bold lead-ins (`**Delivery.** ...`): (heading, text), the
+    # heading '' for the paragraphs before the first lead-in.
+    guide_sections: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Server:
+    """A base URL the spec lists, and what it is."""
+
+    url: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ErrorResponse:
+    """One error status the operations declare: what it means, an example body, who answers it."""
+
+    status: str
+    description: str
+    example: Example | None
+    operations: tuple[str, ...]  # operation ids, in spec order
 
 
 @dataclass(frozen=True)
@@ -238,6 +267,36 @@ class ApiModel:
     error_model: Model
     webhooks: tuple[Webhook, ...] = ()
     license: str = ""  # the spec's, and so the generated clients' (an SPDX identifier)
+    servers: tuple[Server, ...] = ()
+    error_responses: tuple[ErrorResponse, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
+
+    def requirements_on(self, page: str, section: str | None = None) -> tuple[Requirement, ...]:
+        """The requirements a docs page states (under ``section``, if given), in spec order."""
+        return tuple(
+            r
+            for r in self.requirements
+            if r.page == page and (section is None or r.section == section)
+        )
+
+    def requirement_sections(self, page: str) -> tuple[str, ...]:
+        """The section headings a page's requirements sit under, in order of first mention."""
+        return tuple(dict.fromkeys(r.section for r in self.requirements_on(page)))
+
+    @property
+    def webhook_guide(self) -> tuple[tuple[str, str], ...]:
+        """The webhooks' guides merged: (heading, text), the untitled introduction first, then
+        each heading once, with the texts every guide gives it."""
+        merged: dict[str, list[str]] = {"": []}
+        for guide in dict.fromkeys(w.guide_sections for w in self.webhooks):
+            for heading, text in guide:
+                merged.setdefault(heading, []).append(text)
+        return tuple((h, "\n\n".join(texts)) for h, texts in merged.items() if texts)
+
+    @property
+    def paginated(self) -> tuple[Operation, ...]:
+        """The list operations, which page by the pagination convention."""
+        return tuple(op for op in self.operations if op.pagination is not None)
 
     @property
     def signature_header(self) -> str:

@@ -9,9 +9,10 @@ from typing import Any
 
 from protocol_kit.spec import Spec
 
+from .guides import guides_of
 from .langs import snake
 from .loader import build_model
-from .model import ApiModel, Operation, Parameter, Property
+from .model import ApiModel, Operation, Parameter, Property, Server
 from .targets import DOCS
 
 # The search index keeps the start of each description: enough to match words and show a line.
@@ -44,12 +45,25 @@ def error_anchor(name: str) -> str:
 
 
 def search_index(api: ApiModel) -> list[dict[str, str]]:
-    """Every operation, model, property, parameter, attribute and error type, in page order.
+    """Every guide, requirement, error type, model, property, operation, parameter and attribute.
 
     Each entry: ``title`` (what is matched first and shown), ``kind`` and ``where`` (shown
     beside it), ``anchor`` (where Enter goes) and ``text`` (more words to match).
     """
-    entries = [
+    titles = {guide.slug: guide.title for guide in guides_of(api)}
+    titles.update({resource.name: resource.tag for resource in api.resources})
+    entries = [_entry(g.title, "Guide", "Introduction", g.slug, g.summary) for g in guides_of(api)]
+    entries += [
+        _entry(
+            r.id,
+            f"Requirement ({r.level})",
+            f"{titles[r.page]} › {r.section}",
+            r.anchor,
+            r.statement,
+        )
+        for r in api.requirements
+    ]
+    entries += [
         _entry(
             error.name + "Error",
             "Error type",
@@ -125,7 +139,11 @@ def html_reference(api: ApiModel, base_url: str | None = None) -> str:
     from .render import environment  # render imports this module for the template globals
 
     if base_url is not None:
-        api = dataclasses.replace(api, base_url=base_url.rstrip("/"))
+        url = base_url.rstrip("/")
+        # The page documents the server it is served by: that server is the one base URL.
+        here = [s for s in api.servers if s.url.rstrip("/") == url]
+        servers = tuple(here) or (Server(url, "The server this reference is served by."),)
+        api = dataclasses.replace(api, base_url=url, servers=servers)
     text = environment(api).get_template(f"{DOCS.name}/index.html.j2").render(target=DOCS)
     lines = [line.rstrip() for line in text.splitlines()]
     return "\n".join(lines).strip("\n") + "\n"

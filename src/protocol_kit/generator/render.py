@@ -12,6 +12,7 @@ import jinja2
 import jinja2.bccache
 
 from .cache import cache_dir
+from .guides import guides_of
 from .langs import FILTERS
 from .model import ApiModel
 from .reference import GLOBALS as REFERENCE
@@ -24,6 +25,7 @@ _PER_RESOURCE = ("__resource__", "__Resource__")
 _PER_MODEL = "__Model__"
 _PER_ERROR = "__Error__"
 _PER_EVENT = "__Event__"
+_PER_GUIDE = "__guide__"
 # Installed dependencies, build output and caches: never generated, never stale.
 _SKIPPED_DIRS = frozenset(
     {"node_modules", "vendor", "build", "dist", "__pycache__", ".mypy_cache", ".ruff_cache"}
@@ -59,6 +61,7 @@ def environment(api: ApiModel) -> jinja2.Environment:
         targets={t.name: t for t in TARGETS},
         php_namespace=PHP_NAMESPACE,
         reference=REFERENCE,
+        guides=guides_of(api),
         header_text=header_text(api),
         header=lambda prefix: _comment(prefix, header_text(api)),
     )
@@ -141,6 +144,8 @@ def _instances(api: ApiModel, out_rel: str) -> list[tuple[str, dict[str, Any]]]:
         return [(out_rel.replace(_PER_MODEL, m.name), {"model": m}) for m in api.models]
     if _PER_ERROR in out_rel:
         return [(out_rel.replace(_PER_ERROR, e.name), {"error": e}) for e in api.errors]
+    if _PER_GUIDE in out_rel:
+        return [(out_rel.replace(_PER_GUIDE, g.slug), {"guide": g}) for g in guides_of(api)]
     if _PER_EVENT in out_rel:
         return [(out_rel.replace(_PER_EVENT, w.class_name), {"hook": w}) for w in api.webhooks]
     return [(out_rel, {})]

@@ -163,7 +163,7 @@ def create_app(
     app.state.deliverer = deliverer
     if access_log is not None:
         app.add_middleware(AccessLog, stream=access_log)
-    allow_origins(app, cors_origins)
+    allow_origins(app, cors_origins, spec)
     return app
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from protocol_kit.spec import Spec
+from protocol_kit.spec import Spec, path_regex
 
 # These paths are not operations of the API: no token, and the contract's rules do not apply.
 DOCS_PATH = "/docs"
@@ -68,12 +71,39 @@ def cors_origin(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
-def allow_origins(app: Starlette, origins: Sequence[str]) -> None:
+class _PathCors(CORSMiddleware):
+    """Starlette's CORS, but a preflight advertises (and allows) only the methods of its path."""
+
+    def __init__(self, app: ASGIApp, spec: Spec, **options: Any) -> None:
+        super().__init__(app, **options)
+        self._spec = spec
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        preflight = scope["type"] == "http" and scope["method"] == "OPTIONS"
+        if not (preflight and "origin" in headers and "access-control-request-method" in headers):
+            await super().__call__(scope, receive, send)
+            return
+        path = scope["path"]
+        methods = [op.method for op in self._spec.operations() if path_regex(op.path).match(path)]
+        response = self.preflight_response(request_headers=headers)
+        if response.status_code == 200 and headers["access-control-request-method"] not in methods:
+            # Starlette's answer to a method it does not allow, with the preflight's headers.
+            kept = {k: v for k, v in response.headers.items() if k != "content-length"}
+            response = PlainTextResponse("Disallowed CORS method", 400, headers=kept)
+        del response.headers["access-control-allow-methods"]
+        if methods:
+            response.headers["Access-Control-Allow-Methods"] = ", ".join(methods)
+        await response(scope, receive, send)
+
+
+def allow_origins(app: Starlette, origins: Sequence[str], spec: Spec) -> None:
     """Let pages from ``origins`` (and only those) call the API; preflights need no token."""
     if not origins:
         return
     app.add_middleware(
-        CORSMiddleware,
+        _PathCors,  # type: ignore[arg-type]  # Starlette types factories by their first argument only
+        spec=spec,
         allow_origins=[cors_origin(o) for o in origins],
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Accept"],

@@ -258,6 +258,14 @@ class SecurityScheme:
 
 
 @dataclass(frozen=True)
+class Server:
+    """One entry of ``servers``: a base URL and what it is."""
+
+    url: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Requirement:
     """One requirement of the catalogue: what a server MUST or SHOULD do, in the spec's words."""
 
@@ -326,6 +334,14 @@ class Spec:
     def server_urls(self) -> tuple[str, ...]:
         servers = self.data.get("servers") or []
         return tuple(str(s["url"]) for s in servers if isinstance(s, dict) and "url" in s)
+
+    @property
+    def servers(self) -> tuple[Server, ...]:
+        return tuple(
+            Server(str(s["url"]), _text(s.get("description")))
+            for s in self.data.get("servers") or []
+            if isinstance(s, dict) and "url" in s
+        )
 
     @cached_property
     def tags(self) -> tuple[Tag, ...]:
