@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from protocol_kit.cli import main
-from protocol_kit.lint import lint
+from protocol_kit.spec.problems import find_problems as lint
 from protocol_kit.spec import Spec, default_spec_path
 
 

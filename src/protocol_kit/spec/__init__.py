@@ -5,9 +5,11 @@ from .document import (
     OpenApiProblem,
     Position,
     SpecError,
+    UnreadableSpec,
     child,
     default_spec_path,
     escape_pointer,
+    located,
 )
 from .schema import CONSTRAINT_KEYWORDS, Schema
 from .view import (
@@ -48,9 +50,11 @@ __all__ = [
     "Spec",
     "SpecError",
     "Tag",
+    "UnreadableSpec",
     "Webhook",
     "child",
     "default_spec_path",
     "escape_pointer",
+    "located",
     "path_regex",
 ]
