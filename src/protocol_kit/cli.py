@@ -46,8 +46,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     # The top-level parser's only options (-h, --version) take no value, so the first word not
     # starting with "-" is the subcommand. Help, errors and --version see every subcommand.
+    # Without a word (`--version`, or nothing at all) no subcommand's module is needed.
     words = [a for a in (argv or ()) if not a.startswith("-")]
-    wanted = [words[0]] if words and words[0] in SUBCOMMANDS else list(SUBCOMMANDS)
+    wanted = list(SUBCOMMANDS) if words or {"-h", "--help"} & set(argv or ()) else []
+    if words and words[0] in SUBCOMMANDS:
+        wanted = [words[0]]
     for name in wanted:
         importlib.import_module(SUBCOMMANDS[name]).register(subparsers)
     for command in subparsers.choices.values():

@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         unknown = [e for e in webhooks if e.token not in tokens]
         if unknown:
             raise ValueError(f"--webhooks: {unknown[0]!r} names a token not given with --token")
-        spec = Spec.load(args.spec)
+        spec = _spec(args.spec)
         listener = _listen(args.host, args.port)
     except (SpecError, ValueError, _CannotListen) as exc:
         print(f"protocol-kit serve: {exc}", file=sys.stderr)
@@ -219,6 +219,21 @@ def _serve(server: uvicorn.Server, listener: socket.socket) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _spec(path: str | None) -> Spec:
+    """The spec to serve; one the user gives must be valid OpenAPI (SpecError naming its first
+    problem as lint does). The bundled one is checked by the tests, not at every start."""
+    spec = Spec.load(path)
+    if path is not None:
+        from protocol_kit.generator.cache import cache_dir
+        from protocol_kit.spec.problems import blocking_problems
+
+        problems = blocking_problems(spec, cache=cache_dir("valid"))
+        if problems:
+            more = f" (and {len(problems) - 1} more: see `protocol-kit lint {path}`)"
+            raise SpecError(f"{problems[0]}{more if len(problems) > 1 else ''}")
+    return spec
+
+
 def _origins(origins: list[str]) -> None:
     from protocol_kit.server.docs_routes import cors_origin
 
@@ -260,7 +275,9 @@ def _database_problem(db: str, exc: Exception) -> str:
     reason = str(exc)
     if db != ":memory:" and path.is_dir():
         reason = "it is a directory"
-    elif db != ":memory:" and not path.parent.is_dir():
+    elif db != ":memory:" and path.parent.exists() and not path.parent.is_dir():
+        reason = f"{path.parent} is not a directory"
+    elif db != ":memory:" and not path.parent.exists():
         reason = f"its directory {path.parent} does not exist"
     return f"cannot open the database {db}: {reason}"
 

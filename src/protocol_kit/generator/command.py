@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from protocol_kit.spec import Spec, SpecError, UnreadableSpec
-from protocol_kit.spec.problems import Problem, find_problems, problem_at
+from protocol_kit.spec.problems import Problem, blocking_problems, problem_at
 
 from .cache import cache_dir
 from .loader import GeneratorError, build_model
@@ -109,11 +109,9 @@ def _model(path: Path | None) -> ApiModel:
     except SpecError as exc:
         raise _SpecProblems([Problem.of(exc)]) from exc
     # A document that passed once is remembered, so a warm run skips the slow validator.
-    problem = spec.document.openapi_problem(cache=cache_dir("valid"))
-    if problem is not None:
-        raise _SpecProblems(
-            find_problems(spec) or [problem_at(spec, problem.pointer, problem.message)]
-        )
+    problems = blocking_problems(spec, cache=cache_dir("valid"))
+    if problems:
+        raise _SpecProblems(problems)
     try:
         return build_model(spec)
     except GeneratorError as exc:

@@ -12,6 +12,8 @@ from .document import Position, SpecError, UnreadableSpec, child, located
 from .messages import describe
 from .view import Spec
 
+_Found = tuple[str, str]
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -43,8 +45,31 @@ def problems_in(path: str | Path | None) -> tuple[Spec | None, list[Problem]]:
     return spec, find_problems(spec)
 
 
+def blocking_problems(spec: Spec, cache: Path | None = None) -> list[Problem]:
+    """The problems that make the document unusable (for serving, for generating), worded and
+    placed as `find_problems` does; empty when openapi-spec-validator passes the document (a
+    verdict remembered in ``cache``, see `Document.openapi_problem`)."""
+    problem = spec.document.openapi_problem(cache=cache)
+    if problem is None:
+        return []
+    found = _blocking(spec) or [(problem.pointer, problem.message)]
+    return _located(spec, found)
+
+
 def find_problems(spec: Spec) -> list[Problem]:
     """Every problem in the document, each once, in document order; empty when it passes."""
+    found = _blocking(spec)
+    if not found:
+        found += _operation_texts(spec)
+        found += _error_responses(spec)
+        found += _examples(spec)
+    found += _unused_components(spec)
+    return _located(spec, found)
+
+
+def _blocking(spec: Spec) -> list[_Found]:
+    """What keeps the document from being used at all: a dangling reference, a parameter listed
+    twice, anything openapi-spec-validator finds."""
     found = list(_dangling_refs(spec))
     if not found:
         # Everything below follows references, openapi-spec-validator included: with a dangling
@@ -52,11 +77,10 @@ def find_problems(spec: Spec) -> list[Problem]:
         found += _duplicate_parameters(spec)
         if not found:
             found += [(p.pointer, p.message) for p in spec.document.openapi_problems()]
-        if not found:
-            found += _operation_texts(spec)
-            found += _error_responses(spec)
-            found += _examples(spec)
-    found += _unused_components(spec)
+    return found
+
+
+def _located(spec: Spec, found: list[_Found]) -> list[Problem]:
     problems = [problem_at(spec, pointer, message) for pointer, message in dict.fromkeys(found)]
     return sorted(problems, key=_order)
 
@@ -79,9 +103,6 @@ def _position(spec: Spec, pointer: str) -> Position | None:
             return position
         pointer = pointer.rpartition("/")[0]
     return None
-
-
-_Found = tuple[str, str]
 
 
 def _dangling_refs(spec: Spec) -> Iterator[_Found]:
