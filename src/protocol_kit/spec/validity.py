@@ -123,8 +123,12 @@ def _wording(error: ValidationError) -> str:
         if len(telling) == 1:
             return _wording(telling[0])
     if isinstance(error.instance, Mapping | list) and error.validator not in _NAMES_THE_PART:
-        kind = "the object" if isinstance(error.instance, Mapping) else "the list"
-        return f"{kind} here is not valid ({error.validator} in the OpenAPI schema)"
+        kind = "an object" if isinstance(error.instance, Mapping) else "a list"
+        if error.validator == "type":
+            expected = error.validator_value
+            names = expected if isinstance(expected, list) else [expected]
+            return f"{kind} is not of type {', '.join(json_text(n) for n in names)}"
+        return f"{kind} that does not match the OpenAPI schema here (its `{error.validator}`)"
     return describe(error)
 
 
