@@ -131,6 +131,14 @@ _SPECS: dict[str, tuple[bytes, str, tuple[int, int], str]] = {
         (7, 7),
         '"bool" is not one of',
     ),
+    "wrong-shape": (
+        (
+            _TINY.replace("paths: {}\n", "") + "paths:\n  /x:\n    get:\n      parameters: 5\n"
+        ).encode(),
+        "#/paths/~1x/get/parameters",
+        (6, 7),
+        '5 is not of type "array"',
+    ),
     "bad-ref": (
         (
             _TINY.replace("paths: {}\n", "")

@@ -240,12 +240,13 @@ class Document:
             return {**siblings, "allOf": [target]}
         return {key: self._inline(value, refs) for key, value in node.items()}
 
-    def openapi_problems(self) -> list[OpenApiProblem]:
+    def openapi_problems(self, *, structure_only: bool = False) -> list[OpenApiProblem]:
         """Everything openapi-spec-validator finds wrong with the document, each at the pointer of
-        the node at fault (`validity`); empty if it passes."""
+        the node at fault (`validity`); empty if it passes. ``structure_only``: only what the
+        OpenAPI schema says of the document's shape, not what a walk of its schemas finds."""
         from .validity import openapi_findings  # imports the validator: slow, only when used
 
-        found = dict.fromkeys(openapi_findings(self.data))
+        found = dict.fromkeys(openapi_findings(self.data, structure_only=structure_only))
         return [OpenApiProblem(pointer, message) for pointer, message in found]
 
     def openapi_problem(self, cache: Path | None = None) -> OpenApiProblem | None:

@@ -59,25 +59,32 @@ def blocking_problems(spec: Spec, cache: Path | None = None) -> list[Problem]:
 def find_problems(spec: Spec) -> list[Problem]:
     """Every problem in the document, each once, in document order; empty when it passes."""
     found = _blocking(spec)
-    if not found:
+    blocked = bool(found)
+    if not blocked:
         found += _operation_texts(spec)
         found += _error_responses(spec)
         found += _examples(spec)
-    found += _unused_components(spec)
+    found += _unused_components(spec, readable=not blocked)
     return _located(spec, found)
 
 
 def _blocking(spec: Spec) -> list[_Found]:
     """What keeps the document from being used at all: a dangling reference, a parameter listed
     twice, anything openapi-spec-validator finds."""
-    found = list(_dangling_refs(spec))
-    if not found:
-        # Everything below follows references, openapi-spec-validator included: with a dangling
-        # one it would only report the same mistake again, somewhere else.
-        found += _duplicate_parameters(spec)
-        if not found:
-            found += [(p.pointer, p.message) for p in spec.document.openapi_problems()]
-    return found
+    # Each step needs the ones before it to pass: everything after the first follows references
+    # (with a dangling one it would only report the same mistake again, somewhere else), and
+    # the view reads operations only from a document of the right shape.
+    return (
+        list(_dangling_refs(spec))
+        or list(_openapi(spec, structure_only=True))
+        or list(_duplicate_parameters(spec))
+        or list(_openapi(spec, structure_only=False))
+    )
+
+
+def _openapi(spec: Spec, *, structure_only: bool) -> Iterator[_Found]:
+    for problem in spec.document.openapi_problems(structure_only=structure_only):
+        yield problem.pointer, problem.message
 
 
 def _located(spec: Spec, found: list[_Found]) -> list[Problem]:
@@ -165,19 +172,18 @@ def _examples(spec: Spec) -> Iterator[_Found]:
             yield child(example.pointer, *error.absolute_path), describe(error)
 
 
-def _unused_components(spec: Spec) -> Iterator[_Found]:
+def _unused_components(spec: Spec, *, readable: bool) -> Iterator[_Found]:
+    """Components nothing refers to. Which security schemes are required is read from the
+    operations, so it is only known when the document is ``readable`` (has no blocking problem)."""
     used = {ref for _, ref in spec.document.refs()}
-    schemes = set(spec.security)
-    try:
-        for operation in spec.operations():
-            schemes |= set(operation.security or ())
-    except SpecError:
-        pass  # a dangling reference, reported already; the schemes it hides stay unknown
+    schemes = set(spec.security) if readable else set()
+    for operation in spec.operations() if readable else ():
+        schemes |= set(operation.security or ())
     for section, names in spec.components().items():
         for name in names:
             pointer = child("#/components", section, name)
             if section == "securitySchemes":
-                if name not in schemes:
+                if readable and name not in schemes:
                     yield pointer, "security scheme is never required"
             elif pointer not in used:
                 yield pointer, "component is never referenced"

@@ -17,44 +17,60 @@ VERSION = re.compile(r"3\.1\.\d+")
 _WHERE = "_protocol_kit_where"
 
 
-def openapi_findings(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
+def openapi_findings(
+    data: dict[str, Any], *, structure_only: bool = False
+) -> Iterator[tuple[str, str]]:
     """Each (pointer, message) openapi-spec-validator finds in ``data``, in the order it finds them.
 
     The validator checks the document against the OpenAPI schema (its errors carry document
-    paths), then walks it, checking each schema against the dialect's meta-schema, defaults
-    against their schemas, parameters and operation ids; those errors say nothing about where the
-    node is. Each walker here records the node it was given on the errors it passes up, and the
-    node is found in the document by identity (the validator reads the parsed objects themselves).
+    paths); only a document whose structure passes is walked (``structure_only``: never), each
+    schema checked against the dialect's meta-schema, defaults against their schemas, parameters
+    and operation ids. Those errors say nothing about where the node is: each walker here records
+    the node it was given on the errors it passes up, and the node is found in the document by
+    identity (the validator reads the parsed objects themselves).
     """
     version = data.get("openapi")
     if not isinstance(version, str) or not VERSION.fullmatch(version):
-        yield (
-            "#/openapi",
-            (f"{json_text(version)} is not an OpenAPI version this tool reads (it reads 3.1.x)"),
-        )
+        yield "#/openapi", _version_problem(version)
         return
     # Slow imports: only when used.
     from openapi_spec_validator import OpenAPIV31SpecValidator
     from openapi_spec_validator.schemas import schema_v31
     from openapi_spec_validator.schemas.backend.jsonschema import create_validator
 
+    # jsonschema's errors say which keyword failed (jsonschema-rs' only say it in words).
+    structure = [
+        ("/".join(["#", *(escape_pointer(str(part)) for part in error.absolute_path)]), error)
+        for error in create_validator(schema_v31).iter_errors(data)
+    ]
+    yield from ((pointer, _message(error)) for pointer, error in structure)
+    if structure or structure_only:
+        return
+
     class _Locating(OpenAPIV31SpecValidator):
-        # jsonschema's errors say which keyword failed (jsonschema-rs' only say it in words).
-        schema_validator = create_validator(schema_v31)
         keyword_validators = {  # noqa: RUF012 - replaces the base class's mapping, never mutated
             keyword: _locating(keyword, validator)
             for keyword, validator in OpenAPIV31SpecValidator.keyword_validators.items()
         }
 
     pointers = _pointers(data)
+    walker = _Locating(data)
     try:
-        for error in _Locating(data).iter_errors():
+        for error in walker.root_validator(walker.schema_path):
             yield _where(error, pointers), _message(error)
+    except RecursionError:
+        yield "#", "not valid OpenAPI: a chain of $ref that never reaches a schema"
     except Exception as exc:  # the validator raises unrelated types, referencing's among them
         # referencing's Unresolvable: its message holds the whole document; its ref says it all.
         ref = getattr(exc, "ref", None)
         found = f"unresolvable $ref {ref}" if ref else type(exc).__name__
         yield "#", f"not valid OpenAPI: {found}"
+
+
+def _version_problem(version: Any) -> str:
+    if isinstance(version, int | float) and not isinstance(version, bool):
+        return f'{json_text(version)} is a number; the version is a string such as "3.1.0"'
+    return f"{json_text(version)} is not an OpenAPI version this tool reads (it reads 3.1.x)"
 
 
 def _locating(keyword: str, validator: type[Any]) -> type[Any]:
@@ -94,10 +110,7 @@ def _pointers(data: Any) -> dict[int, str]:
 
 def _where(error: ValidationError, pointers: dict[int, str]) -> str:
     inside = [escape_pointer(str(part)) for part in error.absolute_path]
-    where = getattr(error, _WHERE, None)
-    if where is None:  # the document checked against the OpenAPI schema: a path in the document
-        return "/".join(["#", *inside])
-    keyword, node = where
+    keyword, node = getattr(error, _WHERE, ("", None))
     pointer = pointers.get(id(node), "#")
     if keyword == "schema":  # a meta-schema error: its path is inside the schema
         return "/".join([pointer, *inside])
@@ -128,6 +141,8 @@ def _wording(error: ValidationError) -> str:
             expected = error.validator_value
             names = expected if isinstance(expected, list) else [expected]
             return f"{kind} is not of type {', '.join(json_text(n) for n in names)}"
+        if error.validator == "minProperties":
+            return f"{kind} with fewer than {json_text(error.validator_value)} member(s)"
         return f"{kind} that does not match the OpenAPI schema here (its `{error.validator}`)"
     return describe(error)
 
