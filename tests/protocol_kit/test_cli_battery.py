@@ -169,8 +169,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -- spec files: lint, generate --spec, serve --spec, verify --spec ------------------------------
 
 
-# `serve --spec` fails the same way for every kind; these cover loading and validating.
+# `serve --spec` and `verify --spec` load through the same code for every kind; these cover
+# loading (both) and validating (serve; verify does not validate yet, see below).
 _SERVED = ("latin-1", "bad-yaml", "openapi-2.0", "type-bool")
+_VERIFIED = ("empty", "binary", "latin-1", "bad-yaml")
 
 
 @pytest.mark.parametrize("name", list(_SPECS))
@@ -183,7 +185,9 @@ def test_lint_and_generate_name_the_spec_problem_at_its_line(files: Path, name: 
     ]
     if name in _SERVED:
         commands.append(["serve", "--spec", path, "--db", str(files / f"{name}.db"), "--port", "1"])
-    lint, generate, *served = _run_all(commands, files)
+    if name in _VERIFIED:
+        commands.append(["verify", "--spec", path])
+    lint, generate, *others = _run_all(commands, files)
     # lint: the problem on stdout as FILE:LINE:COLUMN: POINTER: MESSAGE, a count on stderr.
     _fails_cleanly(lint, "lint", 1, path)
     problems = [_LOCATED.match(found) for found in lint.out.splitlines()]
@@ -199,10 +203,10 @@ def test_lint_and_generate_name_the_spec_problem_at_its_line(files: Path, name: 
     assert generate.err.splitlines()
     assert set(generate.err.splitlines()) <= set(lint.out.splitlines())
     assert not (files / "out").exists()
-    # serve: one line with the same place, before any database exists.
-    for serve in served:
-        _fails_cleanly(serve, "serve", 2, f"{path}:{line}:{column}: {pointer}")
-        assert not (files / f"{name}.db").exists()
+    # serve and verify: one line with the same place, before any database or server exists.
+    for args, ran in zip(commands[2:], others, strict=True):
+        _fails_cleanly(ran, args[0], 2, f"{path}:{line}:{column}: {pointer}")
+    assert not (files / f"{name}.db").exists()
 
 
 @pytest.mark.xfail(
@@ -342,6 +346,13 @@ def test_a_stopped_server_leaves_a_database_file_that_stands_alone(
 )
 def test_verify_names_the_argument_at_fault(files: Path, args: list[str], named: str) -> None:
     _fails_cleanly(_run("verify", *args, cwd=files), "verify", 2, named)
+
+
+def test_verify_names_a_webhook_port_in_use(files: Path) -> None:
+    with _listening() as port:
+        listen = ["--webhook-listen", f"127.0.0.1:{port}", "--webhook-secret", "s"]
+        ran = _run("verify", "http://127.0.0.1:1", "--token", "t", *listen, cwd=files)
+    _fails_cleanly(ran, "verify", 2, "--webhook-listen", f"127.0.0.1:{port}")
 
 
 @pytest.mark.xfail(
