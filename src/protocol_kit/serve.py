@@ -271,14 +271,15 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _database_problem(db: str, exc: Exception) -> str:
-    path = Path(db)
-    reason = str(exc)
-    if db != ":memory:" and path.is_dir():
-        reason = "it is a directory"
-    elif db != ":memory:" and path.parent.exists() and not path.parent.is_dir():
-        reason = f"{path.parent} is not a directory"
-    elif db != ":memory:" and not path.parent.exists():
-        reason = f"its directory {path.parent} does not exist"
+    """``exc`` with the database's path, and the reason where SQLite's own words hide it."""
+    path, reason = Path(db), str(exc)
+    if db != ":memory:":
+        if path.is_dir():
+            reason = "it is a directory"
+        elif path.parent.exists() and not path.parent.is_dir():
+            reason = f"{path.parent} is not a directory"
+        elif not path.parent.exists():
+            reason = f"its directory {path.parent} does not exist"
     return f"cannot open the database {db}: {reason}"
 
 

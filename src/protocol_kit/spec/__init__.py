@@ -9,7 +9,6 @@ from .document import (
     child,
     default_spec_path,
     escape_pointer,
-    located,
 )
 from .schema import CONSTRAINT_KEYWORDS, Schema
 from .view import (
@@ -55,6 +54,5 @@ __all__ = [
     "child",
     "default_spec_path",
     "escape_pointer",
-    "located",
     "path_regex",
 ]
