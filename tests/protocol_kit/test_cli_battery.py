@@ -139,6 +139,20 @@ _SPECS: dict[str, tuple[bytes, str, tuple[int, int], str]] = {
         (6, 7),
         '5 is not of type "array"',
     ),
+    "same-operation-id": (
+        (
+            _TINY.replace("paths: {}\n", "")
+            + "paths:\n"
+            + "".join(
+                f"  /{name}:\n    get:\n      operationId: same\n"
+                "      responses: {'200': {description: ok}}\n"
+                for name in ("x", "y")
+            )
+        ).encode(),
+        "#/paths/~1y/get",
+        (9, 5),
+        "Operation ID 'same' for 'get' in '/y' is not unique",
+    ),
     "bad-ref": (
         (
             _TINY.replace("paths: {}\n", "")

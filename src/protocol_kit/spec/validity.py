@@ -78,13 +78,19 @@ def _locating(keyword: str, validator: type[Any]) -> type[Any]:
     the node it was given, unless a walker nested deeper marked them first."""
     walk: Callable[..., Iterator[ValidationError]] = validator.__call__
 
-    def __call__(self: Any, node: Any, *args: Any, **kwargs: Any) -> Iterator[ValidationError]:
-        for error in walk(self, node, *args, **kwargs):
+    def __call__(self: Any, *args: Any, **kwargs: Any) -> Iterator[ValidationError]:
+        for error in walk(self, *args, **kwargs):
             if not hasattr(error, _WHERE):
-                setattr(error, _WHERE, (keyword, node.read_value()))
+                setattr(error, _WHERE, (keyword, _node(args)))
             yield error
 
     return type(validator.__name__, (validator,), {"__call__": __call__})
+
+
+def _node(args: tuple[Any, ...]) -> Any:
+    """The node a walker was given: its first path argument (the operation walker's first
+    arguments are its URL and method), read."""
+    return next((a.read_value() for a in args if hasattr(a, "read_value")), None)
 
 
 def _pointers(data: Any) -> dict[int, str]:
