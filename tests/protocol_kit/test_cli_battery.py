@@ -288,9 +288,14 @@ def test_serve_refuses_a_port_in_use_before_touching_the_database(files: Path) -
         ("a-directory", "is a directory"),
         ("a-file/protocol.db", "not a directory"),
         ("binary.yaml", "not a database"),
+        ("read-only-directory/protocol.db", "unable to open"),
     ],
 )
 def test_serve_names_a_database_it_cannot_open(files: Path, db: str, words: str) -> None:
+    if db.startswith("read-only"):
+        if _ROOT:
+            pytest.skip("permissions do not bind root")
+        (files / "read-only-directory").mkdir(mode=0o500, exist_ok=True)
     ran = _run("serve", "--db", db, "--port", str(free_port()), "--token", "t", cwd=files)
     _fails_cleanly(ran, "serve", 2, db, words)
 
