@@ -111,4 +111,5 @@ def test_invalid_spec_is_rejected_with_a_warm_cache(
     for _ in range(2):  # a failed validation is not remembered
         status = main(["generate", "--spec", str(spec), "--out", str(tmp_path / "bad")])
         assert status == 2
-        assert "not a valid OpenAPI document" in capsys.readouterr().err
+        assert f"{spec}:" in (err := capsys.readouterr().err)
+        assert '#/info/version: not valid OpenAPI: a list is not of type "string"' in err

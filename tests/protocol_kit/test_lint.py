@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from protocol_kit.cli import main
-from protocol_kit.lint import lint
 from protocol_kit.spec import Spec, default_spec_path
+from protocol_kit.spec.problems import find_problems as lint
 
 
 def test_the_bundled_spec_passes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -120,6 +120,7 @@ def test_an_unwritable_database_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("serve", "--db", str(tmp_path / "no" / "such" / "x.db"), "--token", "t")
     assert result.returncode == 2
     assert "protocol-kit serve:" in result.stderr and "Traceback" not in result.stderr
+    assert str(tmp_path / "no" / "such") in result.stderr
 
 
 def test_generated_tokens_pass_back_through_the_command_line_as_printed() -> None:
@@ -130,3 +131,15 @@ def test_generated_tokens_pass_back_through_the_command_line_as_printed() -> Non
         assert token.isascii() and token.isalnum() and len(token) >= 20, token
         argv = ["serve", "--token", token]
         assert build_parser(argv).parse_args(argv).token == [token]
+
+
+def test_the_root_points_to_the_docs_without_a_token(started: Callable[..., ServeProcess]) -> None:
+    url = started(":memory:", ["t"]).url
+    root = httpx.get(f"{url}/")
+    assert root.status_code == 307 and root.headers["location"] == "/docs"
+    assert 'href="/docs"' in root.text  # for a client that does not follow redirects
+    docs = httpx.get(f"{url}/", follow_redirects=True)
+    assert docs.status_code == 200 and docs.url.path == "/docs"
+    assert "text/html" in docs.headers["content-type"]
+    served = httpx.get(f"{url}/openapi.json").json()
+    assert "/" not in served["paths"]  # the server's own page, not part of the contract

@@ -7,7 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .loader import GeneratorError, load_model
+from protocol_kit.spec import Spec, SpecError, UnreadableSpec
+from protocol_kit.spec.problems import Problem, blocking_problems, problem_at
+
+from .cache import cache_dir
+from .loader import GeneratorError, build_model
+from .model import ApiModel
 from .render import diff, render_all, write
 
 _DESCRIPTION = """\
@@ -23,8 +28,10 @@ the spec's validation verdict are cached in $XDG_CACHE_HOME/protocol-kit (defaul
 """
 _EPILOG = """\
 exit status: 0 on success (with --check: everything is current); 1 when --check finds files
-that differ (each is printed); 2 when the spec uses a construct the generator does not support
-(the message names its JSON pointer).
+that differ (each is printed); 2 when nothing could be generated: the spec has problems (each
+printed as `protocol-kit lint` prints it, FILE:LINE:COLUMN: JSON-POINTER: MESSAGE) or uses a
+construct the generator does not support (printed the same way), a file cannot be read or
+written (the message names it), or the arguments are wrong.
 """
 
 
@@ -63,25 +70,72 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        print(f"protocol-kit generate: --out {out} is a file, not a directory", file=sys.stderr)
+        return 2
     try:
-        api = load_model(args.spec)
-    except GeneratorError as exc:
-        print(f"protocol-kit generate: unsupported spec: {exc}", file=sys.stderr)
+        api = _model(args.spec)
+    except _SpecProblems as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except UnreadableSpec as exc:
+        print(f"protocol-kit generate: {exc}", file=sys.stderr)
         return 2
     files = render_all(api)
-    out: Path = args.out
-    if args.check:
-        changed = diff(files, out)
-        for rel in changed:
-            print(f"out of date: {rel}")
-        if changed:
-            print(
-                f"{len(changed)} generated file(s) differ; run `protocol-kit generate`",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"{len(files)} generated files are up to date")
-        return 0
+    try:
+        return _check(files, out) if args.check else _write(files, out)
+    except OSError as exc:
+        where = exc.filename if exc.filename is not None else out
+        print(
+            f"protocol-kit generate: cannot write {where}: {exc.strerror or exc}", file=sys.stderr
+        )
+        return 2
+
+
+class _SpecProblems(Exception):
+    """The spec cannot be generated from; ``problems`` says why, as lint says it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+def _model(path: Path | None) -> ApiModel:
+    try:
+        spec = Spec.load(path)
+    except UnreadableSpec:
+        raise
+    except SpecError as exc:
+        raise _SpecProblems([Problem.of(exc)]) from exc
+    # A document that passed once is remembered, so a warm run skips the slow validator.
+    problems = blocking_problems(spec, cache=cache_dir("valid"))
+    if problems:
+        raise _SpecProblems(problems)
+    try:
+        return build_model(spec)
+    except GeneratorError as exc:
+        message = str(exc).removeprefix(f"{exc.pointer}: ")
+        unsupported = problem_at(spec, exc.pointer, f"not supported by the generator: {message}")
+        raise _SpecProblems([unsupported]) from exc
+
+
+def _check(files: dict[str, str], out: Path) -> int:
+    changed = diff(files, out)
+    for rel in changed:
+        print(f"out of date: {rel}")
+    if changed:
+        print(
+            f"{len(changed)} generated file(s) differ; run `protocol-kit generate`",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{len(files)} generated files are up to date")
+    return 0
+
+
+def _write(files: dict[str, str], out: Path) -> int:
     changed = write(files, out)
     for rel in changed:
         print(f"wrote {rel}")

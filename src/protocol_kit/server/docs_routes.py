@@ -1,4 +1,4 @@
-"""The server's own pages, outside the API: the HTML reference at /docs, the spec at /openapi.json and /openapi.yaml."""
+"""The server's own pages, outside the API: the HTML reference at /docs (and / pointing to it), the spec at /openapi.json and /openapi.yaml."""
 
 from __future__ import annotations
 
@@ -23,7 +23,12 @@ from protocol_kit.spec import Spec, path_regex
 DOCS_PATH = "/docs"
 JSON_PATH = "/openapi.json"
 YAML_PATH = "/openapi.yaml"
-OWN_PATHS = (DOCS_PATH, JSON_PATH, YAML_PATH)
+ROOT_PATH = "/"
+OWN_PATHS = (DOCS_PATH, JSON_PATH, YAML_PATH, ROOT_PATH)
+_POINTER_TO_DOCS = (
+    "<!doctype html><title>Protocol Conversations API</title>"
+    f'<p>The API reference is at <a href="{DOCS_PATH}">{DOCS_PATH}</a>.</p>\n'
+)
 # The HTML reference for a base URL. The generator renders it; the server, which must not import
 # the generator, is handed the function by whoever starts it (`protocol-kit serve`).
 DocsPage = Callable[[str], str]
@@ -55,7 +60,12 @@ def docs_routes(spec: Spec, docs_page: DocsPage | None) -> list[Route]:
         async def docs(request: Request) -> Response:
             return HTMLResponse(page(str(request.base_url).rstrip("/")))
 
+        async def root(request: Request) -> Response:
+            # Someone who opens the server's address in a browser is sent to its reference.
+            return HTMLResponse(_POINTER_TO_DOCS, status_code=307, headers={"Location": DOCS_PATH})
+
         routes.append(Route(DOCS_PATH, docs, methods=["GET"]))
+        routes.append(Route(ROOT_PATH, root, methods=["GET"]))
     return routes
 
 

@@ -148,6 +148,9 @@ class ConversationStore:
             if self._reader is not self._db:
                 self._reader.close()
         with self._write_lock:
+            if self._reader is not self._db:
+                # Fold the write-ahead log into the database file, so that file alone holds it all.
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
 
     def _migrate(self) -> None:

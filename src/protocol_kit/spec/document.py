@@ -17,6 +17,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from .checks import Check, compile_check
+from .messages import json_text
 
 SPEC_URI = "urn:protocol-kit:spec"
 # libyaml's loader parses the spec several times faster than the pure-Python one, to the same data.
@@ -36,10 +37,6 @@ def default_spec_path() -> Path:
     return Path(str(resources.files("protocol_kit.openapi").joinpath("conversations.yaml")))
 
 
-class SpecError(Exception):
-    """The document could not be read or is not an OpenAPI document we can work with."""
-
-
 def escape_pointer(segment: str) -> str:
     """Escape one JSON-pointer segment (RFC 6901)."""
     return segment.replace("~", "~0").replace("/", "~1")
@@ -56,6 +53,40 @@ class Position:
 
     line: int
     column: int
+
+
+class SpecError(Exception):
+    """The document could not be read or is not an OpenAPI document we can work with.
+
+    Raised while loading, it says where: the file, the JSON pointer and the line and column of
+    the node at fault, and ``str()`` gives them as ``FILE:LINE:COLUMN: POINTER: MESSAGE``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | None = None,
+        pointer: str = "#",
+        position: Position | None = None,
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.pointer = pointer
+        self.position = position
+        super().__init__(located(message, path, pointer, position) if path else message)
+
+
+class UnreadableSpec(SpecError):
+    """The file cannot be read at all (missing, a directory, no permission): nothing to check."""
+
+
+def located(message: str, path: Path | None, pointer: str, position: Position | None) -> str:
+    """``FILE:LINE:COLUMN: POINTER: MESSAGE``, the one shape every problem in a document is told in."""
+    where = str(path) if path is not None else "<document>"
+    if position is not None:
+        where += f":{position.line}:{position.column}"
+    return f"{where}: {pointer}: {message}"
 
 
 @dataclass(frozen=True)
@@ -81,19 +112,22 @@ class Document:
     def load(cls, path: str | Path | None = None) -> Document:
         path = Path(path) if path is not None else default_spec_path()
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except OSError as exc:
-            raise SpecError(f"cannot read {path}: {exc.strerror or exc}") from exc
+            raise UnreadableSpec(f"cannot read {path}: {exc.strerror or exc}") from exc
+        text = _utf8(raw, path)
         loader = _YAML_LOADER(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
         except yaml.YAMLError as exc:
-            raise SpecError(f"{path} is not valid YAML: {exc}") from exc
+            message, position = _yaml_problem(exc, text)
+            raise SpecError(message, path=path, position=position) from exc
         finally:
             loader.dispose()
         if not isinstance(data, dict) or "openapi" not in data:
-            raise SpecError(f"{path} is not an OpenAPI document (no top-level `openapi` key)")
+            start = _position(node) if node is not None else Position(1, 1)
+            raise SpecError(_not_openapi(data), path=path, position=start)
         return cls(data=data, path=path, _node=node)
 
     # -- pointers ---------------------------------------------------------------------------
@@ -206,8 +240,17 @@ class Document:
             return {**siblings, "allOf": [target]}
         return {key: self._inline(value, refs) for key, value in node.items()}
 
+    def openapi_problems(self, *, structure_only: bool = False) -> list[OpenApiProblem]:
+        """Everything openapi-spec-validator finds wrong with the document, each at the pointer of
+        the node at fault (`validity`); empty if it passes. ``structure_only``: only what the
+        OpenAPI schema says of the document's shape, not what a walk of its schemas finds."""
+        from .validity import openapi_findings  # imports the validator: slow, only when used
+
+        found = dict.fromkeys(openapi_findings(self.data, structure_only=structure_only))
+        return [OpenApiProblem(pointer, message) for pointer, message in found]
+
     def openapi_problem(self, cache: Path | None = None) -> OpenApiProblem | None:
-        """What openapi-spec-validator says is wrong with the document, None if it passes.
+        """The first of `openapi_problems`, None if the document passes.
 
         Importing and running the validator is slow, and its verdict depends only on the document
         and the validator's code: with a ``cache`` directory, a document that passed is
@@ -216,16 +259,9 @@ class Document:
         marker = self._validated_marker(cache) if cache is not None else None
         if marker is not None and marker.is_file():
             return None
-        from openapi_spec_validator import validate  # slow import: only when used
-        from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-
-        try:
-            validate(self.data)
-        except OpenAPIValidationError as exc:
-            pointer = child("#", *(str(p) for p in exc.path))
-            return OpenApiProblem(pointer, f"not valid OpenAPI: {exc.message}")
-        except Exception as exc:  # the validator raises several unrelated exception types
-            return OpenApiProblem("#", f"not valid OpenAPI: {exc}")
+        problems = self.openapi_problems()
+        if problems:
+            return problems[0]
         if marker is not None:
             with contextlib.suppress(OSError):  # an unwritable cache: validate again next time
                 marker.touch()
@@ -284,3 +320,58 @@ def _record(node: yaml.Node, pointer: str, positions: dict[str, Position]) -> No
 
 def _position(node: yaml.Node) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _utf8(raw: bytes, path: Path) -> str:
+    """The file's text; a byte that is not UTF-8 is reported where it is, as an editor counts."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+        raise SpecError(
+            f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded "
+            "(an OpenAPI document in YAML or JSON is UTF-8)",
+            path=path,
+            position=Position(line, column),
+        ) from exc
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[str, Position | None]:
+    """What the YAML parser found and where, worded without its internal names."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        problem = exc.problem or exc.context or "cannot be parsed"
+        context = f" ({exc.context})" if exc.problem and exc.context else ""
+        mark = exc.problem_mark or exc.context_mark
+        position = Position(mark.line + 1, mark.column + 1) if mark is not None else None
+        return f"not valid YAML: {problem}{context}", position
+    if isinstance(exc, yaml.reader.ReaderError):
+        before = text[: exc.position]
+        position = Position(before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        return f"not valid YAML: character {_character(exc.character)}: {exc.reason}", position
+    return f"not valid YAML: {exc}", None
+
+
+def _not_openapi(data: Any) -> str:
+    if isinstance(data, dict) and "swagger" in data:
+        return (
+            f"not an OpenAPI document: a Swagger {json_text(data['swagger'])} one; this tool "
+            "reads OpenAPI 3.1 (convert it first)"
+        )
+    found = "it is empty" if data is None else f"it is {_kind(data)}"
+    if isinstance(data, dict):
+        found = "it has no top-level `openapi` key"
+    return (
+        f"not an OpenAPI document: {found} (an OpenAPI document is a mapping with an `openapi` key)"
+    )
+
+
+def _kind(data: Any) -> str:
+    kinds = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return kinds.get(type(data), f"a {type(data).__name__}")
+
+
+def _character(character: Any) -> str:
+    code = character if isinstance(character, int) else ord(str(character)[:1] or "\0")
+    return f"#x{code:04x}"

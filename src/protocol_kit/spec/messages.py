@@ -67,7 +67,8 @@ def describe(error: ValidationError) -> str:
             return f"{value} is not valid under any of the given schemas"
     if error.validator is None or error.validator == "false":
         return f"false schema does not allow {value}"
-    return error.message
+    # jsonschema's own wording; a re-raised error carries its whole report after a blank line.
+    return error.message.split("\n\n", 1)[0]
 
 
 def _extras(error: ValidationError, schema: dict[str, Any]) -> list[str]:
