@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "serve": "protocol_kit.serve",
     "generate": "protocol_kit.generator.command",
     "verify": "protocol_kit.verify",
+    "diff": "protocol_kit.prove",
 }
 
 

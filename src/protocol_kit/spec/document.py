@@ -84,6 +84,11 @@ class Document:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise SpecError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        return cls.parse(text, path)
+
+    @classmethod
+    def parse(cls, text: str, path: Path) -> Document:
+        """The document written in ``text``; ``path`` names it in messages and positions."""
         loader = _YAML_LOADER(text)
         try:
             node = loader.get_single_node()

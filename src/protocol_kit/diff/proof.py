@@ -1,0 +1,67 @@
+"""Proof by execution, judged: where running the old parts against the new ones contradicts the diff."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from protocol_kit.spec import Spec
+
+from .model import CLIENTS, SERVERS, Change, Level, Report
+
+
+@dataclass(frozen=True)
+class Run:
+    """One execution: which audience it stands for, whether it passed, and what failed."""
+
+    audience: str  # CLIENTS: BASE's clients against a server of REVISION; SERVERS: REVISION's kit against a server of BASE
+    name: str
+    passed: bool
+    detail: str
+
+
+# Runs the executions for two specs (the command line wires the generator, server and kit).
+Prover = Callable[[Spec, Spec], list[Run]]
+
+
+def judge(report: Report, runs: list[Run]) -> list[Change]:
+    """A change for each run that failed although the diff says its audience is not broken."""
+    found = []
+    for run in runs:
+        if run.passed or report.level(run.audience) is not Level.COMPATIBLE:
+            continue
+        found.append(
+            Change(
+                "proof-disagrees",
+                Level.BREAKING,
+                (run.audience,),
+                f"the diff finds nothing that breaks {run.audience}, but {run.name} failed: {run.detail}",
+                "proof",
+                None,
+                None,
+            )
+        )
+    return found
+
+
+def summary(report: Report, runs: list[Run]) -> list[str]:
+    """One line per run: its result and whether it agrees with the static verdict."""
+    lines = []
+    for run in runs:
+        static = report.level(run.audience)
+        if run.passed:
+            verdict = (
+                "agrees"
+                if static is not Level.BREAKING
+                else "not contradicted (the run does not reach what breaks)"
+            )
+        else:
+            verdict = "agrees" if static is not Level.COMPATIBLE else "DISAGREES"
+        state = "passed" if run.passed else f"failed ({run.detail})"
+        lines.append(
+            f"proof: {run.name}: {state}; static verdict for {run.audience}: {static.value}; {verdict}"
+        )
+    return lines
+
+
+__all__ = ["CLIENTS", "SERVERS", "Prover", "Run", "judge", "summary"]
