@@ -81,7 +81,9 @@ def run(args: argparse.Namespace, prover: proof.Prover | None) -> int:
         base = sources.load(args.base)
         revision = sources.load(revision_source)
     except SpecError as exc:
-        print(f"protocol-kit diff: {exc}", file=sys.stderr)
+        # One line: a YAML error spreads its position over several.
+        reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"protocol-kit diff: {reason}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
     report = compare(base, revision, args.base, _name(revision_source))
     notes: list[str] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from protocol_kit.spec import Spec
 
-from .model import Change, Level, Location
+from .model import AUDIENCES, Change, Level, Location
 from .schemas import Delta
 
 
@@ -37,15 +37,15 @@ class Findings:
     ) -> None:
         broken = {who: level for who, level in breaks.items() if level is not Level.COMPATIBLE}
         level = max(broken.values(), key=lambda lv: lv.rank, default=Level.COMPATIBLE)
-        who = tuple(sorted(w for w, lv in broken.items() if lv is level))
-        key = (kind, base, revision, who, level)
+        impact = tuple(sorted(broken.items(), key=lambda item: AUDIENCES.index(item[0])))
+        key = (kind, base, revision, impact)
         found = self._changes.get(key)
         if found is not None:
             if context != found.context and context not in found.also_in:
                 self._changes[key] = Change(
                     found.kind,
                     found.level,
-                    found.breaks,
+                    found.impact,
                     found.message,
                     found.context,
                     found.base,
@@ -56,7 +56,7 @@ class Findings:
         self._changes[key] = Change(
             kind,
             level,
-            who,
+            impact,
             message,
             context,
             locate(self.base, base),

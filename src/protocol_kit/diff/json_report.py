@@ -27,7 +27,7 @@ def _change(change: Change) -> dict[str, Any]:
     return {
         "kind": change.kind,
         "level": change.level.value,
-        "breaks": list(change.breaks),
+        "breaks": {who: level.value for who, level in change.impact},
         "context": change.context,
         "also_in": list(change.also_in),
         "message": change.message,

@@ -44,16 +44,24 @@ class Change:
     """One difference between the two documents and what it does to each kind of user."""
 
     kind: str  # a stable id, e.g. ``request-property-became-required``
-    level: Level
-    breaks: tuple[str, ...]  # the audiences it breaks (empty when compatible)
+    level: Level  # the highest level of its impact
+    impact: tuple[tuple[str, Level], ...]  # each audience it breaks, and how surely
     message: str
     context: str  # the operation, webhook or section it was found in
     base: Location | None
     revision: Location | None
     also_in: tuple[str, ...] = ()  # other operations the same change reaches
 
+    @property
+    def breaks(self) -> tuple[str, ...]:
+        """The audiences it breaks (empty when compatible)."""
+        return tuple(who for who, _ in self.impact)
+
+    def level_for(self, audience: str) -> Level:
+        return dict(self.impact).get(audience, Level.COMPATIBLE)
+
     def breaks_at_least(self, level: Level) -> bool:
-        return self.level.rank >= level.rank and bool(self.breaks)
+        return any(lv.rank >= level.rank for _, lv in self.impact)
 
 
 @dataclass
@@ -68,7 +76,7 @@ class Report:
 
     def level(self, audience: str | None = None) -> Level:
         """The highest level of the changes (that break ``audience``, when given)."""
-        levels = [c.level for c in self.changes if audience is None or audience in c.breaks]
+        levels = [c.level if audience is None else c.level_for(audience) for c in self.changes]
         return max(levels, key=lambda lv: lv.rank, default=Level.COMPATIBLE)
 
     def count(self, level: Level) -> int:

@@ -295,6 +295,15 @@ class OperationDiff:
 
     def _response(self, b: Response, r: Response, context: str) -> None:
         subject = f"response {r.status}"
+        if b.description != r.description:
+            self.found.add(
+                "response-description-changed",
+                {},
+                f"{subject}: description changed",
+                context,
+                b.pointer,
+                r.pointer,
+            )
         for header in b.headers:
             if header.lower() not in {h.lower() for h in r.headers}:
                 self.found.add(

@@ -34,7 +34,7 @@ def judge(report: Report, runs: list[Run]) -> list[Change]:
             Change(
                 "proof-disagrees",
                 Level.BREAKING,
-                (run.audience,),
+                ((run.audience, Level.BREAKING),),
                 f"the diff finds nothing that breaks {run.audience}, but {run.name} failed: {run.detail}",
                 "proof",
                 None,

@@ -18,6 +18,16 @@ def _where(location: Location | None, name: str) -> str:
     return f"{name}{line}: {location.pointer}"
 
 
+def _who(change: Change) -> str:
+    """`` for clients, servers (possibly breaking)``: each audience with its level where it is lower."""
+    if not change.impact:
+        return ""
+    names = [
+        who if level is change.level else f"{who} ({level.value})" for who, level in change.impact
+    ]
+    return " for " + ", ".join(names)
+
+
 def _summary(report: Report) -> str:
     counts = ", ".join(f"{report.count(level)} {level.value}" for level in _ORDER)
     return f"{len(report.changes)} change(s): {counts}"
@@ -29,8 +39,9 @@ def render_text(report: Report) -> str:
         f"{report.revision} ({report.revision_version})",
     ]
     for change in _ordered(report):
-        who = f" for {', '.join(change.breaks)}" if change.breaks else ""
-        lines.append(f"{change.level.value.upper()}{who}: {change.context}: {change.message}")
+        lines.append(
+            f"{change.level.value.upper()}{_who(change)}: {change.context}: {change.message}"
+        )
         lines.append(f"    {_where(change.base, report.base)}")
         lines.append(f"    {_where(change.revision, report.revision)}")
         if change.also_in:
@@ -71,7 +82,7 @@ def render_markdown(report: Report) -> str:
             "| Breaks | Where | Change | Base | Revision |",
             "|---|---|---|---|---|",
             *(
-                f"| {', '.join(c.breaks) or '–'} | {_cell(c.context)} | {_cell(c.message)} "
+                f"| {_who(c).removeprefix(' for ') or '–'} | {_cell(c.context)} | {_cell(c.message)} "
                 f"| {_md_where(c.base)} | {_md_where(c.revision)} |"
                 for c in changes
             ),
