@@ -96,8 +96,8 @@ def run(args: argparse.Namespace, prover: proof.Prover | None) -> int:
         except (RuntimeError, OSError) as exc:
             print(f"protocol-kit diff: --prove could not run: {exc}", file=sys.stderr)
             return EXIT_COULD_NOT_RUN
-        report.changes += proof.judge(report, runs)
         notes = proof.summary(report, runs)
+        report.changes += proof.judge(report, runs)
     text = _render(report, args.format, notes)
     if args.output is not None:
         try:

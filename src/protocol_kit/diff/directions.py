@@ -21,6 +21,9 @@ class Direction:
     label: str  # how a message names it
     producer: str
     consumer: str
+    # Values travel as text (parameters): a string schema then admits every number and boolean,
+    # since their written form is a string too.
+    text: bool = False
 
     def narrower(self, level: Level) -> dict[str, Level]:
         return {self.producer: level}
@@ -33,5 +36,6 @@ class Direction:
 
 
 REQUEST = Direction("request", "request", CLIENTS, SERVERS)
+PARAMETER = Direction("request", "request", CLIENTS, SERVERS, text=True)
 RESPONSE = Direction("response", "response", SERVERS, CLIENTS)
 EVENT = Direction("event", "event", SERVERS, RECEIVERS)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from protocol_kit.spec import MediaType, Operation, Parameter, RequestBody, Response, Spec, Webhook
 
-from .directions import EVENT, REQUEST, RESPONSE, Direction
+from .directions import EVENT, PARAMETER, REQUEST, RESPONSE, Direction
 from .findings import Findings
 from .model import CLIENTS, RECEIVERS, SERVERS, Level
-from .schemas import SchemaDiff
+from .schemas import SchemaDiff, became_array_of
 
 B, P = Level.BREAKING, Level.POSSIBLY
 
@@ -23,6 +23,15 @@ class _At:
     prefix: str
     subject: str
     context: str
+
+
+def _parameter_key(param: Parameter, op: Operation) -> tuple[str, str]:
+    """A parameter's identity across versions: a path parameter by its place in the path (a
+    rename changes no request), a header by its name in any case, the others by name."""
+    if param.location == "path":
+        names = re.findall(r"\{([^}]*)\}", op.path)
+        return "path", str(names.index(param.name)) if param.name in names else param.name
+    return param.location, param.name.lower() if param.location == "header" else param.name
 
 
 def _route(op: Operation) -> tuple[str, str]:
@@ -86,7 +95,7 @@ class OperationDiff:
                 r.pointer,
             )
         self._security(b, r, context)
-        self._parameters(b, r, REQUEST, context)
+        self._parameters(b, r, PARAMETER, context)
         self._request_body(b.request_body, r.request_body, b, r, context)
         self._responses(b, r, context)
 
@@ -118,11 +127,8 @@ class OperationDiff:
         )
 
     def _parameters(self, b: Operation, r: Operation, d: Direction, context: str) -> None:
-        def key(p: Parameter) -> tuple[str, str]:
-            return p.location, p.name.lower() if p.location == "header" else p.name
-
-        b_params = {key(p): p for p in b.parameters}
-        r_params = {key(p): p for p in r.parameters}
+        b_params = {_parameter_key(p, b): p for p in b.parameters}
+        r_params = {_parameter_key(p, r): p for p in r.parameters}
         prefix = f"{d.name}-parameter"
         for k, p in b_params.items():
             if k in r_params:
@@ -167,7 +173,18 @@ class OperationDiff:
                 b.pointer,
                 r.pointer,
             )
-        for delta in self.schemas.compare(b.schema, r.schema, d):
+        items = became_array_of(b.schema, r.schema) if r.location in ("query", "header") else None
+        if items is not None:
+            self.found.add(
+                f"{prefix}-became-array",
+                d.wider(B),
+                f"{subject} now takes several values (one value alone still fits)",
+                context,
+                b.schema_pointer,
+                r.schema_pointer,
+            )
+            subject = f"{subject} (each value)"
+        for delta in self.schemas.compare(b.schema, items or r.schema, d):
             self.found.add_delta(delta, prefix, subject, context)
 
     def _request_body(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from protocol_kit.spec import Spec
 
 from .model import CLIENTS, SERVERS, Change, Level, Report
+from .versions import VERSION_NOT_BUMPED
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,19 @@ class Run:
 Prover = Callable[[Spec, Spec], list[Run]]
 
 
+def static_level(report: Report, audience: str) -> Level:
+    """The diff's level for an audience, from what the changes do (not from the version number,
+    which no run can observe)."""
+    behaviour = Report(report.base, report.revision, report.base_version, report.revision_version)
+    behaviour.changes = [c for c in report.changes if c.kind != VERSION_NOT_BUMPED]
+    return behaviour.level(audience)
+
+
 def judge(report: Report, runs: list[Run]) -> list[Change]:
     """A change for each run that failed although the diff says its audience is not broken."""
     found = []
     for run in runs:
-        if run.passed or report.level(run.audience) is not Level.COMPATIBLE:
+        if run.passed or static_level(report, run.audience) is not Level.COMPATIBLE:
             continue
         found.append(
             Change(
@@ -48,7 +57,7 @@ def summary(report: Report, runs: list[Run]) -> list[str]:
     """One line per run: its result and whether it agrees with the static verdict."""
     lines = []
     for run in runs:
-        static = report.level(run.audience)
+        static = static_level(report, run.audience)
         if run.passed:
             verdict = (
                 "agrees"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from protocol_kit.spec import Schema, child, json_type
+from protocol_kit.spec import Schema, SpecError, child, json_type
 
 from .directions import Direction
 from .model import SERVERS, Level
@@ -74,6 +74,24 @@ _ANNOTATIONS = frozenset(
         "definitions",
     }
 )
+# Assertions whose value is a schema (or a list or map of them) that applies as a whole: their
+# differences are looked for inside them, so a property added under `then` is named as such.
+_SUBSCHEMAS = frozenset(
+    {
+        "then",
+        "else",
+        "contains",
+        "propertyNames",
+        "contentSchema",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "dependentSchemas",
+        "patternProperties",
+        "prefixItems",
+    }
+)
+# Those holding a map of schemas: alike when they map the same keys.
+_SCHEMA_MAPS = frozenset({"dependentSchemas", "patternProperties"})
 _HANDLED = frozenset(
     {
         "type",
@@ -150,7 +168,18 @@ class _Node:
         return {*self.outer.keywords, *self.inner.keywords} - {"$ref"}
 
     def properties(self) -> dict[str, Schema]:
-        return {**self.inner.properties, **self.outer.properties}
+        """Its attributes, those its allOf members list included (its own win)."""
+        found: dict[str, Schema] = {}
+        for member in self.branches("allOf"):
+            found.update(_Node(member).properties())
+        return {**found, **self.inner.properties, **self.outer.properties}
+
+    def required(self) -> set[str]:
+        """The attributes it requires, those its allOf members require included."""
+        found = set(_strings(self.value("required")))
+        for member in self.branches("allOf"):
+            found |= _Node(member).required()
+        return found
 
     def sub(self, keyword: str) -> Schema | None:
         if not isinstance(self.value(keyword), dict):
@@ -173,14 +202,18 @@ class SchemaDiff:
     """Compares schemas of two documents, remembering each pair (components are met many times)."""
 
     def __init__(self) -> None:
-        self._done: dict[tuple[str, str, str], list[Delta]] = {}
-        self._busy: set[tuple[str, str, str]] = set()
+        self._done: dict[tuple[str, str, Direction], list[Delta]] = {}
+        self._busy: set[tuple[str, str, Direction]] = set()
+        self._same: dict[str, bool] = {}
 
     def compare(self, base: Schema, revision: Schema, direction: Direction) -> list[Delta]:
         b, r = _Node(base), _Node(revision)
-        key = (b.key, r.key, direction.name)
+        key = (b.key, r.key, direction)
         if key in self._done:
             return self._done[key]
+        if self._unchanged(base, revision):
+            self._done[key] = []
+            return []
         if key in self._busy:
             return []  # a recursive schema: its own differences are reported where they are
         self._busy.add(key)
@@ -190,6 +223,51 @@ class SchemaDiff:
             self._busy.discard(key)
         self._done[key] = found
         return found
+
+    def _unchanged(self, base: Schema, revision: Schema) -> bool:
+        """Written alike, and so is everything they reference: nothing to look at inside.
+
+        Most of a large document does not change between two versions; this spares the
+        keyword-by-keyword walk of all of it.
+        """
+        if base.node != revision.node:
+            return False
+        assumed: list[str] = []
+        same = all(self._same_ref(ref, base, revision, assumed) for ref in _refs(base, base.node))
+        if not same:
+            for ref in assumed:  # judged alike only by assuming a cycle back to a changed one
+                self._same.pop(ref, None)
+        return same
+
+    def _same_ref(self, ref: str, base: Schema, revision: Schema, assumed: list[str]) -> bool:
+        if ref in self._same:
+            return self._same[ref]
+        self._same[ref] = True  # while it is being judged: a reference back to it is a cycle
+        try:
+            b_node, r_node = base.document.node(ref), revision.document.node(ref)
+        except SpecError:
+            same = False
+        else:
+            same = b_node == r_node and all(
+                self._same_ref(inner, base, revision, assumed) for inner in _refs(base, b_node)
+            )
+        self._same[ref] = same
+        if same:
+            assumed.append(ref)
+        return same
+
+
+def _refs(schema: Schema, node: Any) -> Iterator[str]:
+    """Every ``$ref`` written anywhere inside ``node``."""
+    if isinstance(node, dict):
+        ref = Schema.anonymous(schema.document, node).ref
+        if ref is not None:
+            yield ref
+        for value in node.values():
+            yield from _refs(schema, value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(schema, value)
 
 
 class _Comparison:
@@ -236,7 +314,7 @@ class _Comparison:
                 "type-removed", f"type {_names(before)} no longer stated", d.wider(B), "type"
             )
             return
-        wide_b, wide_r = _widened(before), _widened(after)
+        wide_b, wide_r = _widened(before, d.text), _widened(after, d.text)
         if before - {"null"} == after - {"null"}:
             if "null" in after:
                 yield self.delta("became-nullable", "null is now allowed", d.wider(B), "type")
@@ -378,7 +456,8 @@ class _Comparison:
     def _strings(self) -> Iterator[Delta]:
         d = self.d
         for keyword, level in (("pattern", B), ("format", P)):
-            before, after = self.b.value(keyword), self.r.value(keyword)
+            # An empty pattern or format says nothing.
+            before, after = self.b.value(keyword) or None, self.r.value(keyword) or None
             if before == after:
                 continue
             if before is None:
@@ -402,10 +481,7 @@ class _Comparison:
     def _objects(self) -> Iterator[Delta]:
         d = self.d
         b_props, r_props = self.b.properties(), self.r.properties()
-        b_req, r_req = (
-            set(_strings(self.b.value("required"))),
-            set(_strings(self.r.value("required"))),
-        )
+        b_req, r_req = self.b.required(), self.r.required()
         for name, schema in r_props.items():
             if name in b_props:
                 continue
@@ -529,8 +605,7 @@ class _Comparison:
                 breaks = (added if after else removed) if keyword == "allOf" else d.both(P)
                 yield self.delta(f"{_kind(keyword)}-{verb}", f"`{keyword}` {verb}", breaks, keyword)
                 continue
-            b_keyed = {_branch_key(s, i): s for i, s in enumerate(before)}
-            r_keyed = {_branch_key(s, i): s for i, s in enumerate(after)}
+            b_keyed, r_keyed = _keyed(before), _keyed(after)
             for name, schema in b_keyed.items():
                 if name in r_keyed:
                     yield from self.owner.compare(schema, r_keyed[name], d)
@@ -560,6 +635,9 @@ class _Comparison:
         d = self.d
         for keyword in _ASSERTIONS:
             before, after = self.b.value(keyword), self.r.value(keyword)
+            if keyword in _SUBSCHEMAS and _shaped_alike(keyword, before, after):
+                yield from self._inside(keyword, before)
+                continue
             if _canon(before) == _canon(after) or (
                 before in (None, False) and after in (None, False)
             ):
@@ -576,6 +654,21 @@ class _Comparison:
                 yield self.delta(
                     f"{_kind(keyword)}-changed", f"`{keyword}` changed", d.both(B), keyword
                 )
+
+    def _inside(self, keyword: str, before: Any) -> Iterator[Delta]:
+        """The differences inside a keyword that holds schemas alike on both sides."""
+        if keyword in _SCHEMA_MAPS:
+            segments: list[tuple[tuple[str | int, ...], str]] = [((k,), f"{{{k}}}") for k in before]
+        elif isinstance(before, list):
+            segments = [((i,), f"[{i}]") for i in range(len(before))]
+        else:
+            segments = [((), f"({keyword})")]
+        b_at, r_at = self.b.where(keyword), self.r.where(keyword)
+        for extra, label in segments:
+            b_sub = Schema.at(self.b.document, child(b_at, *extra))
+            r_sub = Schema.at(self.r.document, child(r_at, *extra))
+            for found in self.owner.compare(b_sub, r_sub, self.d):
+                yield found.under(label)
 
     def _default(self) -> Iterator[Delta]:
         b_has, r_has = self.b.has("default"), self.r.has("default")
@@ -607,6 +700,21 @@ class _Comparison:
             yield self.delta("description-changed", "description changed", {}, "description")
 
 
+def became_array_of(base: Schema, revision: Schema) -> Schema | None:
+    """The items of a parameter that became an array of values of its old types, else None.
+
+    Written ``name=value``, one value is an array of one (form style, exploded: the query's
+    default), so the old single values still fit, as far as the items' own constraints allow.
+    """
+    b, r = _Node(base), _Node(revision)
+    before, after = _types(b), _types(r)
+    items = r.sub("items")
+    if before is None or after != frozenset({"array"}) or "array" in before or items is None:
+        return None
+    inside = _types(_Node(items))
+    return items if inside is None or before <= _widened(inside, text=True) else None
+
+
 def _types(node: _Node, depth: int = 0) -> frozenset[str] | None:
     """The JSON types a schema admits (None: any), looking into anyOf and oneOf branches."""
     declared = node.value("type")
@@ -636,14 +744,37 @@ def _types(node: _Node, depth: int = 0) -> frozenset[str] | None:
     return own
 
 
-def _widened(types: frozenset[str] | set[str]) -> frozenset[str]:
-    """Integers are numbers: a set with ``number`` admits integers too."""
-    return frozenset(types | {"integer"}) if "number" in types else frozenset(types)
+def _shaped_alike(keyword: str, before: Any, after: Any) -> bool:
+    """Both hold schemas in the same places: the differences inside them are all there is."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return keyword not in _SCHEMA_MAPS or before.keys() == after.keys()
+    return isinstance(before, list) and isinstance(after, list) and len(before) == len(after)
+
+
+def _widened(types: frozenset[str] | set[str], text: bool = False) -> frozenset[str]:
+    """Integers are numbers: a set with ``number`` admits integers too (and, written as text,
+    a string admits every number and boolean)."""
+    wide = set(types)
+    if "number" in wide:
+        wide.add("integer")
+    if text and "string" in wide:
+        wide |= {"number", "integer", "boolean"}
+    return frozenset(wide)
 
 
 def _is_null(schema: Schema) -> bool:
     target = schema.target
     return target.type == "null" or (target.has("const") and target.keyword("const") is None)
+
+
+def _keyed(branches: tuple[Schema, ...]) -> dict[str, Schema]:
+    """Branches by their key, the second of a key counted apart (paired in order)."""
+    keyed: dict[str, Schema] = {}
+    for index, branch in enumerate(branches):
+        key = _branch_key(branch, index)
+        count = sum(1 for k in keyed if k.split("#", 1)[0] == key)
+        keyed[f"{key}#{count}"] = branch
+    return keyed
 
 
 def _branch_key(schema: Schema, index: int) -> str:

@@ -42,8 +42,9 @@ def render_text(report: Report) -> str:
         lines.append(
             f"{change.level.value.upper()}{_who(change)}: {change.context}: {change.message}"
         )
-        lines.append(f"    {_where(change.base, report.base)}")
-        lines.append(f"    {_where(change.revision, report.revision)}")
+        if change.base is not None or change.revision is not None:
+            lines.append(f"    {_where(change.base, report.base)}")
+            lines.append(f"    {_where(change.revision, report.revision)}")
         if change.also_in:
             lines.append(f"    also in: {', '.join(change.also_in)}")
     lines.append(_summary(report) if report.changes else "no changes")

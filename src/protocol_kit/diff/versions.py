@@ -9,6 +9,8 @@ from protocol_kit.spec import Spec
 from .findings import Findings
 from .model import AUDIENCES, Level
 
+VERSION_NOT_BUMPED = "version-not-bumped"
+
 
 def major(version: str) -> int | None:
     """The major number of a semantic version (``v2.1.0`` → 2), None when it has none."""
@@ -23,7 +25,7 @@ def check(base: Spec, revision: Spec, found: Findings) -> None:
     if not breaking or (before is not None and after is not None and after > before):
         return
     found.add(
-        "version-not-bumped",
+        VERSION_NOT_BUMPED,
         dict.fromkeys(AUDIENCES, Level.BREAKING),
         f"{len(breaking)} breaking change(s) but info.version went from {base.version} to "
         f"{revision.version}: bump the major version, or everyone who pins versions is broken "
