@@ -555,6 +555,22 @@ CASES = [
         "P",
         "event-parameter-pattern-removed",
     ),
+    Case(
+        "deletions sent without a body",
+        _delete("webhooks/conversation.deleted/post/requestBody"),
+        "C",
+        "C",
+        "B",
+        "event-body-removed",
+    ),
+    Case(
+        "created events may come without a body",
+        _set("components/requestBodies/ConversationCreated/required", False),
+        "C",
+        "C",
+        "B",
+        "event-body-became-optional",
+    ),
     # -- the requirements catalogue --------------------------------------------------------------
     Case("a new MUST", _add_requirement("MUST"), "C", "B", "C", "requirement-added"),
     Case("a new SHOULD", _add_requirement("SHOULD"), "C", "C", "C", "requirement-added"),

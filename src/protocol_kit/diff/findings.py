@@ -19,6 +19,29 @@ def locate(spec: Spec, pointer: str | None) -> Location | None:
     return Location(pointer, position.line, position.column)
 
 
+# How deep an attribute path is shown from the operation before the component is named instead.
+_DEEP = 3
+_SCHEMAS = "#/components/schemas/"
+
+
+def _path(segments: tuple[str, ...]) -> str:
+    return "".join(seg if seg == "[]" else f".{seg}" for seg in segments).lstrip(".")
+
+
+def _in_component(pointer: str | None) -> str | None:
+    """``Name.attribute[]`` for a pointer inside a named schema, None outside one."""
+    if pointer is None or not pointer.startswith(_SCHEMAS):
+        return None
+    name, *rest = pointer[len(_SCHEMAS) :].split("/")
+    segments: list[str] = []
+    for before, segment in zip(["", *rest], rest, strict=False):
+        if before == "properties":
+            segments.append(segment.replace("~1", "/").replace("~0", "~"))
+        elif segment == "items":
+            segments.append("[]")
+    return _path((name.replace("~1", "/").replace("~0", "~"), *segments))
+
+
 class Findings:
     """The changes found so far, one per distinct change (a shared schema is met many times)."""
 
@@ -65,8 +88,12 @@ class Findings:
 
     def add_delta(self, delta: Delta, prefix: str, subject: str, context: str) -> None:
         """A schema difference found under ``subject`` (``request body``, ``query parameter `x```)."""
-        path = "".join(seg if seg == "[]" else f".{seg}" for seg in delta.path).lstrip(".")
-        where = f"{subject} `{path}`" if path else subject
+        where = f"{subject} `{_path(delta.path)}`" if delta.path else subject
+        named = _in_component(delta.revision or delta.base)
+        if len(delta.path) > _DEEP and named:
+            # Deep inside shared schemas the path from the operation is long and only one of
+            # many: the component and the path inside it say where to look.
+            where = f"{subject} … `{named}`"
         self.add(
             f"{prefix}-{delta.kind}",
             dict(delta.breaks),

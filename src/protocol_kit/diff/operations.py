@@ -201,9 +201,15 @@ class OperationDiff:
         if b is None and r is None:
             return
         if b is None and r is not None:
+            # A request body: clients must send it (if required), servers must read it. An
+            # event's: servers must send it; receivers only gain something to read.
+            if d is REQUEST:
+                added = {d.producer: B, d.consumer: B} if r.required else {d.consumer: P}
+            else:
+                added = {d.producer: B} if r.required else {}
             self.found.add(
                 f"{prefix}-added",
-                {d.producer: B, d.consumer: B} if r.required else {d.consumer: P},
+                added,
                 f"{'required' if r.required else 'optional'} {subject} added",
                 context,
                 b_op.pointer,
@@ -211,9 +217,10 @@ class OperationDiff:
             )
             return
         if r is None and b is not None:
+            # Clients' bodies are now refused; receivers no longer get what they read.
             self.found.add(
                 f"{prefix}-removed",
-                {d.producer: B},
+                {d.producer: B} if d is REQUEST else {d.consumer: B},
                 f"{subject} removed",
                 context,
                 b.pointer,

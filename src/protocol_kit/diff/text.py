@@ -18,6 +18,15 @@ def _where(location: Location | None, name: str) -> str:
     return f"{name}{line}: {location.pointer}"
 
 
+# How many other places a line names before it counts the rest (the JSON lists them all).
+_SHOWN = 5
+
+
+def _some(places: tuple[str, ...]) -> str:
+    more = len(places) - _SHOWN
+    return ", ".join(places[:_SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
 def _who(change: Change) -> str:
     """`` for clients, servers (possibly breaking)``: each audience with its level where it is lower."""
     if not change.impact:
@@ -46,12 +55,16 @@ def render_text(report: Report) -> str:
             lines.append(f"    {_where(change.base, report.base)}")
             lines.append(f"    {_where(change.revision, report.revision)}")
         if change.also_in:
-            lines.append(f"    also in: {', '.join(change.also_in)}")
+            lines.append(f"    also in: {_some(change.also_in)}")
     lines.append(_summary(report) if report.changes else "no changes")
     return "\n".join(lines) + "\n"
 
 
 _MARK = {Level.BREAKING: "🔴", Level.POSSIBLY: "🟠", Level.COMPATIBLE: "🟢"}
+
+
+def _context(change: Change) -> str:
+    return change.context + (f" (and {len(change.also_in)} more)" if change.also_in else "")
 
 
 def _cell(text: str) -> str:
@@ -83,7 +96,7 @@ def render_markdown(report: Report) -> str:
             "| Breaks | Where | Change | Base | Revision |",
             "|---|---|---|---|---|",
             *(
-                f"| {_who(c).removeprefix(' for ') or '–'} | {_cell(c.context)} | {_cell(c.message)} "
+                f"| {_who(c).removeprefix(' for ') or '–'} | {_cell(_context(c))} | {_cell(c.message)} "
                 f"| {_md_where(c.base)} | {_md_where(c.revision)} |"
                 for c in changes
             ),
