@@ -30,6 +30,7 @@ PARTS: dict[str, tuple[int, tuple[str, ...]]] = {
             "protocol_kit.serve",
             "protocol_kit.verify",
             "protocol_kit.prove",
+            "protocol_kit.generate",
         ),
     ),
 }

@@ -15,7 +15,7 @@ from . import __version__
 SUBCOMMANDS = {
     "lint": "protocol_kit.lint",
     "serve": "protocol_kit.serve",
-    "generate": "protocol_kit.generator.command",
+    "generate": "protocol_kit.generate",
     "verify": "protocol_kit.verify",
     "diff": "protocol_kit.prove",
 }

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .loader import GeneratorError, load_model
-from .render import diff, render_all, write
+from .render import diff, header_text, render_all, write
+
+# Pages made outside the generator (the command line passes the changelog): given the spec's
+# path and the notice generated files start with, more files keyed like render_all's.
+Extra = Callable[[Path | None, str], dict[str, str]]
 
 _DESCRIPTION = """\
 Generate the client libraries (clients/python: protocol_api, clients/js: @example/protocol-api,
@@ -27,7 +32,7 @@ that differ (each is printed); 2 when the spec uses a construct the generator do
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, extra: Extra | None = None) -> None:
     """Add the `generate` subcommand to the `protocol-kit` parser."""
     parser = subparsers.add_parser(
         "generate",
@@ -58,16 +63,18 @@ def register(subparsers: Any) -> None:
         help="write nothing; exit 1 and list every file under DIR that differs from what would "
         "be generated (for CI)",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=lambda args: run(args, extra))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, extra: Extra | None = None) -> int:
     try:
         api = load_model(args.spec)
     except GeneratorError as exc:
         print(f"protocol-kit generate: unsupported spec: {exc}", file=sys.stderr)
         return 2
     files = render_all(api)
+    if extra is not None:
+        files = dict(sorted({**files, **extra(args.spec, header_text(api))}.items()))
     out: Path = args.out
     if args.check:
         changed = diff(files, out)
