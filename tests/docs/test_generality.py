@@ -38,6 +38,8 @@ def out(spec: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_each_resource_gets_an_mdx_and_a_markdown_page(two: ApiModel, out: Path) -> None:
     assert sorted(p.name for p in (out / "docs").iterdir()) == [
+        "changelog.md",
+        "changelog.mdx",
         "contacts.md",
         "contacts.mdx",
         "conversations.md",
