@@ -193,20 +193,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repetitions", type=int, help="timed runs (default 3; quick 1)")
     parser.add_argument(
-        "--output", type=Path, help="markdown file to update (default docs/benchmarks.md)"
+        "--output",
+        type=Path,
+        help="markdown file to update (default docs/benchmarks.md; quick: none)",
     )
     args = parser.parse_args(argv)
-    output = args.output or report.DOCS
+    output = args.output or (None if args.quick else report.DOCS)
     repetitions = args.repetitions or (1 if args.quick else 3)
     oasdiff = _oasdiff_section()
-    report.write_section("diff", oasdiff, output)
+    if output is not None:
+        report.write_section("diff", oasdiff, output)
     print(oasdiff.splitlines()[4])
     speed = None if args.quick else _speed_section(repetitions)
     if args.quick:
         return 0
     if speed is None:
         print(f"bench.diff: no Stripe fixture in {STRIPE}; to time it: {STRIPE_SETUP}")
-    else:
+    elif output is not None:
         report.write_section("diff-speed", speed, output)
         print(speed)
     return 0

@@ -11,11 +11,12 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
-from protocol_kit.diff import CLIENTS, SERVERS, command
+from protocol_kit.diff import CLIENTS, RECEIVERS, SERVERS, command
 from protocol_kit.diff.proof import Run
 from protocol_kit.spec import Spec
 
@@ -24,8 +25,16 @@ _TIMEOUT = 120
 # The kit's groups that --prove skips: schemathesis' random phase (minutes, and what it finds
 # is not a verdict about the change), and webhooks (it needs the kit's own receiver).
 _KIT_SKIPS = "schemathesis,webhooks"
-# How many deliveries a lifecycle waits for: its create, update and delete of one conversation.
-_EVENTS = 3
+# `protocol-kit verify`'s exit status when it could not judge anything.
+_KIT_COULD_NOT_RUN = 2
+# A lifecycle's exit status when its calls passed and unwrapping the deliveries failed.
+_UNWRAP_FAILED = 3
+_UNWRAP = " (unwrapping its webhook deliveries)"
+# The client runs: each with an account and a webhook endpoint of its own.
+_CLIENT_RUNS = {
+    "python": "the base's Python client against the revision's server",
+    "javascript": "the base's JavaScript client against the revision's server",
+}
 
 _PYTHON_LIFECYCLE = """
 import json, sys, time, urllib.request
@@ -59,15 +68,20 @@ for call, error in (
         pass
     else:
         raise AssertionError(f"expected {error.__name__}")
-deadline = time.monotonic() + 30
-while True:
-    deliveries = json.loads(urllib.request.urlopen(hooks).read())
-    if len(deliveries) >= 8 or time.monotonic() > deadline:
-        break
-    time.sleep(0.2)
-events = [unwrap(d["body"], d["headers"], secret) for d in deliveries]
-kinds = [e.type for e in events if getattr(e.payload, "id", None) == created.id]
-assert kinds == ["conversation.created", "conversation.updated", "conversation.deleted"], kinds
+# Receiving: the account's deliveries, unwrapped with the base's client (exit 3 if that fails).
+try:
+    deadline = time.monotonic() + 30
+    while True:
+        deliveries = json.loads(urllib.request.urlopen(hooks).read())
+        events = [unwrap(d["body"], d["headers"], secret) for d in deliveries]
+        kinds = [e.type for e in events if getattr(e.payload, "id", None) == created.id]
+        if "conversation.deleted" in kinds or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert kinds == ["conversation.created", "conversation.updated", "conversation.deleted"], kinds
+except Exception as exc:
+    print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+    sys.exit(3)
 print(json.dumps({"events": len(events)}))
 """
 
@@ -102,16 +116,23 @@ for (const [call, error] of [
   try { await call() } catch (e) { thrown = e }
   assert(thrown instanceof error, `expected ${error.name}, got ${thrown}`)
 }
-const deadline = Date.now() + 30000
-let deliveries = []
-while (Date.now() < deadline) {
-  deliveries = await (await fetch(hooks)).json()
-  if (deliveries.length >= 8) break
-  await new Promise(resolve => setTimeout(resolve, 200))
+// Receiving: the account's deliveries, unwrapped with the base's client (exit 3 if that fails).
+let events = []
+try {
+  const deadline = Date.now() + 30000
+  let kinds = []
+  while (true) {
+    const deliveries = await (await fetch(hooks)).json()
+    events = deliveries.map(d => unwrap(d.body, d.headers, secret))
+    kinds = events.filter(e => e.payload && e.payload.id === created.id).map(e => e.type)
+    if (kinds.includes('conversation.deleted') || Date.now() > deadline) break
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+  assert(same(kinds, ['conversation.created', 'conversation.updated', 'conversation.deleted']), `events ${kinds}`)
+} catch (e) {
+  console.error(`${e.name}: ${e.message}`)
+  process.exit(3)
 }
-const events = deliveries.map(d => unwrap(d.body, d.headers, secret))
-const kinds = events.filter(e => e.payload && e.payload.id === created.id).map(e => e.type)
-assert(same(kinds, ['conversation.created', 'conversation.updated', 'conversation.deleted']), `events ${kinds}`)
 console.log(JSON.stringify({ events: events.length }))
 """
 
@@ -124,10 +145,8 @@ def prove(base: Spec, revision: Spec) -> list[Run]:
     """Run BASE's clients against a server of REVISION, and REVISION's kit against a server of BASE."""
     from protocol_kit.generator.loader import GeneratorError, build_model  # only with --prove
     from protocol_kit.generator.render import render_all, write
-    from protocol_kit.server.runner import running_server
-    from protocol_kit.server.webhooks import Endpoint
 
-    with tempfile.TemporaryDirectory(prefix="protocol-kit-prove-") as tmp, _receiver() as hooks:
+    with tempfile.TemporaryDirectory(prefix="protocol-kit-prove-") as tmp:
         root = Path(tmp)
         # Each side as a file of its own: the server serves its spec's text, and a side read
         # from git has no file.
@@ -139,37 +158,49 @@ def prove(base: Spec, revision: Spec) -> list[Run]:
             write(render_all(build_model(base)), root)
         except GeneratorError as exc:
             raise RuntimeError(f"cannot generate the base's clients: {exc}") from exc
-        secret = secrets.token_hex(16)
-        py_token, js_token = secrets.token_hex(16), secrets.token_hex(16)
-        endpoints = [
-            Endpoint(py_token, f"{hooks}/python", secret),
-            Endpoint(js_token, f"{hooks}/javascript", secret),
-        ]
+        return [*_client_runs(root, revision), _kit_run(root, base)]
+
+
+def _client_runs(root: Path, revision: Spec) -> list[Run]:
+    """The base's clients (generated under ``root``) against the reference server of REVISION."""
+    from protocol_kit.server.webhooks import Endpoint
+
+    secret = secrets.token_hex(16)
+    tokens = {name: secrets.token_hex(16) for name in _CLIENT_RUNS}
+    with _receiver() as hooks, ExitStack() as stack:
+        endpoints = [Endpoint(tokens[n], f"{hooks}/{n}", secret) for n in _CLIENT_RUNS]
+        try:
+            url = stack.enter_context(_reference_server(revision, list(tokens.values()), endpoints))
+        except (ValueError, RuntimeError, OSError) as exc:
+            reason = f"the reference server cannot serve the revision: {exc}"
+            return [
+                Run(who, f"{name}{part}", None, reason)
+                for name in _CLIENT_RUNS.values()
+                for who, part in ((CLIENTS, ""), (RECEIVERS, _UNWRAP))
+            ]
+        client_url = (root / "clients" / "js" / "src" / "index.js").as_uri()
+        programs = {
+            "python": (
+                [sys.executable, "-P", "-c", _PYTHON_LIFECYCLE],
+                [],
+                {"PYTHONPATH": str(root / "clients" / "python")},
+            ),
+            "javascript": (["node", "--input-type=module", "-e", _JS_LIFECYCLE], [client_url], {}),
+        }
         runs = []
-        with running_server(
-            ":memory:", tokens=[py_token, js_token], spec=revision, webhooks=endpoints
-        ) as url:
-            python = [sys.executable, "-P", "-c", _PYTHON_LIFECYCLE]
-            runs.append(
-                _client_run(
-                    "the base's Python client against the revision's server",
-                    [*python, url, py_token, f"{hooks}/python", secret, _group()],
-                    {"PYTHONPATH": str(root / "clients" / "python")},
-                )
-            )
-            client_url = (root / "clients" / "js" / "src" / "index.js").as_uri()
-            node = ["node", "--input-type=module", "-e", _JS_LIFECYCLE]
-            runs.append(
-                _client_run(
-                    "the base's JavaScript client against the revision's server",
-                    [*node, url, js_token, f"{hooks}/javascript", secret, _group(), client_url],
-                    {},
-                )
-            )
-        tokens = [secrets.token_hex(16), secrets.token_hex(16)]
-        with running_server(":memory:", tokens=tokens, spec=base) as url:
-            runs.append(_kit_run(url, tokens, root / "revision.json"))
-    return runs
+        for key, name in _CLIENT_RUNS.items():
+            program, extra, env = programs[key]
+            argv = [*program, url, tokens[key], f"{hooks}/{key}", secret, _group(), *extra]
+            runs += _client_run(name, argv, env)
+        return runs
+
+
+def _reference_server(
+    spec: Spec, tokens: list[str], endpoints: list[Any] | None = None
+) -> AbstractContextManager[str]:
+    from protocol_kit.server.runner import running_server  # uvicorn: only with --prove
+
+    return running_server(":memory:", tokens=tokens, spec=spec, webhooks=endpoints or [])
 
 
 def _on_disk(spec: Spec, path: Path) -> Spec:
@@ -183,7 +214,10 @@ def _group() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(16))
 
 
-def _client_run(name: str, argv: list[str], env: dict[str, str]) -> Run:
+def _client_run(name: str, argv: list[str], env: dict[str, str]) -> list[Run]:
+    """Two verdicts of one lifecycle: its calls (for clients) and its webhook unwrap (for
+    receivers, reached only when the calls passed)."""
+    receiving = f"{name}{_UNWRAP}"
     try:
         done = subprocess.run(
             argv,
@@ -193,11 +227,19 @@ def _client_run(name: str, argv: list[str], env: dict[str, str]) -> Run:
             env={**os.environ, **env},
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return Run(CLIENTS, name, False, f"could not run: {exc}")
+    except OSError as exc:  # no node, say: nothing was run, nothing is judged
+        reason = f"cannot start {argv[0]}: {exc.strerror or exc}"
+        return [Run(CLIENTS, name, None, reason), Run(RECEIVERS, receiving, None, reason)]
+    except subprocess.TimeoutExpired:
+        reason = f"did not finish in {_TIMEOUT} seconds"
+        return [Run(CLIENTS, name, False, reason), Run(RECEIVERS, receiving, None, reason)]
     if done.returncode == 0:
-        return Run(CLIENTS, name, True, "")
-    return Run(CLIENTS, name, False, _reason(done.stderr or done.stdout, done.returncode))
+        return [Run(CLIENTS, name, True, ""), Run(RECEIVERS, receiving, True, "")]
+    reason = _reason(done.stderr or done.stdout, done.returncode)
+    if done.returncode == _UNWRAP_FAILED:
+        return [Run(CLIENTS, name, True, ""), Run(RECEIVERS, receiving, False, reason)]
+    not_reached = "not reached: the calls before it failed"
+    return [Run(CLIENTS, name, False, reason), Run(RECEIVERS, receiving, None, not_reached)]
 
 
 def _reason(output: str, status: int) -> str:
@@ -207,18 +249,34 @@ def _reason(output: str, status: int) -> str:
     return (errors or lines or [f"exit status {status}"])[-1][:300]
 
 
-def _kit_run(url: str, tokens: list[str], revision_file: Path) -> Run:
+def _kit_run(root: Path, base: Spec) -> Run:
+    """The revision's kit (its spec at ``root``/revision.json) against a server of BASE."""
     name = "the revision's conformance kit against the base's server"
+    tokens = [secrets.token_hex(16), secrets.token_hex(16)]
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(_reference_server(base, tokens))
+        except (ValueError, RuntimeError, OSError) as exc:
+            return Run(SERVERS, name, None, f"the reference server cannot serve the base: {exc}")
+        return _verify(name, url, tokens, root / "revision.json")
+
+
+def _verify(name: str, url: str, tokens: list[str], revision_file: Path) -> Run:
     results = revision_file.with_name("verify.json")
     argv = [sys.executable, "-P", "-m", "protocol_kit", "verify", url, "--token", tokens[0]]
     argv += ["--other-token", tokens[1], "--spec", str(revision_file), "--skip", _KIT_SKIPS]
     argv += ["--json", str(results)]
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return Run(SERVERS, name, False, f"could not run: {exc}")
+    except OSError as exc:
+        return Run(SERVERS, name, None, f"cannot start the kit: {exc.strerror or exc}")
+    except subprocess.TimeoutExpired:
+        return Run(SERVERS, name, False, f"did not finish in {_TIMEOUT} seconds")
     if done.returncode == 0:
         return Run(SERVERS, name, True, "")
+    if done.returncode == _KIT_COULD_NOT_RUN:
+        lines = done.stderr.strip().splitlines()
+        return Run(SERVERS, name, None, lines[-1] if lines else "the kit could not run")
     try:
         made = json.loads(results.read_text(encoding="utf-8"))
         failed = [r["id"] for r in made["results"] if r["status"] == "failed"]

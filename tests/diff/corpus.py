@@ -483,7 +483,7 @@ CASES = [
         "delete removed",
         _delete("paths/~1v1~1conversations~1{id}/delete"),
         "B",
-        "C",
+        "P",
         "C",
         "operation-removed",
     ),
@@ -514,7 +514,7 @@ CASES = [
     ),
     Case("an API key accepted too", _add_security_alternative, "C", "P", "C", "security-changed"),
     # -- webhooks ------------------------------------------------------------------------------
-    Case("a new event", _add_event, "C", "B", "P", "event-added"),
+    Case("a new event", _add_event, "C", "B", "B", "event-added"),
     Case(
         "deletes no longer announced",
         _delete("webhooks/conversation.deleted"),

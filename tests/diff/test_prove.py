@@ -5,17 +5,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
 from protocol_kit.cli import main
+from protocol_kit.diff.json_report import SCHEMA
 from tests.diff.corpus import CASES, base_document
 
-# One change of each kind: nobody broken; old clients broken; old servers broken.
+# One change of each kind: nobody broken; old clients broken; old servers broken; old
+# receivers broken. The verdict of each run: the Python client's calls, its unwrapping of the
+# deliveries, the JavaScript client's calls, its unwrapping, the kit.
 CHANGES = {
-    "a response's description reworded": ("passed", "passed", "passed"),
-    "list gains a required filter": ("failed", "failed", "passed"),
-    "limit's maximum raised": ("passed", "passed", "failed"),
+    "a response's description reworded": ("passed", "passed", "passed", "passed", "passed"),
+    "list gains a required filter": ("failed", "not run", "failed", "not run", "passed"),
+    "limit's maximum raised": ("passed", "passed", "passed", "passed", "failed"),
+    "a new event": ("passed", "failed", "passed", "failed", "passed"),
 }
 
 
@@ -38,10 +43,11 @@ def test_prove_agrees_with_the_diff(
     code = main(["diff", str(base), str(revision), "--prove", "--format", "json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0
+    jsonschema.validate(report, json.loads(SCHEMA.read_text(encoding="utf-8")))
     assert not [c for c in report["changes"] if c["kind"] == "proof-disagrees"], report["proof"]
-    python, javascript, kit = report["proof"]
-    expected = CHANGES[name]
-    assert "Python client" in python and f": {expected[0]}" in python, python
-    assert "JavaScript client" in javascript and f": {expected[1]}" in javascript, javascript
-    assert "conformance kit" in kit and f": {expected[2]}" in kit, kit
-    assert all("DISAGREES" not in line for line in report["proof"])
+    runs = report["proof"]
+    names = ["Python client", "Python client", "JavaScript client", "JavaScript client", "kit"]
+    assert len(runs) == len(names)
+    for line, who, verdict in zip(runs, names, CHANGES[name], strict=True):
+        assert who in line and f": {verdict}" in line, line
+    assert all("DISAGREES" not in line for line in runs)

@@ -49,10 +49,13 @@ class OperationDiff:
         r_ops = {_route(op): op for op in self.revision.operations()}
         for route, op in b_ops.items():
             if route not in r_ops:
+                # Servers are freed from serving it, but where the contract says how to refuse
+                # a method a path does not have (405), one that still serves it breaks that.
                 self.found.add(
                     "operation-removed",
-                    {CLIENTS: B},
-                    f"{op.method} {op.path} removed: calls to it now fail (servers need not serve it)",
+                    {CLIENTS: B, SERVERS: P},
+                    f"{op.method} {op.path} removed: calls to it now fail; servers must refuse "
+                    "it as the contract refuses what it does not list",
                     f"{op.method} {op.path}",
                     op.pointer,
                     None,
@@ -379,8 +382,9 @@ class OperationDiff:
             if name not in b_hooks:
                 self.found.add(
                     "event-added",
-                    {SERVERS: B, RECEIVERS: P},
-                    f"event {name} added: servers must send it, receivers meet a new event type",
+                    {SERVERS: B, RECEIVERS: B},
+                    f"event {name} added: servers must send it; receivers meet a type they do "
+                    "not know (the generated clients' unwrap refuses it)",
                     f"webhook {name}",
                     None,
                     hook.operation.pointer,

@@ -13,11 +13,12 @@ from .versions import VERSION_NOT_BUMPED
 
 @dataclass(frozen=True)
 class Run:
-    """One execution: which audience it stands for, whether it passed, and what failed."""
+    """One execution: which audience it stands for, whether it passed (None: it could not run,
+    say a reference server that cannot serve the spec), and what failed."""
 
     audience: str  # CLIENTS: BASE's clients against a server of REVISION; SERVERS: REVISION's kit against a server of BASE
     name: str
-    passed: bool
+    passed: bool | None
     detail: str
 
 
@@ -37,7 +38,7 @@ def judge(report: Report, runs: list[Run]) -> list[Change]:
     """A change for each run that failed although the diff says its audience is not broken."""
     found = []
     for run in runs:
-        if run.passed or static_level(report, run.audience) is not Level.COMPATIBLE:
+        if run.passed is not False or static_level(report, run.audience) is not Level.COMPATIBLE:
             continue
         found.append(
             Change(
@@ -58,6 +59,9 @@ def summary(report: Report, runs: list[Run]) -> list[str]:
     lines = []
     for run in runs:
         static = static_level(report, run.audience)
+        if run.passed is None:
+            lines.append(f"proof: {run.name}: not run ({run.detail})")
+            continue
         if run.passed:
             verdict = (
                 "agrees"
