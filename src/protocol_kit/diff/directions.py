@@ -14,7 +14,8 @@ class Direction:
     A revision that accepts fewer values breaks the producer: what it wrote before may now be
     refused. One that accepts more breaks the consumer: it may now meet values it never
     expected. Servers consume requests strictly (an implementation of the old contract refuses
-    what it does not know), so a wider request breaks them outright.
+    what it does not know), so a wider request breaks them outright, and a narrower one
+    possibly (they must now refuse what they accepted).
     """
 
     name: str  # the first word of a change's kind
@@ -26,7 +27,12 @@ class Direction:
     text: bool = False
 
     def narrower(self, level: Level) -> dict[str, Level]:
-        return {self.producer: level}
+        found = {self.producer: level}
+        if self.consumer == SERVERS and level is not Level.COMPATIBLE:
+            # The contract asks servers to refuse what it does not allow (the kit checks such
+            # refusals): one that accepts what the old contract allowed may now be wrong.
+            found[SERVERS] = Level.POSSIBLY
+        return found
 
     def wider(self, level: Level, servers: Level = Level.BREAKING) -> dict[str, Level]:
         return {self.consumer: servers if self.consumer == SERVERS else level}

@@ -354,7 +354,11 @@ class OperationDiff:
         if b.max_body_bytes != r.max_body_bytes:
             self.found.add(
                 "request-body-size-limit-changed",
-                {CLIENTS: B} if (r.max_body_bytes or 0) < (b.max_body_bytes or 0) else {SERVERS: B},
+                # Lower: clients' large bodies are refused, and servers must refuse them (413).
+                # Higher: servers must take bodies they refused.
+                {CLIENTS: B, SERVERS: B}
+                if (r.max_body_bytes or 0) < (b.max_body_bytes or 0)
+                else {SERVERS: B},
                 f"largest request body changed from {b.max_body_bytes} to {r.max_body_bytes} bytes",
                 context,
                 b.pointer,

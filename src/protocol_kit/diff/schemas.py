@@ -317,7 +317,9 @@ class _Comparison:
         wide_b, wide_r = _widened(before, d.text), _widened(after, d.text)
         if before - {"null"} == after - {"null"}:
             if "null" in after:
-                yield self.delta("became-nullable", "null is now allowed", d.wider(B), "type")
+                yield self.delta(
+                    "became-nullable", "null is now allowed", self._wider_type(), "type"
+                )
             else:
                 yield self.delta(
                     "became-not-nullable", "null is no longer allowed", d.narrower(B), "type"
@@ -326,7 +328,7 @@ class _Comparison:
             yield self.delta(
                 "type-generalized",
                 f"type widened from {_names(before)} to {_names(after)}",
-                d.wider(B),
+                self._wider_type(),
                 "type",
             )
         elif wide_r <= wide_b:
@@ -343,6 +345,15 @@ class _Comparison:
                 d.both(B),
                 "type",
             )
+
+    def _wider_type(self) -> dict[str, Level]:
+        """A value that may now be null or of another type: its reader may break; so may a
+        server writing it, since the contract gives the new type a meaning (an empty form value
+        is null for a nullable attribute, say) that an old server does not implement."""
+        wider = self.d.wider(B)
+        if self.d.producer == SERVERS:
+            wider[SERVERS] = P
+        return wider
 
     # -- values -----------------------------------------------------------------------------
 
@@ -499,7 +510,7 @@ class _Comparison:
                 what,
                 tuple(breaks.items()),
                 (),
-                self.b.where(),
+                self.b.where("properties"),
                 schema.pointer,
             )
         for name, schema in b_props.items():
@@ -519,7 +530,7 @@ class _Comparison:
                 tuple(breaks.items()),
                 (),
                 schema.pointer,
-                self.r.where(),
+                self.r.where("properties"),
             )
         for name in sorted(r_req - b_req):
             if not (name in r_props and name not in b_props):  # a new attribute says it
@@ -725,6 +736,9 @@ def _types(node: _Node, depth: int = 0) -> frozenset[str] | None:
         own = frozenset(str(t) for t in declared)
     elif node.has("const"):
         own = frozenset({json_type(node.value("const"))})
+    elif isinstance(node.value("enum"), list) and node.value("enum"):
+        # An enum without a type states its types by its values, as `const` does.
+        own = frozenset(json_type(v) for v in node.value("enum"))
     else:
         own = None
     if own is not None and node.value("nullable") is True:
