@@ -271,6 +271,8 @@ def _refs(schema: Schema, node: Any) -> Iterator[str]:
 
 
 class _Comparison:
+    """One pair of schemas, compared keyword by keyword (subschemas through the owner's memory)."""
+
     def __init__(self, owner: SchemaDiff, b: _Node, r: _Node, d: Direction) -> None:
         self.owner, self.b, self.r, self.d = owner, b, r, d
 
@@ -803,14 +805,13 @@ def _branch_key(schema: Schema, index: int) -> str:
 
 
 def _label(schema: Schema) -> str:
+    """A branch as a reader knows it: its component, its title, its types, else its place."""
     if schema.ref_name:
         return f"`{schema.ref_name}`"
+    if schema.title:
+        return f"`{schema.title}`"
     types = _types(_Node(schema))
-    return (
-        f"`{schema.title}`"
-        if schema.title
-        else (_names(types) if types else f"#{schema.pointer.rsplit('/', 1)[-1]}")
-    )
+    return _names(types) if types else f"#{schema.pointer.rsplit('/', 1)[-1]}"
 
 
 def _names(types: frozenset[str] | None) -> str:
