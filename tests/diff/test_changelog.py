@@ -66,9 +66,9 @@ def test_each_version_lists_its_changes(generated: Path) -> None:
     assert [s.splitlines()[0] for s in sections] == ["2.1.0", "2.0.0", "1.0.0"]
     newest, middle, first = sections
     assert "Since 2.0.0. Breaks nobody." in newest
-    assert "optional query parameter `unread` added (breaks servers)" in newest
+    assert "optional query parameter `unread` added (possibly breaks servers)" in newest
     assert "Since 1.0.0. Breaks clients." in middle
-    assert "maximum decreased from 100 to 50 (breaks clients)" in middle
+    assert "maximum decreased from 100 to 50 (breaks clients; possibly breaks servers)" in middle
     assert "bump the major version" not in text  # 2.0.0 is a major bump
     assert "The first version." in first
 

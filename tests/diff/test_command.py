@@ -40,7 +40,10 @@ def test_text_names_whom_where_and_why(capsys: pytest.CaptureFixture[str], lower
     code, out, _ = _run(capsys, str(SPEC), str(lowered))
     assert code == 0
     line = next(x for x in out.splitlines() if "maximum decreased" in x)
-    assert line.startswith("BREAKING for clients: GET /v1/conversations: query parameter `limit`")
+    assert line.startswith(
+        "BREAKING for clients, servers (possibly breaking): GET /v1/conversations: "
+        "query parameter `limit`"
+    )
     assert "#/components/parameters/Limit/schema/maximum" in out
     assert "POSSIBLY BREAKING for servers" in out  # the new filter: an old server ignores it
     assert "version-not-bumped" not in out and "bump the major version" in out
@@ -52,7 +55,7 @@ def test_json_follows_its_schema(capsys: pytest.CaptureFixture[str], lowered: Pa
     report = json.loads(out)
     jsonschema.validate(report, json.loads(SCHEMA.read_text(encoding="utf-8")))
     change = next(c for c in report["changes"] if c["kind"].endswith("maximum-decreased"))
-    assert change["breaks"] == {"clients": "breaking"}
+    assert change["breaks"] == {"clients": "breaking", "servers": "possibly breaking"}
     assert change["base"]["line"] > 1 and change["revision"]["line"] > 1
     assert report["level"] == "breaking"
 

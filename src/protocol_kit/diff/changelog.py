@@ -88,11 +88,13 @@ def _listed(report: Report) -> list[Change]:
 
 
 def _who(change: Change) -> str:
-    if not change.impact:
-        return "nobody"
-    return ", ".join(
-        who if level is change.level else f"{who} ({level.value})" for who, level in change.impact
+    """``breaks clients; possibly breaks servers``, or ``breaks nobody``."""
+    surely = [who for who, level in change.impact if level is Level.BREAKING]
+    maybe = [who for who, level in change.impact if level is Level.POSSIBLY]
+    parts = ([f"breaks {', '.join(surely)}"] if surely else []) + (
+        [f"possibly breaks {', '.join(maybe)}"] if maybe else []
     )
+    return "; ".join(parts) or "breaks nobody"
 
 
 def _entries(release: Release, escape: bool) -> list[str]:
@@ -111,7 +113,7 @@ def _entries(release: Release, escape: bool) -> list[str]:
             continue
         lines += [f"### {_HEADINGS[level]} ({release.version})", ""]
         for change in chosen:
-            text = f"`{change.context}`: {change.message} (breaks {_who(change)})"
+            text = f"`{change.context}`: {change.message} ({_who(change)})"
             lines.append(f"- {_mdx_safe(text) if escape else text}")
         lines.append("")
     return lines
