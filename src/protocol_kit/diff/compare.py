@@ -13,7 +13,8 @@ from .operations import OperationDiff
 def compare(
     base: Spec, revision: Spec, base_name: str = "base", revision_name: str = "revision"
 ) -> Report:
-    """What changed from ``base`` to ``revision``, in document order of the revision."""
+    """What changed from ``base`` to ``revision``: operations (in the revision's order), webhooks,
+    the requirements catalogue, security schemes, then whether the version says so."""
     found = Findings(base, revision)
     OperationDiff(base, revision, found).run()
     requirements.compare(base, revision, found)
