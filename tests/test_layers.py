@@ -2,7 +2,7 @@
 
 Every import of every shipped module counts, lazy ones inside functions included, and so does a
 module named in a string (``importlib.import_module("protocol_kit.…")``, hook paths). A module
-may import its own part and the layers below it; the three middle parts never import each other.
+may import its own part and the layers below it; the middle parts never import each other.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ PARTS: dict[str, tuple[int, tuple[str, ...]]] = {
     "server": (2, ("protocol_kit.server",)),
     "conformance": (2, ("protocol_kit.conformance",)),
     "generator": (2, ("protocol_kit.generator", "protocol_kit.templates")),
+    "diff": (2, ("protocol_kit.diff",)),
     "command line": (
         3,
         (
@@ -28,6 +29,8 @@ PARTS: dict[str, tuple[int, tuple[str, ...]]] = {
             "protocol_kit.lint",
             "protocol_kit.serve",
             "protocol_kit.verify",
+            "protocol_kit.prove",
+            "protocol_kit.generate",
         ),
     ),
 }

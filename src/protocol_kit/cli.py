@@ -16,8 +16,9 @@ from . import __version__
 SUBCOMMANDS = {
     "lint": "protocol_kit.lint",
     "serve": "protocol_kit.serve",
-    "generate": "protocol_kit.generator.command",
+    "generate": "protocol_kit.generate",
     "verify": "protocol_kit.verify",
+    "diff": "protocol_kit.prove",
 }
 _EPILOG = """\
 exit status: every command exits 2 when its arguments are wrong (one line says which) and 130

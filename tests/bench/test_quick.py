@@ -57,6 +57,7 @@ def _run_quick(name: str, output: Path) -> str:
         ("fuzz", ["## Long fuzz (schemathesis)", "Result: **found nothing**"]),
         ("client", ["## Client overhead", "| get |", "| list |"]),
         ("generator", ["## Generator", "| protocol-kit generate"]),
+        ("diff", ["## Diff: agreement with oasdiff", "**Agreement:", "| Pair | oasdiff |"]),
         (
             "conformance",
             ["## Conformance run", "`protocol-kit verify`", "| 0 |", "Deviations caught"],

@@ -38,7 +38,7 @@ def out(spec: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_each_resource_gets_an_mdx_and_a_markdown_page(two: ApiModel, out: Path) -> None:
-    pages = ["contacts", "conversations", *(guide.slug for guide in GUIDES)]
+    pages = ["changelog", "contacts", "conversations", *(guide.slug for guide in GUIDES)]
     assert sorted(p.name for p in (out / "docs").iterdir()) == sorted(
         [*(f"{page}.{kind}" for page in pages for kind in ("md", "mdx")), "index.html", "llms.txt"]
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,11 @@ from protocol_kit.spec.problems import Problem, blocking_problems, problem_at
 from .cache import cache_dir
 from .loader import GeneratorError, build_model
 from .model import ApiModel
-from .render import diff, render_all, write
+from .render import diff, header_text, render_all, write
+
+# Pages made outside the generator (the command line passes the changelog): given the spec's
+# path and the notice generated files start with, more files keyed like render_all's.
+Extra = Callable[[Path | None, str], dict[str, str]]
 
 _DESCRIPTION = """\
 Generate the client libraries (clients/python: protocol_api, clients/js: @example/protocol-api,
@@ -35,7 +40,7 @@ written (the message names it), or the arguments are wrong.
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, extra: Extra | None = None) -> None:
     """Add the `generate` subcommand to the `protocol-kit` parser."""
     parser = subparsers.add_parser(
         "generate",
@@ -66,10 +71,10 @@ def register(subparsers: Any) -> None:
         help="write nothing; exit 1 and list every file under DIR that differs from what would "
         "be generated (for CI)",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=lambda args: run(args, extra))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, extra: Extra | None = None) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         print(f"protocol-kit generate: --out {out} is a file, not a directory", file=sys.stderr)
@@ -84,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"protocol-kit generate: {exc}", file=sys.stderr)
         return 2
     files = render_all(api)
+    if extra is not None:
+        files = dict(sorted({**files, **extra(args.spec, header_text(api))}.items()))
     try:
         return _check(files, out) if args.check else _write(files, out)
     except OSError as exc:

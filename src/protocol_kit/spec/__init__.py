@@ -10,7 +10,7 @@ from .document import (
     default_spec_path,
     escape_pointer,
 )
-from .schema import CONSTRAINT_KEYWORDS, Schema
+from .schema import CONSTRAINT_KEYWORDS, Schema, json_type
 from .view import (
     FORM,
     JSON,
@@ -54,5 +54,6 @@ __all__ = [
     "child",
     "default_spec_path",
     "escape_pointer",
+    "json_type",
     "path_regex",
 ]

@@ -115,7 +115,11 @@ class Document:
             raw = path.read_bytes()
         except OSError as exc:
             raise UnreadableSpec(f"cannot read {path}: {exc.strerror or exc}") from exc
-        text = _utf8(raw, path)
+        return cls.parse(_utf8(raw, path), path)
+
+    @classmethod
+    def parse(cls, text: str, path: Path) -> Document:
+        """The document written in ``text``; ``path`` names it in messages and positions."""
         loader = _YAML_LOADER(text)
         try:
             node = loader.get_single_node()

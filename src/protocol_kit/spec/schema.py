@@ -202,7 +202,7 @@ class Schema:
             types.update(declared)
         elif self.has("const"):
             # `const: null` states the type by its one value, as `type: 'null'` would.
-            types.add(_json_type(self.node["const"]))
+            types.add(json_type(self.node["const"]))
         for key in ("anyOf", "oneOf", "allOf"):
             for sub in self.branches(key):
                 types |= sub._json_types(seen)
@@ -230,7 +230,7 @@ class Schema:
         return [f"{'/'.join(map(str, e.path)) or '(root)'}: {e.message}" for e in found[:5]]
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     """The JSON type of a decoded value (``true`` is a boolean, not an integer)."""
     if value is None:
         return "null"
