@@ -94,16 +94,22 @@ class FakeSender:
             signature = f"sha256={signature}"
         media = "text/plain" if "webhook-text-plain" in f else "application/json"
         timeout = 30.0 if "webhook-no-timeout" in f else _TIMEOUT
+        # The whole answer, body included, must arrive in time: httpx's timeout is per read.
+        deadline = time.monotonic() + timeout
         try:
-            answer = self._client.post(
+            with self._client.stream(
+                "POST",
                 self.url,
                 content=body,
                 headers={"content-type": media, "x-protocol-signature": signature},
                 timeout=timeout,
-            )
+            ) as answer:
+                for _ in answer.iter_bytes():
+                    if time.monotonic() > deadline:
+                        return False
         except httpx.HTTPError:
             return False
-        return answer.is_success
+        return answer.is_success and time.monotonic() <= deadline
 
 
 def _new_id() -> str:
