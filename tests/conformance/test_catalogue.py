@@ -77,6 +77,14 @@ def test_each_rule_reads_its_statement_level_and_citation_from_the_catalogue(rul
     )
 
 
+def test_the_readme_counts_the_requirements_by_level() -> None:
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    levels = [r.level for r in REQUIREMENTS]
+    checked = sum(r.checked for r in REQUIREMENTS)
+    assert f"{len(levels)} requirements, **{levels.count(MUST)} MUST** and " in readme
+    assert f"**{levels.count(SHOULD)} SHOULD** (RFC 2119), {checked} of them checked" in readme
+
+
 def test_the_product_has_no_internal_references() -> None:
     """No tracker references in the product, its output or its comments."""
     tracked = subprocess.run(
