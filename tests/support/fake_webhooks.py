@@ -81,7 +81,7 @@ class FakeSender:
                 return
             if "webhook-no-retry" in f:
                 return
-            time.sleep(3.0 if "webhook-retry-slow" in f else min(60, 0.5 * 2**attempt))
+            time.sleep(_gap(attempt, f))
 
     def _send(self, body: bytes, f: set[str]) -> bool:
         signed = body
@@ -110,6 +110,15 @@ class FakeSender:
         except httpx.HTTPError:
             return False
         return answer.is_success and time.monotonic() <= deadline
+
+
+def _gap(attempt: int, f: set[str]) -> float:
+    """Seconds after the ``attempt``-th failed try (from 0): doubling from half a second."""
+    if "webhook-retry-slow" in f:
+        return 3.0
+    if "webhook-backoff-steep" in f:
+        return 0.2 * 10**attempt  # growing tenfold: 0.2 s, then 2 s
+    return min(60, 0.5 * 2**attempt)
 
 
 def _new_id() -> str:

@@ -94,6 +94,7 @@ BROKEN = {
     "webhook-retry-new-id": "WEBHOOK-RETRY-503",
     "webhook-retry-slow": "WEBHOOK-RETRY-503",
     "webhook-no-timeout": "WEBHOOK-RETRY-TIMEOUT",
+    "webhook-backoff-steep": "WEBHOOK-BACKOFF",
     # isolation
     "isolation-off": "ISOLATION-GET",
     "isolation-list": "ISOLATION-LIST",

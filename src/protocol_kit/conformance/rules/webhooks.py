@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -24,11 +25,14 @@ RULES = [
     requirement("WEBHOOK-ORDER", GROUP),
     requirement("WEBHOOK-RETRY-503", GROUP),
     requirement("WEBHOOK-RETRY-TIMEOUT", GROUP),
+    requirement("WEBHOOK-BACKOFF", GROUP),
 ]
 _WAIT = 20.0  # seconds for an expected delivery to arrive
 _QUIET = 1.5  # seconds of waiting to believe an event will not come
 _FIRST_RETRY = 2.0  # the contract: first retry within 2 s of the failed try's end
 _TIMEOUT = 5.0  # the contract: a complete 2xx within 5 s acknowledges
+_BACKOFF_TRIES = 3
+_SLACK = 0.5  # seconds of scheduling jitter a measured gap is allowed
 _ORDER_UPDATES = 5
 
 
@@ -39,8 +43,8 @@ def check(s: Session) -> None:
             s.ledger.skip(rule.id, "not verified: give --webhook-listen and --webhook-secret")
         return
     # Independent conversations, and mostly waiting for deliveries (a retry after a timeout
-    # takes over 5 s): the three parts run at the same time.
-    s.parts_at_once(_events_and_silence, _order, _retries)
+    # takes over 5 s): the parts run at the same time.
+    s.parts_at_once(_events_and_silence, _order, _retries, _backoff)
     everything = hooks.receiver.deliveries()
     _audit(s, everything)
 
@@ -221,6 +225,41 @@ def _retries(s: Session) -> None:
     _redelivered(s, cid, second_ex, "WEBHOOK-RETRY-TIMEOUT", STALL, _TIMEOUT + _FIRST_RETRY)
 
 
+def _backoff(s: Session) -> None:
+    """Three tries of one event, the first two answered 503: the second gap is at most twice
+    the first (both measured from an answer that came at once)."""
+    assert s.webhooks is not None
+    receiver = s.webhooks.receiver
+    types = _types(s)
+    made = s.require_created(
+        None, s.create({"contact_id": s.new_id()}), "could not create a conversation"
+    )
+    cid = made["id"]
+    _wait_events(s, cid, 1)
+    receiver.cue(cid, types["PUT"], FAIL, FAIL, "200")
+    exchange = s.put(cid, {"is_muted": True})
+    answer = s.conversation(exchange)
+    s.setup(exchange.status == 200 and answer is not None, "could not update", exchange)
+
+    def tries(deliveries: list[Delivery]) -> list[Delivery]:
+        return [d for d in deliveries if d.subject == cid and _payload(d) == answer]
+
+    receiver.wait_for(lambda ds: len(tries(ds)) >= _BACKOFF_TRIES, _WAIT + 10)
+    got = tries(receiver.deliveries())[:_BACKOFF_TRIES]
+    if len(got) < _BACKOFF_TRIES:  # no retry at all is WEBHOOK-RETRY-503's finding
+        s.ledger.skip("WEBHOOK-BACKOFF", "the event answered 503 was not tried three times")
+        return
+    first, second = (b.received_at - a.received_at for a, b in itertools.pairwise(got))
+    s.expect(
+        "WEBHOOK-BACKOFF",
+        second <= 2 * first + _SLACK,
+        f"conversation {cid}: the second retry gap is more than twice the first",
+        expected=f"a second gap of at most {2 * first:.1f}s (twice {first:.1f}s)",
+        actual=f"gaps of {first:.1f}s then {second:.1f}s",
+        exchange=exchange,
+    )
+
+
 def _redelivered(
     s: Session, cid: str, exchange: Exchange, rule_id: str, cue: str, within: float | None
 ) -> None:
@@ -244,7 +283,7 @@ def _redelivered(
             and again.headers.get(s.webhooks.header) == failed.headers.get(s.webhooks.header)
         )
         gap = again.received_at - failed.received_at
-        ok = same and (within is None or gap <= within + 0.5)
+        ok = same and (within is None or gap <= within + _SLACK)
         detail = f"retry {'identical' if same else 'differs'}, {gap:.1f}s after the {cue}"
     elif len(got) == 1:
         detail = f"one delivery (answered {got[0].answered}), never sent again"
