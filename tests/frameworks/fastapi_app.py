@@ -1,6 +1,7 @@
-"""The contract in FastAPI, with its defaults wherever the contract allows them: routing (HEAD
-answered as GET, OPTIONS and unknown methods 405, a trailing slash redirected), typed query
-parameters (booleans as pydantic reads them), auth as a dependency.
+"""The contract in FastAPI on uvicorn, with their defaults wherever the contract allows them:
+routing (HEAD answered as GET, OPTIONS 405, a trailing slash redirected, a made-up method
+refused by uvicorn's HTTP parser), typed query parameters (booleans as pydantic reads them),
+auth as a dependency.
 
     python -m tests.frameworks.fastapi_app --port P --token A --token B \
         [--webhook URL --webhook-secret S] [--deviation NAME]
