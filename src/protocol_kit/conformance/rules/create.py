@@ -211,7 +211,7 @@ def _check_random_ids(s: Session) -> None:
         s.expect(
             "CREATE-ID-RANDOM",
             max(prefix, suffix) < _SHARED_RUN,
-            "consecutive creates must not get ids that share a long prefix or suffix",
+            "consecutive creates should not get ids that share a long prefix or suffix",
             expected=f"fewer than {_SHARED_RUN} shared leading/trailing characters",
             actual=f"{first} then {second}",
             exchange=exchange,
@@ -220,7 +220,7 @@ def _check_random_ids(s: Session) -> None:
         s.expect(
             "CREATE-ID-RANDOM",
             ids != sorted(ids) and ids != sorted(ids, reverse=True),
-            f"{_RANDOM_SAMPLE} consecutive ids must not come out in sorted order",
+            f"{_RANDOM_SAMPLE} consecutive ids should not come out in sorted order",
             expected="no order",
             actual=ids,
             exchange=last,

@@ -379,7 +379,7 @@ def _check_messages(s: Session) -> None:
         s.expect(
             "PROTO-ERROR-MESSAGE",
             exchange.status == 400 and name in str(message),
-            f"the 400 for {what} must say which parameter is at fault",
+            f"the 400 for {what} should say which parameter is at fault",
             expected=f"400 with a message naming `{name}`",
             actual=exchange.summary(),
             exchange=exchange,
