@@ -41,6 +41,8 @@ fi
 npm ci --prefix tests/tools --no-audit --no-fund --silent
 # The MDX compile test's @mdx-js/mdx, react and react-dom, pinned by its package-lock.json.
 npm ci --prefix tests/docs/mdx --no-audit --no-fund --silent
+# The Express implementation of the contract that tests/frameworks verifies.
+npm ci --prefix tests/frameworks/express --no-audit --no-fund --silent
 # The benches' peers (Prism, pinned in bench/tools/package.json), only when asked for:
 # PROTOCOL_KIT_BENCH=1 scripts/setup.sh
 if [ "${PROTOCOL_KIT_BENCH:-}" = 1 ]; then

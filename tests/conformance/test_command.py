@@ -188,7 +188,7 @@ def test_baseline_accepts_known_failures_and_reports_new_ones(
     assert fixed.returncode == 0
     assert "accepts rules that now pass" in fixed.stdout and "PROTO-ALLOW-HEADER" in fixed.stdout
 
-    fake_server.reset({"head-allowed"})
+    fake_server.reset({"method-404"})
     new = verify_against(fake_server.url, "--only", "protocol", "--baseline", str(baseline))
     assert new.returncode == 1
     assert "FAILED PROTO-METHOD-NOT-ALLOWED" in new.stdout

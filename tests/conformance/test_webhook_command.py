@@ -30,7 +30,7 @@ def test_the_kit_receives_a_registered_servers_webhooks_and_judges_them() -> Non
             "4",
         )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "webhooks            10       0        0" in done.stdout
+    assert "webhooks            11       0        0" in done.stdout
 
 
 def test_a_wrong_secret_fails_the_signature_rule() -> None:

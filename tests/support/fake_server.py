@@ -23,6 +23,7 @@ from tests.support.fake_webhooks import FakeSender
 # The two accounts the self-tests and the benches open on a fake server.
 TOKENS = ["self-test-token-main", "self-test-token-other"]
 COLLECTION = "/v1/conversations"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE")
 ITEM = re.compile(r"^/v1/conversations/([^/]+)$")
 ID = re.compile(r"[A-Za-z0-9]{16}")
 MIB = 1024 * 1024
@@ -137,16 +138,16 @@ class FakeServer:
             allowed = ("GET", "PUT", "DELETE")
         else:
             allowed = ()
-        if "trailing-slash-redirect" in f and path.endswith("/") and len(path) > 1:
-            return 307, None, {"Location": path.rstrip("/")}
-        if "auth-before-routing" in f:
-            self._account(headers)
+        if "trailing-slash-400" in f and path.endswith("/") and len(path) > 1:
+            raise Reject(400, f"No trailing slash on {path}.")
         if not allowed:
             raise Reject(404, f"No route for {path}.")
-        if "head-allowed" in f and method == "HEAD" and "GET" in allowed:
+        if "head-404" in f and method == "HEAD":
+            raise Reject(404, f"No route for HEAD {path}.")
+        if "options-400" in f and method == "OPTIONS":
+            raise Reject(400, "OPTIONS is not understood.")
+        if "unknown-method-as-get" in f and method not in HTTP_METHODS:
             method = "GET"
-        if "options-allowed" in f and method == "OPTIONS":
-            return 200, {"methods": list(allowed)}, {"Allow": ", ".join(allowed)}
         if method not in allowed:
             if "method-404" in f:
                 raise Reject(404, f"No route for {method} {path}.")
@@ -225,6 +226,9 @@ class FakeServer:
         challenge = (
             {} if "no-www-authenticate" in f else {"WWW-Authenticate": 'Bearer realm="protocol"'}
         )
+        refused = {**challenge}
+        if challenge and "no-invalid-token-error" not in f:
+            refused["WWW-Authenticate"] += ', error="invalid_token"'
         scheme, _, token = value.partition(" ")
         if "auth-any-scheme" in f and token:
             scheme = "Bearer"
@@ -244,7 +248,7 @@ class FakeServer:
             for known, account in self.tokens.items():
                 if known.startswith(token) or token.startswith(known):
                     return account
-        raise Reject(403 if "unknown-token-403" in f else 401, "Unknown bearer token.", challenge)
+        raise Reject(403 if "unknown-token-403" in f else 401, "Unknown bearer token.", refused)
 
     def _body(self, method: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
         f = self.faults
@@ -257,7 +261,7 @@ class FakeServer:
             media = "application/json"
         if media == "application/json":
             try:
-                data = json.loads(body.decode("utf-8"))
+                data = json.loads(body if "json-any-encoding" in f else body.decode("utf-8"))
             except (ValueError, UnicodeDecodeError) as exc:
                 if "malformed-json-500" in f:
                     raise Reject(500, "Something went wrong.") from exc
@@ -401,7 +405,8 @@ class FakeServer:
         for name in ("muted", "archived", "pinned"):
             if name in query:
                 value = query[name]
-                lenient = {"1": "true", "yes": "true", "0": "false"} if "bool-lenient" in f else {}
+                # Alternative spellings are allowed, but only with their meaning.
+                lenient = {"1": "false", "yes": "false", "0": "true"} if "bool-misread" in f else {}
                 value = lenient.get(value, value)
                 if value not in ("true", "false"):
                     raise Reject(400, f"Query parameter `{name}` must be true or false.")

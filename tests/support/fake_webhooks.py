@@ -81,7 +81,7 @@ class FakeSender:
                 return
             if "webhook-no-retry" in f:
                 return
-            time.sleep(3.0 if "webhook-retry-slow" in f else min(60, 0.5 * 2**attempt))
+            time.sleep(_gap(attempt, f))
 
     def _send(self, body: bytes, f: set[str]) -> bool:
         signed = body
@@ -94,16 +94,31 @@ class FakeSender:
             signature = f"sha256={signature}"
         media = "text/plain" if "webhook-text-plain" in f else "application/json"
         timeout = 30.0 if "webhook-no-timeout" in f else _TIMEOUT
+        # The whole answer, body included, must arrive in time: httpx's timeout is per read.
+        deadline = time.monotonic() + timeout
         try:
-            answer = self._client.post(
+            with self._client.stream(
+                "POST",
                 self.url,
                 content=body,
                 headers={"content-type": media, "x-protocol-signature": signature},
                 timeout=timeout,
-            )
+            ) as answer:
+                for _ in answer.iter_bytes():
+                    if time.monotonic() > deadline:
+                        return False
         except httpx.HTTPError:
             return False
-        return answer.is_success
+        return answer.is_success and time.monotonic() <= deadline
+
+
+def _gap(attempt: int, f: set[str]) -> float:
+    """Seconds after the ``attempt``-th failed try (from 0): doubling from half a second."""
+    if "webhook-retry-slow" in f:
+        return 3.0
+    if "webhook-backoff-steep" in f:
+        return 0.2 * 10**attempt  # growing tenfold: 0.2 s, then 2 s
+    return min(60, 0.5 * 2**attempt)
 
 
 def _new_id() -> str:

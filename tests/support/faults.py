@@ -13,7 +13,7 @@ BROKEN = {
     "filters-or": "LIST-FILTER-COMBINED",
     "group-ignored": "LIST-FILTER-GROUP",
     "filters-need-group": "LIST-FILTER-PINNED",
-    "bool-lenient": "LIST-FILTER-VALUES",
+    "bool-misread": "LIST-FILTER-VALUES",
     # pagination and order
     "oldest-first": "LIST-ORDER",
     "order-by-id-in-second": "LIST-ORDER",
@@ -68,6 +68,7 @@ BROKEN = {
     "size-limit-decimal": "PROTO-PAYLOAD-TOO-LARGE",
     # auth
     "no-www-authenticate": "AUTH-WWW-AUTHENTICATE",
+    "no-invalid-token-error": "AUTH-INVALID-TOKEN-ERROR",
     "unknown-token-403": "AUTH-UNKNOWN-TOKEN",
     "auth-prefix-token": "AUTH-UNKNOWN-TOKEN",
     "auth-any-scheme": "AUTH-MALFORMED",
@@ -93,6 +94,7 @@ BROKEN = {
     "webhook-retry-new-id": "WEBHOOK-RETRY-503",
     "webhook-retry-slow": "WEBHOOK-RETRY-503",
     "webhook-no-timeout": "WEBHOOK-RETRY-TIMEOUT",
+    "webhook-backoff-steep": "WEBHOOK-BACKOFF",
     # isolation
     "isolation-off": "ISOLATION-GET",
     "isolation-list": "ISOLATION-LIST",
@@ -104,11 +106,12 @@ BROKEN = {
     "malformed-id-400": "LIFECYCLE-UNKNOWN-ID-404",
     "deleted-410": "LIFECYCLE-DELETED-404",
     "method-404": "PROTO-METHOD-NOT-ALLOWED",
-    "head-allowed": "PROTO-METHOD-NOT-ALLOWED",
-    "options-allowed": "PROTO-METHOD-NOT-ALLOWED",
+    "head-404": "PROTO-HEAD",
+    "options-400": "PROTO-OPTIONS",
+    "unknown-method-as-get": "PROTO-UNKNOWN-METHOD",
     "no-allow-header": "PROTO-ALLOW-HEADER",
-    "auth-before-routing": "PROTO-ROUTING-BEFORE-AUTH",
-    "trailing-slash-redirect": "PROTO-UNKNOWN-PATH",
+    "trailing-slash-400": "PROTO-PATH-VARIANTS",
+    "json-any-encoding": "PROTO-JSON-UTF8",
     # shapes
     "extra-field": "PROTO-RESPONSE-SHAPE",
     "missing-field": "PROTO-RESPONSE-SHAPE",

@@ -53,7 +53,10 @@ def register(
             "port with a temporary database and generated tokens, verified and stopped. "
             "The run creates its own data under fresh random group ids, judges only that, and "
             "deletes it at the end (schemathesis is kept to the conversations it creates too), "
-            "so it is safe against accounts that already hold conversations. Exit status: 0 conformant, 1 at least one failure, 2 could not run."
+            "so it is safe against accounts that already hold conversations. Each rule checks a "
+            "requirement of the spec at its level: a failed MUST is a failure, a failed SHOULD "
+            "a warning. Exit status: 0 conformant (warnings included), 1 at least one failure "
+            "(with --strict, or a warning), 2 could not run."
         ),
     )
     parser.add_argument(
@@ -132,6 +135,11 @@ def register(
         "--skip", metavar="SELECTION", help="comma-separated groups and rule ids not to run"
     )
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat warnings (failed SHOULD requirements) as failures: exit 1 on any",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         metavar="PATH",
@@ -207,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
                 rules=rules,
                 keep_data=args.keep_data,
                 webhooks=hooks,
+                strict=args.strict,
             )
             chosen = f"{len(rules)} rule(s) of " if rules is not None else ""
             print(

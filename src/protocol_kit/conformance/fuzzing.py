@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from protocol_kit.spec import Spec
 
 GROUP = "schemathesis"
 PHASES = "examples,coverage,fuzzing,stateful"
-_WHOLE_API = Citation("/paths", "Conversations")
+_WHOLE_API = Citation("/paths", "conversations")
 _TIMEOUT_S = 600
 _MAX_FINDINGS = 3
 
@@ -317,13 +318,20 @@ def _read_scenario(
 
 
 def _operation_citation(spec: Spec, operation: str) -> Citation:
-    """The operation in the spec, and its section of the docs (headed by its summary)."""
+    """The operation in the spec, and its section of its resource's docs page (the anchor of the
+    heading that is its summary)."""
     method, _, path = operation.partition(" ")
     try:
         found = spec.operation(method, path)
     except KeyError:
         return _WHOLE_API
-    return Citation(found.pointer.removeprefix("#"), found.summary) if found.summary else _WHOLE_API
+    page = next(
+        (tag.resource for tag in spec.tags if tag.name in found.tags and tag.resource), None
+    )
+    if page is None or not found.summary:
+        return _WHOLE_API
+    anchor = re.sub(r"[^a-z0-9]+", "-", found.summary.lower()).strip("-")
+    return Citation(found.pointer.removeprefix("#"), f"{page}#{anchor}")
 
 
 def _labels(failure: dict[str, Any]) -> dict[str, str]:

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from protocol_kit.conformance.rules import GROUPS
-from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, RuleResult
+from protocol_kit.conformance.verdicts import FAILED, PASSED, SHOULD, SKIPPED, RuleResult
 from protocol_kit.conformance.webhooks import WebhookSetup
 
 FUZZ_GROUP = "schemathesis"
 ACCEPTED = "accepted"
+WARNINGS = "warnings"
 GROUP_NAMES = [group.name for group in GROUPS] + [FUZZ_GROUP]
 RULE_IDS = [rule.id for group in GROUPS for rule in group.rules]
 
@@ -39,6 +40,12 @@ class Options:
     keep_data: bool = False  # leave what the run created in place, for debugging
     # The kit's running webhook receiver (--webhook-listen, or the embedded server's).
     webhooks: WebhookSetup | None = None
+    strict: bool = False  # a failed SHOULD fails the run like a failed MUST
+
+
+def warns(result: RuleResult, strict: bool) -> bool:
+    """A failed SHOULD is a warning (it does not fail the run), unless the run is strict."""
+    return result.status == FAILED and result.rule.level == SHOULD and not strict
 
 
 @dataclass
@@ -56,25 +63,39 @@ class Outcome:
     # Shell variable → bearer token, so reproductions name tokens without printing them.
     tokens: dict[str, str] = field(default_factory=dict)
     max_examples: int | None = None  # the schemathesis budget, for re-running that phase
+    strict: bool = False  # --strict: warnings fail the run
+
+    def warns(self, result: RuleResult) -> bool:
+        return warns(result, self.strict)
 
     def counts(self, group: str | None = None) -> dict[str, int]:
-        """Rules by status; ``accepted`` counts the failed ones the baseline accepts."""
-        counted = {PASSED: 0, FAILED: 0, SKIPPED: 0, ACCEPTED: 0}
+        """Rules by status; a failed SHOULD counts as a warning, not as failed; ``accepted``
+        counts the failed ones (and warnings) the baseline accepts."""
+        counted = {PASSED: 0, FAILED: 0, SKIPPED: 0, ACCEPTED: 0, WARNINGS: 0}
         for result in self.results:
             if group is None or result.rule.group == group:
-                counted[result.status] += 1
+                counted[WARNINGS if self.warns(result) else result.status] += 1
                 counted[ACCEPTED] += result.baselined
         return counted
 
     def verdict(self) -> str:
-        """The headline: conformant or not, and how much of that the baseline decided."""
-        failed, accepted = len(self.failed), len(self.accepted)
+        """The headline: conformant or not, with how many warnings, and how much of that the
+        baseline decided."""
+        failed, accepted, warned = len(self.failed), len(self.accepted), len(self.warnings)
         by_baseline = f"{accepted} failing rule(s) accepted by the baseline"
+        warnings = f"{warned} warning{'' if warned == 1 else 's'}"
         if failed:
-            more = f" (and {by_baseline})" if accepted else ""
-            return f"NOT CONFORMANT: {failed} rule(s) failed{more}"
+            more = [by_baseline] * bool(accepted) + [warnings] * bool(warned)
+            extra = f" (and {', and '.join(more)})" if more else ""
+            return f"NOT CONFORMANT: {failed} rule(s) failed{extra}"
         if accepted:
-            return f"CONFORMANT ONLY BY THE BASELINE: {by_baseline}, no other rule failed"
+            extra = f", and {warnings}" if warned else ""
+            return f"CONFORMANT ONLY BY THE BASELINE: {by_baseline}, no other rule failed{extra}"
+        if warned:
+            return (
+                f"CONFORMANT with {warnings}: no MUST failed, {warned} SHOULD "
+                f"requirement{'' if warned == 1 else 's'} not met"
+            )
         return "CONFORMANT: no rule failed"
 
     @property
@@ -83,7 +104,15 @@ class Outcome:
 
     @property
     def failed(self) -> list[RuleResult]:
-        return [r for r in self.results if r.status == FAILED and not r.baselined]
+        """The failures that fail the run: not accepted by the baseline, not warnings."""
+        return [
+            r for r in self.results if r.status == FAILED and not r.baselined and not self.warns(r)
+        ]
+
+    @property
+    def warnings(self) -> list[RuleResult]:
+        """Failed SHOULDs the baseline does not accept: reported, but the run conforms."""
+        return [r for r in self.results if self.warns(r) and not r.baselined]
 
 
 # progress(event, group, detail): "start"/"done" per group, "rule" as each rule gets its first

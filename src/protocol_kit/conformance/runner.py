@@ -8,7 +8,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from protocol_kit.conformance.contract import Contract
-from protocol_kit.conformance.outcome import FUZZ_GROUP, CouldNotRun, Options, Outcome, Progress
+from protocol_kit.conformance.outcome import (
+    FUZZ_GROUP,
+    WARNINGS,
+    CouldNotRun,
+    Options,
+    Outcome,
+    Progress,
+    warns,
+)
 from protocol_kit.conformance.rules import GROUPS, Group
 from protocol_kit.conformance.session import Account, Session, crash_message
 from protocol_kit.conformance.transport import Transport
@@ -32,6 +40,7 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
     session = Session(contract, transport, ledger, options.seed, main, other, options.webhooks)
     outcome = Outcome(options.base_url, options.seed, options.groups, [], {}, started)
     outcome.max_examples = options.max_examples
+    outcome.strict = options.strict
     outcome.tokens = {"TOKEN": options.token}
     if options.other_token:
         outcome.tokens["OTHER_TOKEN"] = options.other_token
@@ -63,7 +72,10 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
             display(
                 "done",
                 group.name,
-                {"counts": _counts(ledger, group.name), "seconds": outcome.durations[group.name]},
+                {
+                    "counts": _counts(ledger, group.name, options.strict),
+                    "seconds": outcome.durations[group.name],
+                },
             )
     except BaseException:
         if phase is not None:
@@ -158,11 +170,11 @@ def _fuzz_accounts(options: Options) -> list[Account]:
     return [Account(flag, token) for flag, token in tokens if token]
 
 
-def _counts(ledger: Ledger, group: str) -> dict[str, int]:
-    counted = {PASSED: 0, FAILED: 0, SKIPPED: 0}
+def _counts(ledger: Ledger, group: str, strict: bool) -> dict[str, int]:
+    counted = {PASSED: 0, FAILED: 0, SKIPPED: 0, WARNINGS: 0}
     for result in ledger.results.values():
         if result.rule.group == group:
-            counted[result.status] += 1
+            counted[WARNINGS if warns(result, strict) else result.status] += 1
     return counted
 
 

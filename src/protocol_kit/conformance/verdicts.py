@@ -5,47 +5,75 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from protocol_kit.conformance.transport import Exchange
+from protocol_kit.spec import Requirement, Spec
+from protocol_kit.spec.view import REQUIREMENTS
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 _MAX_FINDINGS_PER_RULE = 5
 
 
 SPEC_FILE = "openapi/conversations.yaml"
-DOCS_FILES = ("docs/conversations.md", "docs/index.html")
-HEADING_SEPARATOR = " › "
+MUST, SHOULD = "MUST", "SHOULD"  # requirement levels (RFC 2119)
 
 
 @dataclass(frozen=True)
 class Citation:
-    """Where a user reads what a rule checks: a JSON pointer into the spec and the heading (a
-    path of headings, outermost first) of the generated docs (the Markdown page or the HTML
-    reference)."""
+    """Where a user reads what a rule checks: a JSON pointer into the spec and a docs page with
+    the anchor of the statement on it (``errors#proto-method-not-allowed``)."""
 
     spec: str
     docs: str
 
     @property
+    def docs_page(self) -> str:
+        return self.docs.partition("#")[0]
+
+    @property
+    def docs_anchor(self) -> str:
+        return self.docs.partition("#")[2]
+
+    @property
     def text(self) -> str:
-        return f"{SPEC_FILE}#{self.spec}; docs: “{self.docs}”"
+        anchor = f"#{self.docs_anchor}" if self.docs_anchor else ""
+        return f"{SPEC_FILE}#{self.spec}; docs: docs/{self.docs_page}.md{anchor}"
 
     def __str__(self) -> str:
         return self.text
 
 
-def cite(spec: str, docs: str) -> Citation:
-    return Citation(spec, docs)
-
-
 @dataclass(frozen=True)
 class Rule:
-    """One checkable statement of the contract."""
+    """One checkable statement of the contract, at its level: a failed MUST fails the run, a
+    failed SHOULD is a warning."""
 
     id: str
     group: str
     statement: str
     citation: Citation
+    level: str = MUST
+
+
+@cache
+def _catalogue() -> dict[str, Requirement]:
+    return {found.id: found for found in Spec.load().requirements}
+
+
+def requirement(rule_id: str, group: str) -> Rule:
+    """The rule that checks the spec's requirement of the same id: statement, level and
+    citation as the catalogue (``x-requirements``) words them."""
+    found = _catalogue().get(rule_id)
+    if found is None:  # the catalogue test names every rule without a requirement
+        return Rule(rule_id, group, "", Citation(f"/{REQUIREMENTS}/{rule_id}", ""))
+    return Rule(
+        rule_id,
+        group,
+        found.statement,
+        Citation(found.pointer, f"{found.page}#{found.anchor}"),
+        found.level,
+    )
 
 
 @dataclass

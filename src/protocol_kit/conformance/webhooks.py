@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-# How long a stalled answer is held: past the contract's 5 s receiver timeout.
+# How long a stalled answer takes to complete: past the contract's 5 s receiver timeout.
 STALL_SECONDS = 6.5
 FAIL = "503"
 STALL = "stall"
@@ -152,10 +152,11 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             action = receiver._action(body)
             headers = {name.lower(): value for name, value in self.headers.items()}
             receiver._record(Delivery(self.path, headers, body, received, action))
-            if action == STALL:
-                time.sleep(STALL_SECONDS)
             status = 503 if action == FAIL else 200
             try:
+                if action == STALL:
+                    _trickle(self)
+                    return
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -166,3 +167,19 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             pass  # the kit reports deliveries itself
 
     return Handler
+
+
+def _trickle(handler: BaseHTTPRequestHandler) -> None:
+    """A 2xx whose status line comes at once but whose body is complete only after
+    STALL_SECONDS: it acknowledges nothing, since the whole answer must arrive within 5 s."""
+    body = b'{"received": true}'
+    handler.send_response(200)
+    handler.send_header("content-type", "application/json")
+    handler.send_header("content-length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.flush()
+    pause = STALL_SECONDS / len(body)
+    for byte in body:
+        time.sleep(pause)
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()

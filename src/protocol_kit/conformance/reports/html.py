@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape as _escape
 from pathlib import Path
 
-from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.outcome import WARNINGS, Outcome
 from protocol_kit.conformance.reports import reproduction
 from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, Finding, RuleResult
@@ -23,9 +23,11 @@ pre,code{font:12.5px/1.4 ui-monospace,monospace;white-space:pre-wrap;overflow-wr
 pre{background:#f6f8fa;padding:.75rem;margin:.25rem 0 .75rem}
 .verdict{font-size:1.1rem;padding:.5rem .75rem;border-radius:4px;background:#f6f8fa}
 .rule{border-left:4px solid #b00020;padding:.25rem 0 .25rem 1rem;margin:1.25rem 0}
-.rule.accepted{border-color:#8a6d00} .finding{margin:.75rem 0 1.25rem}
+.rule.accepted{border-color:#8a6d00} .rule.warning{border-color:#b35c00} .warning{color:#b35c00}
+.finding{margin:.75rem 0 1.25rem}
 .label{font-weight:600;margin:.25rem 0 0} summary{cursor:pointer}
 #index li{margin:.15rem 0} td,li,p{overflow-wrap:anywhere}
+@media (max-width:600px){td,th{padding:.2rem .3rem}}
 """
 
 
@@ -36,19 +38,20 @@ def escape(text: str) -> str:
 
 def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
     failed = [r for r in outcome.results if r.status == FAILED]
-    failed.sort(key=lambda r: r.baselined)  # the ones that fail the run first
+    # The ones that fail the run first, then the warnings, then what the baseline accepts.
+    failed.sort(key=lambda r: (r.baselined, outcome.warns(r)))
     parts = [
         "<!doctype html><html lang=en><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
         f"<title>protocol-kit verify: {escape(outcome.base_url)}</title><style>{_STYLE}</style>",
         f"<h1>protocol-kit verify — {escape(outcome.base_url)}</h1>",
         _verdict(outcome),
-        _index(failed),
+        _index(failed, outcome),
         _summary(outcome),
     ]
     budget = [_TRANSCRIPT_BUDGET]
     if failed:
-        parts.append("<h2 id=failures>Failures</h2>")
+        parts.append("<h2 id=failures>Failures and warnings</h2>")
     for result in failed:
         parts.append(_failure(result, outcome, show_secrets, budget))
     if budget[0] < 0:
@@ -79,44 +82,58 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
 def _verdict(outcome: Outcome) -> str:
     bad = outcome.failed or outcome.accepted
     counts = outcome.counts()
+    kind = "failed" if bad else "warning" if outcome.warnings else "passed"
     return (
-        f"<p class='verdict {'failed' if bad else 'passed'}'><b>{escape(outcome.verdict())}</b>"
-        f" — {counts[PASSED]} passed, {counts[FAILED]} failed, {counts[SKIPPED]} skipped; "
+        f"<p class='verdict {kind}'><b>{escape(outcome.verdict())}</b>"
+        f" — {counts[PASSED]} passed, {counts[FAILED]} failed, {counts[WARNINGS]} warning(s), "
+        f"{counts[SKIPPED]} skipped; "
         f"seed {outcome.seed}, {outcome.elapsed:.1f} s "
         f"(repeat with <code>--seed {outcome.seed}</code>)</p>"
     )
 
 
-def _index(failed: list[RuleResult]) -> str:
+def _index(failed: list[RuleResult], outcome: Outcome) -> str:
     if not failed:
         return ""
     items = []
     for result in failed:
         first = result.findings[0].message if result.findings else ""
         accepted = " <i>(accepted by the baseline)</i>" if result.baselined else ""
+        if outcome.warns(result) and not result.baselined:
+            accepted = " <i class=warning>(warning: SHOULD)</i>"
         items.append(
             f"<li><a href='#{_anchor(result)}'>{escape(result.rule.id)}</a>{accepted} — "
             f"{escape(first or result.rule.statement)}</li>"
         )
-    return f"<nav id=index><h2>Failed rules ({len(failed)})</h2><ol>{''.join(items)}</ol></nav>"
+    return (
+        f"<nav id=index><h2>Failed rules and warnings ({len(failed)})</h2>"
+        f"<ol>{''.join(items)}</ol></nav>"
+    )
 
 
 def _summary(outcome: Outcome) -> str:
-    rows = ["<table><tr><th>group</th><th>passed</th><th>failed</th><th>skipped</th></tr>"]
+    rows = [
+        "<table><tr><th>group</th><th>passed</th><th>failed</th><th>warnings</th>"
+        "<th>skipped</th></tr>"
+    ]
     for group in outcome.groups:
         c = outcome.counts(group)
         rows.append(
             f"<tr><td>{escape(group)}</td><td class=passed>{c[PASSED]}</td>"
-            f"<td class=failed>{c[FAILED]}</td><td class=skipped>{c[SKIPPED]}</td></tr>"
+            f"<td class=failed>{c[FAILED]}</td><td class=warning>{c[WARNINGS]}</td>"
+            f"<td class=skipped>{c[SKIPPED]}</td></tr>"
         )
     return "".join(rows) + "</table>"
 
 
 def _failure(result: RuleResult, outcome: Outcome, show_secrets: bool, budget: list[int]) -> str:
     accepted = " (accepted by the baseline)" if result.baselined else ""
+    kind = "accepted" if result.baselined else "warning" if outcome.warns(result) else "failed"
+    label = "warning: a SHOULD not met" if kind == "warning" else f"{result.rule.level}"
     parts = [
-        f"<section class='rule{' accepted' if result.baselined else ''}' id='{_anchor(result)}'>"
-        f"<h3 class=failed>{escape(result.rule.id)}{accepted}</h3>"
+        f"<section class='rule {kind}' id='{_anchor(result)}'>"
+        f"<h3 class={'warning' if kind == 'warning' else 'failed'}>{escape(result.rule.id)}"
+        f"{accepted} <small>({escape(label)})</small></h3>"
         f"<p>{escape(result.rule.statement)}<br>"
         f"<small>contract: {escape(result.rule.citation.text)}</small></p>"
     ]

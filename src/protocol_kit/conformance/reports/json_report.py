@@ -12,8 +12,9 @@ from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.transport import Exchange
 from protocol_kit.conformance.verdicts import Finding, RuleResult
 
+WARNING = "warning"  # the status of a failed SHOULD, unless the run is strict
 # The format's version, documented with the format itself in SCHEMA (shipped in the package).
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 SCHEMA = Path(__file__).with_name("verify-report.schema.json")
 
 
@@ -26,6 +27,7 @@ def document(outcome: Outcome, show_secrets: bool) -> dict[str, Any]:
             "seed": outcome.seed,
             "elapsed_seconds": round(outcome.elapsed, 3),
             "conformant": not outcome.failed,
+            "strict": outcome.strict,
             "counts": outcome.counts(),
             "groups": {g: outcome.counts(g) for g in outcome.groups},
             "results": [_result(r, outcome, show_secrets) for r in outcome.results],
@@ -45,12 +47,13 @@ def _result(result: RuleResult, outcome: Outcome, show_secrets: bool) -> dict[st
         "id": result.rule.id,
         "group": result.rule.group,
         "statement": result.rule.statement,
+        "level": result.rule.level,
         "citation": {
             "text": result.rule.citation.text,
             "spec": result.rule.citation.spec,
             "docs": result.rule.citation.docs,
         },
-        "status": result.status,
+        "status": WARNING if outcome.warns(result) else result.status,
         "baselined": result.baselined,
         "reason": result.reason,
         "checks": result.checks,

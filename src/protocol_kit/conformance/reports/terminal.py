@@ -6,10 +6,10 @@ import sys
 import textwrap
 from typing import Any, TextIO
 
-from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.outcome import WARNINGS, Outcome
 from protocol_kit.conformance.reports import reproduction
 from protocol_kit.conformance.reports.visible import visible
-from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
+from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, RuleResult
 
 _WIDTH = 100
 
@@ -84,9 +84,12 @@ def progress_for(stream: TextIO = sys.stdout) -> Progress:
 
 def _done_line(group: str, detail: dict[str, Any]) -> str:
     c = detail["counts"]
-    mark = "✗" if c[FAILED] else "✓" if c[PASSED] else "·"  # · nothing could be judged
+    warned = c.get(WARNINGS, 0)
+    # ! warnings only, · nothing could be judged
+    mark = "✗" if c[FAILED] else "!" if warned else "✓" if c[PASSED] else "·"
+    warnings = f"{warned} warning(s), " if warned else ""
     return (
-        f"{mark} {group}: {c[PASSED]} passed, {c[FAILED]} failed, "
+        f"{mark} {group}: {c[PASSED]} passed, {c[FAILED]} failed, {warnings}"
         f"{c[SKIPPED]} skipped ({detail['seconds']:.1f} s)"
     )
 
@@ -94,11 +97,15 @@ def _done_line(group: str, detail: dict[str, Any]) -> str:
 def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -> None:
     out = _Visible(stream)
     print(file=out)
-    print(f"{'group':<14}{'passed':>8}{'failed':>8}{'skipped':>9}", file=out)
+    # The warnings column only when there are any: most runs have none.
+    warned = outcome.counts()[WARNINGS] > 0
+    column = f"{'warnings':>10}" if warned else ""
+    print(f"{'group':<14}{'passed':>8}{'failed':>8}{column}{'skipped':>9}", file=out)
     for group in outcome.groups:
         c = outcome.counts(group)
         if sum(c.values()):
-            print(f"{group:<14}{c[PASSED]:>8}{c[FAILED]:>8}{c[SKIPPED]:>9}", file=out)
+            middle = f"{c[WARNINGS]:>10}" if warned else ""
+            print(f"{group:<14}{c[PASSED]:>8}{c[FAILED]:>8}{middle}{c[SKIPPED]:>9}", file=out)
     skipped = [r for r in outcome.results if r.status == SKIPPED]
     if skipped:
         print("\nSkipped:", file=out)
@@ -113,12 +120,12 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
             "\nFailing but accepted by the baseline: " + ", ".join(r.rule.id for r in accepted),
             file=out,
         )
-    if outcome.failed and not show_secrets:
+    if (outcome.failed or outcome.warnings) and not show_secrets:
         names = " and ".join(f"${name}" for name in outcome.tokens)
         print(f"\nReproductions read the bearer tokens from {names}: export them first.", file=out)
-    for result in outcome.failed:
+    for result in outcome.failed + outcome.warnings:
         print("\n" + "─" * _WIDTH, file=out)
-        print(f"FAILED {result.rule.id} [{result.rule.group}] {result.rule.statement}", file=out)
+        print(f"{_heading(result, outcome)} {result.rule.statement}", file=out)
         print(f"  contract: {result.rule.citation.text}", file=out)
         for n, finding in enumerate(result.findings, 1):
             print(f"  {n}) {finding.message}", file=out)
@@ -149,6 +156,12 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
         f"in {outcome.elapsed:.1f} s (seed {outcome.seed}; repeat with --seed {outcome.seed})",
         file=out,
     )
+
+
+def _heading(result: RuleResult, outcome: Outcome) -> str:
+    """FAILED for what fails the run, WARNING for a SHOULD not met; the level either way."""
+    kind = "WARNING" if outcome.warns(result) else "FAILED"
+    return f"{kind} {result.rule.id} [{result.rule.group}] ({result.rule.level})"
 
 
 def _clip(text: str, limit: int = 2000) -> str:

@@ -11,102 +11,25 @@ from typing import Any
 from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.rules.lifecycle import ACTIVITY_FIELDS
 from protocol_kit.conformance.session import FORM, JSON, Session
-from protocol_kit.conformance.verdicts import Rule, cite
+from protocol_kit.conformance.verdicts import requirement
 
 GROUP = "create"
 DESCRIPTION = "POST /v1/conversations: what is accepted, what is rejected, what is stored"
 # The kit's clock and the server's may differ a little; a timezone or unit bug is far larger.
 CLOCK_TOLERANCE_S = 30
 RULES = [
-    Rule(
-        "CREATE-TARGET-REQUIRED",
-        GROUP,
-        "A create with neither contact_id nor group_id (absent or null) answers 400",
-        cite(
-            "/components/schemas/CreateConversationRequest",
-            "Create a conversation › Required attributes",
-        ),
-    ),
-    Rule(
-        "CREATE-TARGET-EXCLUSIVE",
-        GROUP,
-        "A create with both contact_id and group_id answers 400",
-        cite(
-            "/components/schemas/CreateConversationRequest",
-            "Create a conversation › Required attributes",
-        ),
-    ),
-    Rule(
-        "CREATE-NULL-IS-ABSENT",
-        GROUP,
-        "An explicit null for the other target counts as absent: the create succeeds",
-        cite(
-            "/components/schemas/CreateConversationRequest",
-            "Create a conversation › Required attributes",
-        ),
-    ),
-    Rule(
-        "CREATE-UNKNOWN-ATTRIBUTE",
-        GROUP,
-        "A create with any attribute besides contact_id/group_id (read-only ones too) answers 400",
-        cite(
-            "/components/schemas/ContactConversationRequest/additionalProperties",
-            "Create a conversation › Required attributes",
-        ),
-    ),
-    Rule(
-        "CREATE-ID-FORMAT",
-        GROUP,
-        "A contact_id/group_id that is not 16 characters [A-Za-z0-9] answers 400",
-        cite("/components/schemas/Id", "Create a conversation › Required attributes"),
-    ),
-    Rule(
-        "CREATE-MALFORMED-BODY",
-        GROUP,
-        "A body that is not a JSON object (broken JSON, array, string, null, bad UTF-8) answers 400",
-        cite("/components/responses/BadRequest", "Create a conversation › Responses"),
-    ),
-    Rule(
-        "CREATE-REJECTED-NOT-STORED",
-        GROUP,
-        "A rejected create stores nothing",
-        cite("/components/responses/BadRequest", "Create a conversation › Responses"),
-    ),
-    Rule(
-        "CREATE-DEFAULTS",
-        GROUP,
-        "A new conversation has is_pinned/is_muted false and every other nullable field null",
-        cite("/components/schemas/Conversation", "The conversation model"),
-    ),
-    Rule(
-        "CREATE-CREATED-AT",
-        GROUP,
-        f"created_at is now, in integer Unix seconds (±{CLOCK_TOLERANCE_S} s of the kit's clock)",
-        cite("/components/schemas/Conversation/properties/created_at", "The conversation model"),
-    ),
-    Rule(
-        "CREATE-ID-RANDOM",
-        GROUP,
-        "Conversation ids are random: no shared long prefixes or suffixes, not in creation order",
-        cite("/components/schemas/Conversation/properties/id", "The conversation model"),
-    ),
-    Rule(
-        "CREATE-FORM",
-        GROUP,
-        "Form-encoded creates (the seed page's cURL) work and give the same result as JSON; "
-        "the literal `null` is null",
-        cite(
-            "/components/requestBodies/CreateConversation/content/application~1x-www-form-urlencoded",
-            "Create a conversation › Request",
-        ),
-    ),
-    Rule(
-        "CREATE-FORM-EMPTY-IS-ABSENT",
-        GROUP,
-        "In a form-encoded create an empty target (contact_id=) counts as absent: with the other "
-        "target given the create succeeds, alone it answers 400",
-        cite("/paths/~1v1~1conversations/post/requestBody", "Create a conversation"),
-    ),
+    requirement("CREATE-TARGET-REQUIRED", GROUP),
+    requirement("CREATE-TARGET-EXCLUSIVE", GROUP),
+    requirement("CREATE-NULL-IS-ABSENT", GROUP),
+    requirement("CREATE-UNKNOWN-ATTRIBUTE", GROUP),
+    requirement("CREATE-ID-FORMAT", GROUP),
+    requirement("CREATE-MALFORMED-BODY", GROUP),
+    requirement("CREATE-REJECTED-NOT-STORED", GROUP),
+    requirement("CREATE-DEFAULTS", GROUP),
+    requirement("CREATE-CREATED-AT", GROUP),
+    requirement("CREATE-ID-RANDOM", GROUP),
+    requirement("CREATE-FORM", GROUP),
+    requirement("CREATE-FORM-EMPTY-IS-ABSENT", GROUP),
 ]
 
 
@@ -288,24 +211,16 @@ def _check_random_ids(s: Session) -> None:
         s.expect(
             "CREATE-ID-RANDOM",
             max(prefix, suffix) < _SHARED_RUN,
-            "consecutive creates must not get ids that share a long prefix or suffix",
+            "consecutive creates should not get ids that share a long prefix or suffix",
             expected=f"fewer than {_SHARED_RUN} shared leading/trailing characters",
             actual=f"{first} then {second}",
             exchange=exchange,
         )
-    s.expect(
-        "CREATE-ID-RANDOM",
-        len(set(ids)) == len(ids),
-        "every create must make a new conversation with a new id",
-        expected=f"{len(ids)} distinct ids",
-        actual=f"{len(set(ids))} distinct ids",
-        exchange=last,
-    )
     if len(ids) == _RANDOM_SAMPLE:
         s.expect(
             "CREATE-ID-RANDOM",
             ids != sorted(ids) and ids != sorted(ids, reverse=True),
-            f"{_RANDOM_SAMPLE} consecutive ids must not come out in sorted order",
+            f"{_RANDOM_SAMPLE} consecutive ids should not come out in sorted order",
             expected="no order",
             actual=ids,
             exchange=last,

@@ -3,50 +3,18 @@
 from __future__ import annotations
 
 from protocol_kit.conformance.session import Account, Session
-from protocol_kit.conformance.verdicts import Rule, cite
+from protocol_kit.conformance.verdicts import requirement
 
 GROUP = "isolation"
 DESCRIPTION = "two accounts (needs --other-token)"
 NEEDS_OTHER_ACCOUNT = True
 RULES = [
-    Rule(
-        "ISOLATION-GET",
-        GROUP,
-        "Another account's conversation answers 404 to GET",
-        cite("/components/responses/NotFound", "Retrieve a conversation › Responses"),
-    ),
-    Rule(
-        "ISOLATION-UPDATE",
-        GROUP,
-        "Another account's conversation answers 404 to PUT and is left unchanged",
-        cite("/components/responses/NotFound", "Update a conversation › Responses"),
-    ),
-    Rule(
-        "ISOLATION-DELETE",
-        GROUP,
-        "Another account's conversation answers 404 to DELETE and still exists",
-        cite("/components/responses/NotFound", "Delete a conversation › Responses"),
-    ),
-    Rule(
-        "ISOLATION-LIST",
-        GROUP,
-        "Lists never show another account's conversations, even filtered by a shared group_id",
-        cite("/paths/~1v1~1conversations/get", "List all conversations"),
-    ),
-    Rule(
-        "ISOLATION-CURSOR",
-        GROUP,
-        "Another account's conversation id is not a valid cursor: 400",
-        cite(
-            "/components/parameters/StartingAfter", "List all conversations › Optional attributes"
-        ),
-    ),
-    Rule(
-        "ISOLATION-CREATE",
-        GROUP,
-        "Each account's creates land in its own account only",
-        cite("/paths/~1v1~1conversations/post", "Create a conversation"),
-    ),
+    requirement("ISOLATION-GET", GROUP),
+    requirement("ISOLATION-UPDATE", GROUP),
+    requirement("ISOLATION-DELETE", GROUP),
+    requirement("ISOLATION-LIST", GROUP),
+    requirement("ISOLATION-CURSOR", GROUP),
+    requirement("ISOLATION-CREATE", GROUP),
 ]
 _PAGE_WALK_LIMIT = 20  # pages of the other account's list to scan (100 items each)
 

@@ -6,85 +6,21 @@ from typing import Any
 
 from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import Session
-from protocol_kit.conformance.verdicts import Rule, cite
+from protocol_kit.conformance.verdicts import requirement
 
 GROUP = "lifecycle"
 DESCRIPTION = "create, retrieve, update, delete and what each leaves behind"
 RULES = [
-    Rule(
-        "LIFECYCLE-CREATE-201",
-        GROUP,
-        "POST /v1/conversations with one target answers 201 with the conversation object",
-        cite("/paths/~1v1~1conversations/post/responses/201", "Create a conversation › Responses"),
-    ),
-    Rule(
-        "LIFECYCLE-CREATE-ECHO",
-        GROUP,
-        "The created conversation carries the given contact_id or group_id, the other one null",
-        cite("/paths/~1v1~1conversations/post/responses/201", "Create a conversation › Responses"),
-    ),
-    Rule(
-        "LIFECYCLE-CREATE-DISTINCT",
-        GROUP,
-        "Repeated creates with the same contact create distinct conversations",
-        cite("/paths/~1v1~1conversations/post", "Create a conversation"),
-    ),
-    Rule(
-        "LIFECYCLE-GET",
-        GROUP,
-        "GET /v1/conversations/{id} answers 200 with exactly the object the create returned",
-        cite(
-            "/paths/~1v1~1conversations~1{id}/get/responses/200",
-            "Retrieve a conversation › Responses",
-        ),
-    ),
-    Rule(
-        "LIFECYCLE-GET-NO-SIDE-EFFECTS",
-        GROUP,
-        "Retrieving does not change the conversation (last_opened_at/last_active_at stay null)",
-        cite(
-            "/components/schemas/Conversation/properties/last_opened_at", "The conversation model"
-        ),
-    ),
-    Rule(
-        "LIFECYCLE-UPDATE-RESPONSE",
-        GROUP,
-        "PUT answers 200 with the stored object: the change applied, every other field unchanged",
-        cite(
-            "/paths/~1v1~1conversations~1{id}/put/responses/200",
-            "Update a conversation › Responses",
-        ),
-    ),
-    Rule(
-        "LIFECYCLE-UPDATE-PERSISTS",
-        GROUP,
-        "An update is visible afterwards through GET and through the list",
-        cite(
-            "/components/schemas/UpdateConversationRequest",
-            "Update a conversation › Optional attributes",
-        ),
-    ),
-    Rule(
-        "LIFECYCLE-DELETE-204",
-        GROUP,
-        "DELETE answers 204 with an empty body",
-        cite(
-            "/paths/~1v1~1conversations~1{id}/delete/responses/204",
-            "Delete a conversation › Responses",
-        ),
-    ),
-    Rule(
-        "LIFECYCLE-DELETED-404",
-        GROUP,
-        "After a delete, GET, PUT and DELETE of that id answer 404 and the list no longer has it",
-        cite("/components/responses/NotFound", "Delete a conversation › Responses"),
-    ),
-    Rule(
-        "LIFECYCLE-UNKNOWN-ID-404",
-        GROUP,
-        "GET/PUT/DELETE of an unknown or malformed id (or a case-changed real id) answer 404",
-        cite("/components/responses/NotFound", "Retrieve a conversation › Responses"),
-    ),
+    requirement("LIFECYCLE-CREATE-201", GROUP),
+    requirement("LIFECYCLE-CREATE-ECHO", GROUP),
+    requirement("LIFECYCLE-CREATE-DISTINCT", GROUP),
+    requirement("LIFECYCLE-GET", GROUP),
+    requirement("LIFECYCLE-GET-NO-SIDE-EFFECTS", GROUP),
+    requirement("LIFECYCLE-UPDATE-RESPONSE", GROUP),
+    requirement("LIFECYCLE-UPDATE-PERSISTS", GROUP),
+    requirement("LIFECYCLE-DELETE-204", GROUP),
+    requirement("LIFECYCLE-DELETED-404", GROUP),
+    requirement("LIFECYCLE-UNKNOWN-ID-404", GROUP),
 ]
 
 # The contract pins these: no conversations endpoint ever sets them.
@@ -155,6 +91,16 @@ def _check_lifecycle(s: Session) -> None:
         exchange=again_ex,
     )
 
+    for made in (created, again):
+        problems = s.contract.id_schema.errors(made.get("id")) if made else []
+        s.expect(
+            "LIFECYCLE-CREATE-DISTINCT",
+            not problems,
+            "a conversation id must be 16 letters and digits",
+            expected=f"an id valid against {s.contract.id_schema.pointer}",
+            actual="; ".join(problems),
+            exchange=again_ex,
+        )
     _check_get(s, created)
     _check_updates(s, grouped, group_id)
     _check_delete(s, created["id"])
@@ -171,6 +117,7 @@ def _check_get(s: Session, created: dict[str, Any]) -> None:
         actual=first.summary(),
         exchange=first,
     )
+    s.listing()
     second = s.get(created["id"])
     untouched = (
         all(second.json.get(f) is None for f in ACTIVITY_FIELDS)
@@ -180,7 +127,7 @@ def _check_get(s: Session, created: dict[str, Any]) -> None:
     s.expect(
         "LIFECYCLE-GET-NO-SIDE-EFFECTS",
         second.status == 200 and second.json == created and untouched,
-        "a second GET must answer the same object: retrieving changes nothing",
+        "a GET after a GET and a list must answer the same object: reading changes nothing",
         expected=created,
         actual=second.summary(),
         exchange=second,

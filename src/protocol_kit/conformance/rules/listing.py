@@ -10,140 +10,29 @@ from typing import Any
 from protocol_kit.conformance.diffs import json_text
 from protocol_kit.conformance.session import Session
 from protocol_kit.conformance.transport import Exchange
-from protocol_kit.conformance.verdicts import Rule, cite
+from protocol_kit.conformance.verdicts import requirement
 
 GROUP = "list"
 DESCRIPTION = "GET /v1/conversations against a dataset the kit created and knows"
 RULES = [
-    Rule(
-        "LIST-ORDER",
-        GROUP,
-        "Lists are newest first: exactly the reverse order of creation, same-second creates "
-        "included",
-        cite("/components/schemas/ConversationList", "List all conversations › Responses"),
-    ),
-    Rule(
-        "LIST-DEFAULT-LIMIT",
-        GROUP,
-        "Without limit a page holds the spec's default number of items (the `limit` default)",
-        cite("/components/parameters/Limit", "List all conversations › Optional attributes"),
-    ),
-    Rule(
-        "LIST-LIMIT",
-        GROUP,
-        "limit=k returns the first k matching items (up to the spec's maximum)",
-        cite("/components/parameters/Limit", "List all conversations › Optional attributes"),
-    ),
-    Rule(
-        "LIST-LIMIT-BOUNDS",
-        GROUP,
-        "limit outside the spec's bounds or not an integer answers 400",
-        cite("/components/parameters/Limit/schema", "List all conversations › Optional attributes"),
-    ),
-    Rule(
-        "LIST-FILTER-MUTED",
-        GROUP,
-        "muted=true lists only muted conversations, false only unmuted",
-        cite("/components/parameters/Muted", "List all conversations › Optional attributes"),
-    ),
-    Rule(
-        "LIST-FILTER-ARCHIVED",
-        GROUP,
-        "archived=true lists only conversations with archived_at not null (0 included), "
-        "false only the others",
-        cite("/components/parameters/Archived", "List all conversations › Optional attributes"),
-    ),
-    Rule(
-        "LIST-FILTER-PINNED",
-        GROUP,
-        "pinned=true lists only conversations with is_pinned, false only the others",
-        cite("/components/parameters/Pinned", "List all conversations › Optional attributes"),
-    ),
-    Rule(
-        "LIST-FILTER-GROUP",
-        GROUP,
-        "group_id lists only that group's conversations",
-        cite("/components/parameters/GroupId", "List all conversations › Optional attributes"),
-    ),
-    Rule(
-        "LIST-FILTER-COMBINED",
-        GROUP,
-        "Filters combine with AND",
-        cite(
-            "/paths/~1v1~1conversations/get/parameters",
-            "List all conversations › Optional attributes",
-        ),
-    ),
-    Rule(
-        "LIST-FILTER-VALUES",
-        GROUP,
-        "A boolean filter other than true/false, or a group_id that is not an id, answers 400",
-        cite("/components/parameters/Muted/schema", "List all conversations › Optional attributes"),
-    ),
-    Rule(
-        "LIST-CURSOR-FORWARD",
-        GROUP,
-        "Walking with starting_after visits every matching item once, in order, at any limit",
-        cite(
-            "/components/parameters/StartingAfter", "List all conversations › Optional attributes"
-        ),
-    ),
-    Rule(
-        "LIST-CURSOR-BACKWARD",
-        GROUP,
-        "Walking with ending_before gives the limit items closest to the cursor, newest first, "
-        "and visits every matching item once",
-        cite("/components/parameters/EndingBefore", "List all conversations › Optional attributes"),
-    ),
-    Rule(
-        "LIST-CURSOR-FILTERED-OUT",
-        GROUP,
-        "A cursor may name a conversation the filters exclude: it is a position in the whole list",
-        cite(
-            "/components/parameters/StartingAfter", "List all conversations › Optional attributes"
-        ),
-    ),
-    Rule(
-        "LIST-HAS-MORE",
-        GROUP,
-        "has_more is true exactly when more matching items lie beyond the page in the direction "
-        "of travel",
-        cite(
-            "/components/schemas/ConversationList/properties/has_more",
-            "List all conversations › Responses",
-        ),
-    ),
-    Rule(
-        "LIST-RANDOM-QUERIES",
-        GROUP,
-        "Random combinations of group, filters, cursor, direction and limit (drawn from the seed) "
-        "answer exactly the page the contract predicts",
-        cite("/paths/~1v1~1conversations/get", "List all conversations"),
-    ),
-    Rule(
-        "LIST-CURSOR-BOTH",
-        GROUP,
-        "starting_after and ending_before together answer 400",
-        cite("/components/parameters/EndingBefore", "List all conversations › Optional attributes"),
-    ),
-    Rule(
-        "LIST-CURSOR-UNKNOWN",
-        GROUP,
-        "A cursor that is not one of the account's conversations (unknown, deleted, malformed) "
-        "answers 400",
-        cite(
-            "/components/parameters/StartingAfter", "List all conversations › Optional attributes"
-        ),
-    ),
-    Rule(
-        "LIST-UNKNOWN-PARAMETER",
-        GROUP,
-        "Unknown query parameters are ignored",
-        cite(
-            "/paths/~1v1~1conversations/get/parameters",
-            "List all conversations › Optional attributes",
-        ),
-    ),
+    requirement("LIST-ORDER", GROUP),
+    requirement("LIST-DEFAULT-LIMIT", GROUP),
+    requirement("LIST-LIMIT", GROUP),
+    requirement("LIST-LIMIT-BOUNDS", GROUP),
+    requirement("LIST-FILTER-MUTED", GROUP),
+    requirement("LIST-FILTER-ARCHIVED", GROUP),
+    requirement("LIST-FILTER-PINNED", GROUP),
+    requirement("LIST-FILTER-GROUP", GROUP),
+    requirement("LIST-FILTER-COMBINED", GROUP),
+    requirement("LIST-FILTER-VALUES", GROUP),
+    requirement("LIST-CURSOR-FORWARD", GROUP),
+    requirement("LIST-CURSOR-BACKWARD", GROUP),
+    requirement("LIST-CURSOR-FILTERED-OUT", GROUP),
+    requirement("LIST-HAS-MORE", GROUP),
+    requirement("LIST-RANDOM-QUERIES", GROUP),
+    requirement("LIST-CURSOR-BOTH", GROUP),
+    requirement("LIST-CURSOR-UNKNOWN", GROUP),
+    requirement("LIST-UNKNOWN-PARAMETER", GROUP),
 ]
 
 _FILTERS: dict[str, Callable[[dict[str, Any]], bool]] = {
@@ -322,11 +211,11 @@ def check(s: Session) -> None:
 def _check_refusals(s: Session) -> None:
     """Queries that are wrong whatever the account holds."""
     low, high, _ = s.contract.limit_bounds
-    for bad in (low - 1, high + 1, -1, "abc", "1.5", "5x"):
+    for bad in (low - 1, high + 1, -1, "abc", "1.5", "5x", "2.5", "1_0", " 3", "0x10"):
         exchange = s.listing(limit=bad)
-        s.expect_status("LIST-LIMIT-BOUNDS", exchange, 400, f"limit={bad} must answer 400")
+        s.expect_status("LIST-LIMIT-BOUNDS", exchange, 400, f"limit={bad!r} must answer 400")
     for name in _FILTERS:
-        for value in ("yes", "1", "maybe"):
+        for value in ("maybe", "banana", "2", "truee", " true"):
             query: dict[str, Any] = {name: value}
             exchange = s.listing(**query)
             s.expect_status("LIST-FILTER-VALUES", exchange, 400, f"{name}={value} must answer 400")
@@ -439,6 +328,7 @@ def _check_filters(
                 actual=_ids([c["id"] for c in page[0]]) if page else exchange.summary(),
                 exchange=exchange,
             )
+    _check_spellings(s, data, main, high)
     for group in (side, s.new_id()):
         lister.compare(
             "LIST-FILTER-GROUP",
@@ -474,6 +364,36 @@ def _check_filters(
             "list only conversations matching every filter",
             expected="all items match",
             actual=exchange.summary(),
+            exchange=exchange,
+        )
+
+
+# Spellings a server may accept besides true/false and plain decimals, meaning the same.
+_BOOLEAN_SPELLINGS = (("yes", True), ("NO", False), ("1", True), ("0", False), ("On", True))
+_INTEGER_SPELLINGS = (("+3", 3), ("003", 3))
+
+
+def _check_spellings(s: Session, data: _Dataset, main: str, high: int) -> None:
+    """Alternative spellings are refused with 400, or understood exactly as the plain ones."""
+    cases: list[tuple[dict[str, Any], list[str], str]] = []
+    for name in _FILTERS:
+        for spelling, truth in _BOOLEAN_SPELLINGS:
+            matching = data.newest_first(group_id=main, **{name: truth})
+            cases.append(({name: spelling, "limit": high}, matching, name))
+    for number, size in _INTEGER_SPELLINGS:
+        cases.append(({"limit": number}, data.page(size, group_id=main)[0], "limit"))
+    for params, expected, name in cases:
+        query = {"group_id": main, **params}
+        exchange = s.listing(**query)
+        page = s.page(exchange)
+        got = [c["id"] for c in page[0]] if page else None
+        rule_id = "LIST-LIMIT-BOUNDS" if name == "limit" else "LIST-FILTER-VALUES"
+        s.expect(
+            rule_id,
+            exchange.status == 400 or got == expected,
+            f"GET ?{_query(**query)} must answer 400, or the page of the plain spelling",
+            expected=_ids(expected),
+            actual=_ids(got) if got is not None else exchange.summary(),
             exchange=exchange,
         )
 
