@@ -39,7 +39,9 @@ CATALOGUE = {
 
 def base_document() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    data.setdefault("x-requirements", copy.deepcopy(CATALOGUE))
+    # The cases change these two entries: they are written here, over the spec's own, so that
+    # each case's expected verdict depends on the corpus's wording, not on the spec's.
+    data.setdefault("x-requirements", {}).update(copy.deepcopy(CATALOGUE))
     return data
 
 
