@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from protocol_kit.conformance.contract import Contract
-from protocol_kit.conformance.fuzzing_hooks import ID_PATTERN_ENV
+from protocol_kit.conformance.fuzzing_hooks import CREATED_LOG_ENV, ID_PATTERN_ENV
 from protocol_kit.conformance.outcome import Options, Progress
 from protocol_kit.conformance.transport import Exchange, Transport
 from protocol_kit.conformance.verdicts import (
@@ -58,6 +58,17 @@ class Phase:
         self._found: tuple[list[RuleResult], list[str]] = ([], [])
         self._thread = threading.Thread(target=self._run, name="schemathesis-phase", daemon=True)
         self.seconds = 0.0
+        self._created_log: Path | None = None  # schemathesis' created ids, while it runs
+        if options.control is not None:
+            options.control.track(self._logged)
+
+    def _logged(self) -> list[str]:
+        """The ids schemathesis has created so far (none once they are cleaned up)."""
+        log = self._created_log
+        try:
+            return log.read_text(encoding="utf-8").split() if log is not None else []
+        except OSError:
+            return []
 
     def start(self) -> Phase:
         self._thread.start()
@@ -137,22 +148,28 @@ class Phase:
                     f"examples per operation, seed {options.seed}{alongside}"
                 },
             )
+            created_log = work / "created.txt"
             environment = {
                 **os.environ,
                 "SCHEMATHESIS_HOOKS": "protocol_kit.conformance.fuzzing_hooks",
                 ID_PATTERN_ENV: contract.id_pattern or r"^[A-Za-z0-9]{16}$",
+                CREATED_LOG_ENV: str(created_log),
             }
+            self._created_log = created_log
             output = self._stream(command, work, environment)
+            found = _read_events(events, contract.spec) if events.exists() else ([], [], [])
+            results, created, notes = found
+            if not options.keep_data:
+                # Whatever happened (stopped, overran, crashed), what it created goes.
+                _clean_up(contract, options, [*created, *self._logged()])
+            self._created_log = None
             if self._cancelled.is_set():
-                return [], []
+                return results, [*notes, "schemathesis was stopped before it finished"]
             if output is None:
                 return [_broken(f"schemathesis did not finish within {_TIMEOUT_S} s")], []
             if not events.exists():
                 tail = output[-5:]
                 return [_broken("schemathesis could not run: " + " | ".join(tail))], []
-            results, created, notes = _read_events(events, contract.spec)
-        if not options.keep_data:
-            _clean_up(contract, options, created)
         if other_token is None:
             flag = "--fuzz-other-token" if options.fuzz_token else "--other-token"
             results.append(
@@ -259,7 +276,12 @@ def _read_events(events: Path, spec: Spec) -> tuple[list[RuleResult], list[str],
     created: list[str] = []
     notes: list[str] = []
     for line in events.read_text(encoding="utf-8").splitlines():
-        event = json.loads(line)
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # the last line of a run that was stopped while writing it
+        if not isinstance(event, dict) or not event:
+            continue
         kind, payload = next(iter(event.items()))
         if kind == "ScenarioFinished":
             _read_scenario(payload, results, created, spec)

@@ -19,6 +19,9 @@ from typing import Any
 import schemathesis
 
 ID_PATTERN_ENV = "PROTOCOL_KIT_ID_PATTERN"
+# A file each created id is appended to as soon as the answer arrives: a run stopped midway
+# still knows what to delete.
+CREATED_LOG_ENV = "PROTOCOL_KIT_CREATED_LOG"
 _ID = re.compile(os.environ.get(ID_PATTERN_ENV, r"^[A-Za-z0-9]{16}$"))
 _created: dict[str, None] = {}  # insertion-ordered: the last one is the newest
 _foreign: set[str] = set()  # ids seen in answers that the run did not create
@@ -56,6 +59,10 @@ def after_call(context: Any, case: Any, response: Any) -> None:
         return
     if case.method.upper() == "POST" and isinstance(body.get("id"), str):
         _created[body["id"]] = None
+        log = os.environ.get(CREATED_LOG_ENV)
+        if log:
+            with open(log, "a", encoding="utf-8") as created:
+                created.write(body["id"] + "\n")
     data = body.get("data")
     items = data if isinstance(data, list) else [body]
     for item in items:

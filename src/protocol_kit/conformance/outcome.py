@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from protocol_kit.conformance.control import RunControl
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, RuleResult
 from protocol_kit.conformance.webhooks import WebhookSetup
@@ -14,6 +15,11 @@ FUZZ_GROUP = "schemathesis"
 ACCEPTED = "accepted"
 GROUP_NAMES = [group.name for group in GROUPS] + [FUZZ_GROUP]
 RULE_IDS = [rule.id for group in GROUPS for rule in group.rules]
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 rule``, ``2 rules``: a count with its noun in the right number."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 class CouldNotRun(Exception):
@@ -39,6 +45,8 @@ class Options:
     keep_data: bool = False  # leave what the run created in place, for debugging
     # The kit's running webhook receiver (--webhook-listen, or the embedded server's).
     webhooks: WebhookSetup | None = None
+    # Shared with whoever may stop the run (the command's signal handlers); None: a run's own.
+    control: RunControl | None = None
 
 
 @dataclass
@@ -56,6 +64,14 @@ class Outcome:
     # Shell variable → bearer token, so reproductions name tokens without printing them.
     tokens: dict[str, str] = field(default_factory=dict)
     max_examples: int | None = None  # the schemathesis budget, for re-running that phase
+    # How the run was started, for re-run commands that run as printed: without BASE_URL (the
+    # embedded server), the --spec given, the --webhook-listen address.
+    embedded: bool = False
+    spec_path: str | None = None
+    webhook_listen: str | None = None
+    paths: list[str] = field(default_factory=list)  # the spec's path templates, for baselines
+    keep_data: bool = False  # --keep-data: what the rules made is still on the server
+    interrupted: bool = False  # stopped by Ctrl-C or SIGTERM: the results judged until then
 
     def counts(self, group: str | None = None) -> dict[str, int]:
         """Rules by status; ``accepted`` counts the failed ones the baseline accepts."""
@@ -69,10 +85,17 @@ class Outcome:
     def verdict(self) -> str:
         """The headline: conformant or not, and how much of that the baseline decided."""
         failed, accepted = len(self.failed), len(self.accepted)
-        by_baseline = f"{accepted} failing rule(s) accepted by the baseline"
+        if self.interrupted:
+            judged = sum(1 for r in self.results if r.status != SKIPPED)
+            found = f"{counted(failed, 'rule')} failed" if failed else "no rule failed"
+            return (
+                f"INTERRUPTED: the run was stopped before its end; of the "
+                f"{counted(judged, 'rule')} judged by then, {found}"
+            )
+        by_baseline = f"{counted(accepted, 'failing rule')} accepted by the baseline"
         if failed:
             more = f" (and {by_baseline})" if accepted else ""
-            return f"NOT CONFORMANT: {failed} rule(s) failed{more}"
+            return f"NOT CONFORMANT: {counted(failed, 'rule')} failed{more}"
         if accepted:
             return f"CONFORMANT ONLY BY THE BASELINE: {by_baseline}, no other rule failed"
         return "CONFORMANT: no rule failed"

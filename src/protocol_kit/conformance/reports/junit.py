@@ -38,6 +38,7 @@ def write(path: Path, outcome: Outcome) -> None:
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="base_url", value=outcome.base_url)
         ET.SubElement(properties, "property", name="seed", value=str(outcome.seed))
+        ET.SubElement(properties, "property", name="verdict", value=outcome.verdict())
         for result in results:
             _testcase(suite, result, outcome)
     _make_visible(root)
@@ -54,32 +55,35 @@ def _testcase(suite: ET.Element, result: RuleResult, outcome: Outcome) -> None:
         case, "system-out"
     ).text = f"{result.rule.statement}\ncontract: {result.rule.citation.text}"
     if result.status == FAILED and result.baselined:
-        ET.SubElement(case, "skipped", message="failing, accepted by the baseline")
+        # Not a failure of this run, but the details stay: what is accepted is still wrong.
+        accepted = ET.SubElement(case, "skipped", message="failing, accepted by the baseline")
+        accepted.text = _details(result, outcome)
     elif result.status == FAILED:
         first = result.findings[0] if result.findings else None
         failure = ET.SubElement(
             case, "failure", type="ContractViolation", message=first.message if first else "failed"
         )
-        lines = []
-        for finding in result.findings:
-            lines.append(finding.message)
-            if finding.expected:
-                lines.append(f"  expected: {finding.expected}")
-            if finding.actual:
-                lines.append(f"  actual:   {finding.actual}")
-            for label, text in finding.labels.items():
-                lines += [f"  {label}:", textwrap.indent(text, "    ")]
-            replay = reproduction.script(finding, outcome, show_secrets=False)
-            if replay and len(finding.requests) > 1:
-                lines += ["  reproduce (sh):", textwrap.indent(replay, "    ")]
-            elif finding.exchange is not None:
-                lines.append(
-                    f"  reproduce: {reproduction.curl(finding.exchange, outcome, show_secrets=False)}"
-                )
-        lines.append(f"re-run this rule: {reproduction.command(outcome, result)}")
-        failure.text = "\n".join(lines)
+        failure.text = _details(result, outcome)
     elif result.status == SKIPPED:
         ET.SubElement(case, "skipped", message=result.reason)
+
+
+def _details(result: RuleResult, outcome: Outcome) -> str:
+    """Each finding's expected and actual values and reproduction, and the rule's re-run."""
+    lines = []
+    for finding in result.findings:
+        lines.append(finding.message)
+        if finding.expected:
+            lines.append(f"  expected: {finding.expected}")
+        if finding.actual:
+            lines.append(f"  actual:   {finding.actual}")
+        for label, text in finding.labels.items():
+            lines += [f"  {label}:", textwrap.indent(text, "    ")]
+        replay = reproduction.shown(finding, outcome, show_secrets=False)
+        if replay is not None:
+            lines += [f"  {replay[0]}:", textwrap.indent(replay[1], "    ")]
+    lines.append(f"re-run this rule: {reproduction.command(outcome, result)}")
+    return "\n".join(lines)
 
 
 def _make_visible(root: ET.Element) -> None:

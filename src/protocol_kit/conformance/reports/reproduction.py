@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import shlex
 from urllib.parse import urlsplit
 
 from protocol_kit.conformance.outcome import FUZZ_GROUP, Outcome
+from protocol_kit.conformance.rules.webhooks import GROUP as WEBHOOKS_GROUP
 from protocol_kit.conformance.transport import Exchange
 from protocol_kit.conformance.verdicts import Finding, RuleResult
 
@@ -16,22 +18,54 @@ _CAPTURE_ID = 'sed -n \'s/.*"id" *: *"\\([^"]*\\)".*/\\1/p\''
 
 
 def command(outcome: Outcome, result: RuleResult) -> str:
-    """``protocol-kit verify`` limited to this rule, with the run's seed."""
-    selection = FUZZ_GROUP if result.rule.group == FUZZ_GROUP else result.rule.id
-    if result.rule.group == FUZZ_GROUP and outcome.max_examples:
-        selection += f" --max-examples {outcome.max_examples}"
-    tokens = " ".join(f'--{_flag(name)} "${name}"' for name in outcome.tokens)
-    return (
-        f"protocol-kit verify {shlex.quote(outcome.base_url)} {tokens} "
-        f"--only {selection} --seed {outcome.seed}"
-    ).replace("  ", " ")
+    """``protocol-kit verify`` limited to this rule, with the run's seed, server and flags (the
+    embedded server is started again: its tokens and port were the run's own)."""
+    fuzz = result.rule.group == FUZZ_GROUP
+    words = ["protocol-kit", "verify"]
+    if not outcome.embedded:
+        words.append(shlex.quote(outcome.base_url))
+        words += [f'--{_flag(name)} "${name}"' for name in outcome.tokens]
+        if result.rule.group == WEBHOOKS_GROUP and outcome.webhook_listen:
+            words += [
+                "--webhook-listen",
+                shlex.quote(outcome.webhook_listen),
+                "--webhook-secret",
+                '"$WEBHOOK_SECRET"',
+            ]
+    if outcome.spec_path:
+        words += ["--spec", shlex.quote(outcome.spec_path)]
+    words += ["--only", FUZZ_GROUP if fuzz else result.rule.id]
+    if fuzz and outcome.max_examples:
+        words += ["--max-examples", str(outcome.max_examples)]
+    words += ["--seed", str(outcome.seed)]
+    return " ".join(words)
+
+
+def shown(finding: Finding, outcome: Outcome, show_secrets: bool) -> tuple[str, str] | None:
+    """How a report shows the finding's reproduction: (label, text), a script when set-up comes
+    with it, else one curl command; None when there is no request to show."""
+    replay = script(finding, outcome, show_secrets)
+    if replay and len(_relevant(finding.requests, outcome.base_url)) > 1:
+        return "reproduce (sh)", replay
+    if finding.exchange is None:
+        return None
+    text = curl(finding.exchange, outcome, show_secrets)
+    if not replay and len(finding.requests) > 1:
+        # Too long a set-up to paste: the request alone, on the data the run made.
+        text += "\n# " + (
+            "the data it reads was kept (--keep-data)"
+            if outcome.keep_data
+            else "the data it reads was deleted when the run ended: re-run the rule with "
+            "--keep-data to keep it"
+        )
+    return "reproduce", text
 
 
 def script(finding: Finding, outcome: Outcome, show_secrets: bool) -> str:
     """A POSIX shell script that sends the finding's requests again, in order, capturing the
     ids the server creates; the last request's answer is the deviation. Empty when the
     sequence is too long to be worth pasting (``command`` re-runs it instead)."""
-    requests = _relevant(finding.requests)
+    requests = _relevant(finding.requests, outcome.base_url)
     if not requests or len(requests) > MAX_SCRIPT_REQUESTS:
         return ""
     lines = [
@@ -39,7 +73,7 @@ def script(finding: Finding, outcome: Outcome, show_secrets: bool) -> str:
         f"BASE={shlex.quote(outcome.base_url)}",
     ]
     for name, token in outcome.tokens.items():
-        if any(_uses(exchange, token) for exchange in requests):
+        if any(_uses(exchange, name, outcome.tokens) for exchange in requests):
             if show_secrets:
                 lines.append(f"{name}={shlex.quote(token)}")
             else:
@@ -78,11 +112,12 @@ def curl(exchange: Exchange, outcome: Outcome, show_secrets: bool) -> str:
     return exchange.curl(show_secrets, header_words={"authorization": auth} if auth else None)
 
 
-def _relevant(requests: list[Exchange]) -> list[Exchange]:
+def _relevant(requests: list[Exchange], base_url: str) -> list[Exchange]:
     """The requests the last answer can depend on. About a conversation the sequence created:
     every request about it (its create, updates, reads). A create: the earlier creates with the
-    same body (a server may merge those). Anything else about one conversation: itself. A list
-    depends on the whole account: every request."""
+    same body (a server may merge those). A list (GET of the collection) depends on the whole
+    account: every request. Anything else (one conversation's, a method the path does not
+    have): itself."""
     if not requests:
         return []
     *earlier, last = requests
@@ -95,40 +130,71 @@ def _relevant(requests: list[Exchange]) -> list[Exchange]:
         return [
             e for e in earlier if e.method == "POST" and e.request_body == last.request_body
         ] + [last]
-    if urlsplit(last.url).path.rstrip("/").count("/") > 2:  # an item: /v1/conversations/{id}
-        return [last]
-    return requests
+    return requests if last.method == "GET" and _is_collection(last.url, base_url) else [last]
+
+
+def _is_collection(url: str, base_url: str) -> bool:
+    """Whether ``url`` is the collection (``/v1/conversations``) under the base URL, not an
+    item (``/v1/conversations/{id}``): the collection has the fewer path segments."""
+    path = urlsplit(url).path.removeprefix(urlsplit(base_url).path).rstrip("/")
+    return path.count("/") <= 2
 
 
 def _flag(variable: str) -> str:
     return variable.lower().replace("_", "-")
 
 
-def _uses(exchange: Exchange, token: str) -> bool:
-    return token in exchange.request_headers.get("authorization", "")
+def _uses(exchange: Exchange, name: str, tokens: dict[str, str]) -> bool:
+    return "${" + name + "}" in (_auth_word(exchange, tokens) or "")
+
+
+# A token this short is no secret and too likely to be part of another word: it is replaced
+# only where it is the whole credential.
+_SHORTEST_TOKEN_IN_A_WORD = 8
 
 
 def _auth_word(exchange: Exchange, tokens: dict[str, str]) -> str | None:
-    """The Authorization header with the token as a shell variable (other values stay literal:
-    a malformed header is what some rules send on purpose)."""
+    """The Authorization header with the run's tokens as shell variables where they are the
+    credential (or, for a long token, part of a credential made from it on purpose: a prefix, an
+    extension); the scheme and anything else stay literal."""
     value = exchange.request_headers.get("authorization")
     if value is None:
         return None
-    for name, token in tokens.items():
-        if token in value:  # the token itself, or sent in a malformed header on purpose
-            quoted = value
-            for char in ("\\", "$", "`", '"'):
-                quoted = quoted.replace(char, "\\" + char)
-            return '"Authorization: ' + quoted.replace(token, "${" + name + "}") + '"'
-    return shlex.quote(f"Authorization: {value}")
+    scheme, space, credential = value.partition(" ")
+    if not space:
+        scheme, credential = "", value
+    word = _credential_word(credential, tokens)
+    if word is None:
+        return shlex.quote(f"Authorization: {value}")
+    return '"Authorization: ' + _double_quoted(scheme + space) + word + '"'
+
+
+def _credential_word(credential: str, tokens: dict[str, str]) -> str | None:
+    """``credential`` inside double quotes with the token it is (or is made from) as a variable;
+    None when it names no token of the run."""
+    by_length = sorted(tokens.items(), key=lambda item: -len(item[1]))
+    for name, token in by_length:
+        if credential == token:
+            return "${" + name + "}"
+        if credential == base64.b64encode(f"{token}:".encode()).decode():
+            return f"$(printf '%s:' \"${{{name}}}\" | base64 | tr -d '\\n')"
+    for name, token in by_length:
+        if len(token) >= _SHORTEST_TOKEN_IN_A_WORD and token in credential:
+            return _double_quoted(credential).replace(_double_quoted(token), "${" + name + "}")
+    return None
+
+
+def _double_quoted(text: str) -> str:
+    """``text`` escaped for the inside of a double-quoted shell word."""
+    for char in ("\\", "$", "`", '"'):
+        text = text.replace(char, "\\" + char)
+    return text
 
 
 def _url_word(url: str, base_url: str, created: dict[str, str]) -> str:
     """The URL in double quotes, on $BASE, with the ids created earlier in the script as
     variables (a fresh server answers with fresh ids)."""
-    rest = url[len(base_url) :] if url.startswith(base_url) else url
-    for char in ("\\", "$", "`", '"'):
-        rest = rest.replace(char, "\\" + char)
+    rest = _double_quoted(url[len(base_url) :] if url.startswith(base_url) else url)
     for server_id, variable in created.items():
         rest = rest.replace(server_id, "${" + variable + "}")
     return f'"$BASE{rest}"' if url.startswith(base_url) else f'"{rest}"'
