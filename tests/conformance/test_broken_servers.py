@@ -3,7 +3,9 @@ and by the rule that is about that deviation."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from protocol_kit.conformance.contract import Contract
 from protocol_kit.conformance.outcome import Options, Outcome
-from protocol_kit.conformance.reports import html, json_report, junit
+from protocol_kit.conformance.reports import html, json_report, junit, reproduction
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
@@ -95,6 +97,7 @@ def test_each_single_deviation_is_caught_by_its_rule(
     # Only the rule's own group: the assertion is about that rule (protocol audits its own traffic).
     outcome = _verify(fake_server, contract, [_GROUP_OF[rule_id]])
     _assert_caught(outcome, fault, rule_id, tmp_path)
+    _assert_reproductions_reproduce(outcome)
 
 
 @pytest.mark.parametrize(("fault", "rule_id"), sorted(_WEBHOOK_FAULTS.items()))
@@ -124,3 +127,28 @@ def _assert_reports_valid(outcome: Outcome, tmp_path: Path) -> None:
     assert_valid_report(json_report.document(outcome, show_secrets=False))
     html.write(tmp_path / "report.html", outcome, show_secrets=False)
     assert_printable((tmp_path / "report.html").read_text(encoding="utf-8"), "the HTML report")
+
+
+def _assert_reproductions_reproduce(outcome: Outcome) -> None:
+    """Every reproduction the run prints (a script or one curl command), run by sh against the
+    same broken server, gets the answer the failing request got."""
+    environment = {**os.environ, **outcome.tokens}
+    for result in outcome.results:
+        for finding in result.findings if result.status == FAILED else []:
+            shown = reproduction.shown(finding, outcome, show_secrets=False)
+            if shown is None or finding.exchange is None or finding.exchange.error:
+                continue
+            replayed = subprocess.run(
+                ["sh", "-c", shown[1]],
+                capture_output=True,
+                text=True,
+                env=environment,
+                timeout=60,
+                check=False,
+            )
+            statuses = re.findall(r"^HTTP/[\d.]+ (\d{3})", replayed.stdout, re.MULTILINE)
+            got = int(statuses[-1]) if statuses else None
+            assert got == finding.exchange.status, (
+                f"{result.rule.id}: the reproduction got {got}, the run got "
+                f"{finding.exchange.status}\n{shown[1]}\n{replayed.stdout[-2000:]}{replayed.stderr}"
+            )

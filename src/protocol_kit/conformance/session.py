@@ -91,6 +91,9 @@ class Session:
     # Every token the run was given: a credential the kit makes up to be wrong is never one.
     given_tokens: frozenset[str] = frozenset()
     control: RunControl = field(default_factory=RunControl)  # shared by every fork of the run
+    # Each conversation the run created: its create and the writes to it, in order (shared by
+    # every fork), so that a failure's reproduction can make it again.
+    history: dict[str, list[Exchange]] = field(default_factory=dict)
     rng: random.Random = field(init=False)
     blocked: str | None = None  # why the current group could not run some of its checks
     crashes: list[str] = field(default_factory=list)  # answers the current group's code choked on
@@ -116,6 +119,7 @@ class Session:
             alongside=alongside,
             given_tokens=self.given_tokens,
             control=self.control,
+            history=self.history,
         )
         forked.rng = random.Random(f"{self.seed}/{name}")
         return forked
@@ -175,10 +179,22 @@ class Session:
         if exchange is None:
             return []
         recorded = self.transport.exchanges
+        found = [exchange]  # not made in this part (e.g. the protocol audit of earlier traffic)
         for index in range(len(recorded) - 1, self._mark - 1, -1):
             if recorded[index] is exchange:
-                return recorded[self._mark : index + 1]
-        return [exchange]  # not made in this part (e.g. the protocol audit of earlier traffic)
+                found = recorded[self._mark : index + 1]
+                break
+        # A conversation made before the part began (by the group's set-up, another part): its
+        # own history comes first, so that a replay can make it again.
+        earlier = [
+            e
+            for conversation_id, history in list(self.history.items())
+            if conversation_id.lower() in exchange.url.lower()
+            and not any(e is history[0] for e in found)
+            for e in history
+            if e is not exchange and not any(e is f for f in found)
+        ]
+        return earlier + found
 
     # ---- ids -----------------------------------------------------------------------------
 
@@ -236,9 +252,21 @@ class Session:
                 chunked=chunked,
             )
         self._silent = self._silent + 1 if exchange.error else 0
+        if record:
+            self._note_history(exchange)
         if method == "DELETE" and exchange.status == 204:
             self._forget(path, account)
         return exchange
+
+    def _note_history(self, exchange: Exchange) -> None:
+        made = self.conversation(exchange) if exchange.method == "POST" else None
+        if made is not None and 200 <= exchange.status < 300:
+            self.history.setdefault(made["id"], [exchange])
+            return
+        if exchange.method in ("PUT", "DELETE"):
+            for conversation_id, history in list(self.history.items()):
+                if exchange.url.endswith("/" + conversation_id):
+                    history.append(exchange)
 
     def _forget(self, path: str, account: Account) -> None:
         """A conversation the run created is deleted: nothing to clean up or keep for it."""

@@ -92,10 +92,12 @@ class Exchange:
         url_word: str | None = None,
         header_words: dict[str, str] | None = None,
         options: tuple[str, ...] = ("-i",),
+        body_word: str | None = None,
     ) -> str:
-        """A copy-pasteable command that sends the same request. ``url_word`` and
-        ``header_words`` (by lower-case header name) replace the URL and header arguments with
-        shell words of the caller's (e.g. ones that use shell variables)."""
+        """A copy-pasteable command that sends the same request. ``url_word``, ``header_words``
+        (by lower-case header name) and ``body_word`` (for a short printable body) replace the
+        URL, header and body arguments with shell words of the caller's (e.g. ones that use
+        shell variables)."""
         if self.method == "HEAD":
             # `-X HEAD` would wait for a body that never comes; `-I` is curl's HEAD.
             parts = ["curl", *(o for o in options if o != "-i"), "-I"]
@@ -119,8 +121,10 @@ class Exchange:
         pad = len(body) - len(core)
         if len(body) > _CURL_BODY_LIMIT and body == core + b" " * (pad - 1) + b"}":
             # The kit's large bodies are JSON padded with spaces: rebuild them instead of pasting.
+            # Through stdin: a megabyte is too long for a command line.
             script = f"print({core.decode()!r} + ' ' * {pad - 1} + '}}', end='')"
-            parts += ["--data-binary", f'"$(python3 -c {shlex.quote(script)})"']
+            stdin = f"python3 -c {shlex.quote(script)} | "
+            parts += ["--data-binary", "@-"]
         elif len(body) > _CURL_BODY_LIMIT:
             stdin = f"printf {_printf_format(body[:_CURL_BODY_LIMIT])} | "
             parts += [
@@ -128,6 +132,8 @@ class Exchange:
                 "@-",
                 f"# … body cut at {_CURL_BODY_LIMIT} of {len(body)} bytes",
             ]
+        elif body and body_word is not None:
+            parts += ["--data-binary", body_word]
         elif body and _pastable(body):
             parts += ["--data-binary", shlex.quote(body.decode())]
         elif body:

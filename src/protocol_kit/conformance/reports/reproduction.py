@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import re
 import shlex
+from typing import Any
 from urllib.parse import urlsplit
 
 from protocol_kit.conformance.outcome import FUZZ_GROUP, Outcome
@@ -81,28 +83,82 @@ def script(finding: Finding, outcome: Outcome, show_secrets: bool) -> str:
                     f': "${{{name}:?export {name}=<the bearer token given as --{_flag(name)}>}}"'
                 )
     created: dict[str, str] = {}  # server id → shell variable
+    # Values the server chose (an id, a created_at) → the shell expression that reads them
+    # from the replay's own answers: a request that repeats one sends the new server's.
+    chosen: dict[str, str] = {}
+    later = b"\n".join(e.request_body for e in requests)
     for n, exchange in enumerate(requests, 1):
         last = n == len(requests)
-        url = _url_word(exchange.url, outcome.base_url, created)
+        url = _url_word(exchange.url, outcome.base_url, chosen)
         auth = _auth_word(exchange, outcome.tokens)
-        headers = {"authorization": auth} if auth else {}
+        words: dict[str, Any] = {
+            "url_word": url,
+            "header_words": {"authorization": auth} if auth else {},
+            "body_word": _body_word(exchange.request_body, chosen),
+        }
         if last:
-            lines.append(exchange.curl(show_secrets, url_word=url, header_words=headers))
+            lines.append(exchange.curl(show_secrets, **words))
             break
         new_id = _created_id(exchange)
         if new_id is not None and new_id not in created:
-            variable = f"ID{len(created) + 1}"
-            created[new_id] = variable
-            call = exchange.curl(show_secrets, url_word=url, header_words=headers, options=("-s",))
-            lines.append(f"{variable}=$({call} | {_CAPTURE_ID})")
+            k = len(created) + 1
+            variable = created[new_id] = f"ID{k}"
+            call = exchange.curl(show_secrets, options=("-s",), **words)
+            lines.append(f"R{k}=$({call})")
+            lines.append(f"{variable}=$(printf '%s' \"$R{k}\" | {_CAPTURE_ID})")
+            chosen[new_id] = "${" + variable + "}"
+            chosen[new_id.swapcase()] = f"$(printf '%s' \"${variable}\" | tr 'a-zA-Z' 'A-Za-z')"
+            for name, value in _numbers(exchange).items():
+                if re.search(rb"(?<![0-9])" + str(value).encode() + rb"(?![0-9])", later):
+                    field = f"{name.upper()}{k}"
+                    lines.append(f"{field}=$(printf '%s' \"$R{k}\" | {_capture_number(name)})")
+                    chosen[str(value)] = "${" + field + "}"
             lines.append(f'echo "{exchange.method} → {variable}=${variable}"')
         else:
             report = f"'%{{http_code}} {exchange.method}\\n'"
             options = ("-s", "-o", "/dev/null", "-w", report)
-            lines.append(
-                exchange.curl(show_secrets, url_word=url, header_words=headers, options=options)
-            )
+            lines.append(exchange.curl(show_secrets, options=options, **words))
     return "\n".join(lines)
+
+
+def _numbers(exchange: Exchange) -> dict[str, int]:
+    """The integer fields of a created conversation (created_at: the server's clock)."""
+    body = exchange.json
+    if not isinstance(body, dict):
+        return {}
+    return {
+        name: value
+        for name, value in body.items()
+        if isinstance(value, int) and not isinstance(value, bool) and re.fullmatch(r"\w+", name)
+    }
+
+
+def _capture_number(name: str) -> str:
+    return f"sed -n 's/.*\"{name}\" *: *\\(-\\{{0,1\\}}[0-9]*\\).*/\\1/p'"
+
+
+def _body_word(body: bytes, chosen: dict[str, str]) -> str | None:
+    """A printable body in double quotes with the server's values as their variables; None
+    when it has none of them (it is pasted as it is)."""
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return None
+    pattern = _chosen_pattern(chosen)
+    if not text or pattern is None or not pattern.search(text) or len(body) > 4000:
+        return None
+    parts, at = [], 0
+    for match in pattern.finditer(text):
+        parts += [_double_quoted(text[at : match.start()]), chosen[match.group()]]
+        at = match.end()
+    return '"' + "".join(parts) + _double_quoted(text[at:]) + '"'
+
+
+def _chosen_pattern(chosen: dict[str, str]) -> re.Pattern[str] | None:
+    if not chosen:
+        return None
+    values = sorted(chosen, key=len, reverse=True)
+    return re.compile(r"(?<![0-9A-Za-z])(" + "|".join(map(re.escape, values)) + r")(?![0-9A-Za-z])")
 
 
 def curl(exchange: Exchange, outcome: Outcome, show_secrets: bool) -> str:
@@ -121,11 +177,19 @@ def _relevant(requests: list[Exchange], base_url: str) -> list[Exchange]:
     if not requests:
         return []
     *earlier, last = requests
-    wanted = {found for e in earlier if (found := _created_id(e)) and found in last.url}
+    url = last.url.lower()  # an id in other letter case is about the same conversation
+    wanted = {found for e in earlier if (found := _created_id(e)) and found.lower() in url}
     if wanted:
-        return [
-            e for e in earlier if _created_id(e) in wanted or any(i in e.url for i in wanted)
-        ] + [last]
+        about = [
+            e
+            for e in earlier
+            if _created_id(e) in wanted or any(i.lower() in e.url.lower() for i in wanted)
+        ]
+        if len(about) >= MAX_SCRIPT_REQUESTS:
+            # A long history (a sequence of updates): making the conversation again is the
+            # set-up a replay needs; the re-run command replays the whole history.
+            about = [e for e in about if _created_id(e) in wanted]
+        return [*about, last]
     if last.method == "POST":
         return [
             e for e in earlier if e.method == "POST" and e.request_body == last.request_body
@@ -191,13 +255,19 @@ def _double_quoted(text: str) -> str:
     return text
 
 
-def _url_word(url: str, base_url: str, created: dict[str, str]) -> str:
+def _url_word(url: str, base_url: str, chosen: dict[str, str]) -> str:
     """The URL in double quotes, on $BASE, with the ids created earlier in the script as
     variables (a fresh server answers with fresh ids)."""
-    rest = _double_quoted(url[len(base_url) :] if url.startswith(base_url) else url)
-    for server_id, variable in created.items():
-        rest = rest.replace(server_id, "${" + variable + "}")
-    return f'"$BASE{rest}"' if url.startswith(base_url) else f'"{rest}"'
+    rest = url[len(base_url) :] if url.startswith(base_url) else url
+    pattern = _chosen_pattern({k: v for k, v in chosen.items() if not k.isdigit()})
+    word = _double_quoted(rest)
+    if pattern is not None:
+        parts, at = [], 0
+        for match in pattern.finditer(rest):
+            parts += [_double_quoted(rest[at : match.start()]), chosen[match.group()]]
+            at = match.end()
+        word = "".join(parts) + _double_quoted(rest[at:])
+    return f'"$BASE{word}"' if url.startswith(base_url) else f'"{word}"'
 
 
 def _created_id(exchange: Exchange) -> str | None:
