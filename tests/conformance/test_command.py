@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import socket
+import subprocess
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -18,7 +20,7 @@ from tests.conformance.report_checks import (
     assert_valid_junit,
     assert_valid_report,
 )
-from tests.support.cli import verify, verify_against
+from tests.support.cli import cli_command, verify, verify_against
 from tests.support.fake_server import TOKENS, FakeServer
 from tests.support.garbage_server import HOSTILE, GarbageServer
 from tests.support.paths import REPO
@@ -286,3 +288,125 @@ def test_the_kit_deviates_from_schemathesis_defaults_as_the_repository_config_do
     kit = tomllib.loads(DEVIATIONS)
     repository = tomllib.loads((REPO / "schemathesis.toml").read_text())
     assert kit["operations"] == repository["operations"]
+
+
+def test_one_letter_tokens_are_never_guessed_and_redacted_only_as_credentials(
+    tmp_path: Path,
+) -> None:
+    """With `--token A --other-token B` the token "with one character changed" must not be B
+    (a correct server would fail AUTH-TOKEN-EXACT), and redaction must not rewrite every A and
+    B of a command (`${OTHER_TOKEN}earer`)."""
+    report = tmp_path / "r.json"
+    with FakeServer(["A", "B"]) as server:
+        correct = verify(
+            server.url,
+            *("--token", "A", "--other-token", "B", "--only", "auth,isolation"),
+            *("--seed", "1", "--json", str(report)),
+        )
+        assert correct.returncode == 0, correct.stdout + correct.stderr
+        statuses = {r["id"]: r["status"] for r in json.loads(report.read_text())["results"]}
+        assert statuses["AUTH-TOKEN-EXACT"] == "passed"
+
+        server.reset({"auth-any-scheme"})
+        failing = verify(
+            server.url, *("--token", "A", "--other-token", "B", "--only", "auth", "--seed", "1")
+        )
+    assert failing.returncode == 1, failing.stdout + failing.stderr
+    assert "FAILED AUTH-MALFORMED" in failing.stdout
+    assert "TOKEN}earer" not in failing.stdout and "${TOKEN}uthorization" not in failing.stdout
+    assert '"Authorization: Bearer ${TOKEN}"' in failing.stdout
+    assert '"Authorization: Token ${TOKEN}"' in failing.stdout  # the credential, as a variable
+
+
+@pytest.mark.parametrize(
+    ("flag", "path", "says"),
+    [
+        ("--report", ".", "is a directory"),
+        ("--json", "report-dir", "is a directory"),
+        ("--junit-xml", "a-file/junit.xml", "a-file is not a directory"),
+    ],
+)
+def test_report_paths_that_cannot_be_written_are_refused_before_the_run(
+    fake_server: FakeServer, tmp_path: Path, flag: str, path: str, says: str
+) -> None:
+    (tmp_path / "report-dir").mkdir()
+    (tmp_path / "a-file").write_text("")
+    fake_server.reset(set())
+    fake_server.log = []
+    result = verify_against(fake_server.url, flag, str(tmp_path / path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and says in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == "" and fake_server.log == []  # nothing ran
+
+
+def test_a_base_url_repeating_the_version_is_refused_with_the_url_to_give(
+    fake_server: FakeServer,
+) -> None:
+    fake_server.log = []
+    result = verify_against(fake_server.url + "/v1/")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1
+    assert f"give {fake_server.url}" in result.stderr
+    assert fake_server.log == []
+
+
+def test_a_base_url_with_a_path_prefix_is_verified_under_it(tmp_path: Path) -> None:
+    """Behind a gateway (https://gateway.example/protocol): every request of the suite and of
+    schemathesis goes under the prefix, the reproductions too."""
+    report = tmp_path / "r.json"
+    with FakeServer(TOKENS, {"head-allowed"}, prefix="/protocol") as server:
+        result = verify_against(
+            server.url,
+            *("--only", "lifecycle,protocol,schemathesis", "--max-examples", "2"),
+            *("--json", str(report)),
+        )
+        rows = list(server.rows)
+    assert result.returncode == 1, result.stdout + result.stderr
+    document = json.loads(report.read_text())
+    by_status: dict[str, set[str]] = {}
+    for r in document["results"]:
+        by_status.setdefault(r["status"], set()).add(r["id"])
+    assert by_status["failed"] == {"PROTO-METHOD-NOT-ALLOWED"}, by_status["failed"]
+    assert any(i.startswith("schemathesis:") for i in by_status["passed"])
+    assert '-I "$BASE/v1/conversations' in result.stdout or "/protocol/v1/" in result.stdout
+    assert "BASE=" not in result.stdout or f"BASE={server.url}" in result.stdout
+    assert "-X HEAD" not in result.stdout and " -I " in result.stdout  # curl's own HEAD
+    assert rows == []  # everything made under the prefix was deleted under it
+
+
+def test_only_one_rule_counts_that_rule_in_progress_and_summary(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    """On a terminal (a pty, via script(1)): the progress bar and the summary agree on the one
+    rule selected, and counts read in the right number."""
+    fake_server.reset({"head-allowed"})
+    command = " ".join(
+        shlex.quote(word)
+        for word in cli_command(
+            "verify",
+            fake_server.url,
+            "--token",
+            TOKENS[0],
+            "--other-token",
+            TOKENS[1],
+            "--only",
+            "PROTO-METHOD-NOT-ALLOWED",
+            "--seed",
+            "5",
+        )
+    )
+    result = subprocess.run(
+        ["script", "-qefc", command, "/dev/null"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        check=False,
+    )
+    output = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "\n", result.stdout)
+    assert result.returncode == 1, output
+    assert "1 rule of groups: protocol" in output
+    assert "✗ protocol: 0 passed, 1 failed, 0 skipped" in output
+    assert "NOT CONFORMANT: 1 rule failed — 0 passed" in output
+    assert "rule(s)" not in output and "1 rules" not in output
