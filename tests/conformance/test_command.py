@@ -369,9 +369,8 @@ def test_a_base_url_with_a_path_prefix_is_verified_under_it(tmp_path: Path) -> N
         by_status.setdefault(r["status"], set()).add(r["id"])
     assert by_status["failed"] == {"PROTO-METHOD-NOT-ALLOWED"}, by_status["failed"]
     assert any(i.startswith("schemathesis:") for i in by_status["passed"])
-    assert '-I "$BASE/v1/conversations' in result.stdout or "/protocol/v1/" in result.stdout
-    assert "BASE=" not in result.stdout or f"BASE={server.url}" in result.stdout
-    assert "-X HEAD" not in result.stdout and " -I " in result.stdout  # curl's own HEAD
+    assert f"curl -I {server.url}/v1/conversations" in result.stdout  # curl's own HEAD
+    assert "-X HEAD" not in result.stdout
     assert rows == []  # everything made under the prefix was deleted under it
 
 
