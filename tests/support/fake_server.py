@@ -75,9 +75,7 @@ Rewrite = Callable[[str, str, int, dict[str, str], bytes], tuple[int, dict[str, 
 class FakeServer:
     """The server: accounts by token, conversations in creation order, a set of active faults."""
 
-    def __init__(
-        self, tokens: list[str], faults: set[str] | None = None, prefix: str = ""
-    ) -> None:
+    def __init__(self, tokens: list[str], faults: set[str] | None = None, prefix: str = "") -> None:
         # Served under a path prefix (as behind a gateway): /PREFIX/v1/conversations.
         self.prefix = prefix
         self.tokens = {token: f"account{n}" for n, token in enumerate(tokens)}
@@ -558,7 +556,9 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                 inside = target.startswith(server.prefix + "/")
                 target = target[len(server.prefix) :] if inside else "/outside-the-prefix"
             try:
-                status, payload, extra = server.handle(self.command, target, headers, body, too_large)
+                status, payload, extra = server.handle(
+                    self.command, target, headers, body, too_large
+                )
             except Reject as reject:
                 status, extra = reject.status, reject.headers
                 kind = "api_error" if status >= 500 else "invalid_request"

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TextIO
 
+from protocol_kit.conformance.verdicts import Blocked
+
 # The exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -30,19 +32,36 @@ class RunControl:
         self.stopping = threading.Event()
         self._idle = threading.Condition()
         self._in_flight = 0
+        self._main_in_flight = 0  # the main thread's: a signal then waits for its answer
         self._left: list[Callable[[], list[str]]] = []
 
     @contextmanager
     def request(self) -> Iterator[None]:
         """One request to the server under test: clean-up waits for those under way."""
+        main = threading.current_thread() is threading.main_thread()
         with self._idle:
             self._in_flight += 1
+            self._main_in_flight += main
         try:
             yield
         finally:
             with self._idle:
                 self._in_flight -= 1
+                self._main_in_flight -= main
                 self._idle.notify_all()
+
+    @property
+    def main_thread_waits_for_an_answer(self) -> bool:
+        return self._main_in_flight > 0
+
+    def check(self) -> None:
+        """Stop here if the run is stopping: ``Interrupted`` in the main thread, ``Blocked`` (the
+        check function ends, its rules unjudged) in the others."""
+        if not self.stopping.is_set():
+            return
+        if threading.current_thread() is threading.main_thread():
+            raise Interrupted
+        raise Blocked("the run was interrupted")
 
     def wait_idle(self, timeout: float) -> None:
         """Wait (at most ``timeout`` seconds) for the requests under way to be answered."""
@@ -94,7 +113,10 @@ def stop_on_signals(control: RunControl, stream: TextIO | None = None) -> Iterat
             file=err,
             flush=True,
         )
-        raise Interrupted
+        if not control.main_thread_waits_for_an_answer:
+            raise Interrupted
+        # A request is under way: its answer may name what it created, to be deleted. The run
+        # stops at its next request or verdict (RunControl.check).
 
     previous = {each: signal.signal(each, first) for each in _SIGNALS}
     try:

@@ -214,17 +214,23 @@ class _Alongside:
         self._session, self._group, self._durations = session, group, durations
         self._fork = session.fork(group.name, alongside=True)
         self._thread = threading.Thread(target=self._run, name=group.name, daemon=True)
+        # Waited on instead of the thread: a Thread.join interrupted by a signal may afterwards
+        # return at once although the thread still runs.
+        self._done = threading.Event()
         self._thread.start()
 
     def join(self) -> None:
-        self._thread.join()
+        self._done.wait()
         self._session.join(self._fork)
 
     def _run(self) -> None:
         began = time.monotonic()
         group = self._group
-        _run_group(self._fork, group.name, group.check, [r.id for r in group.rules])
-        self._durations[group.name] = time.monotonic() - began
+        try:
+            _run_group(self._fork, group.name, group.check, [r.id for r in group.rules])
+        finally:
+            self._durations[group.name] = time.monotonic() - began
+            self._done.set()
 
 
 def _phase(contract: Contract, options: Options, progress: Progress) -> Phase:

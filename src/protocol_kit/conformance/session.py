@@ -235,8 +235,7 @@ class Session:
         if content is not None and media_type:
             all_headers["Content-Type"] = media_type
         all_headers.update(headers or {})
-        if self.control.stopping.is_set():
-            raise Blocked("the run was interrupted")
+        self.control.check()
         if self._silent >= _GIVE_UP_AFTER:
             raise Blocked(
                 f"the server stopped answering ({_GIVE_UP_AFTER} requests in a row got no response)"
@@ -354,8 +353,7 @@ class Session:
         actual: Any = "",
         exchange: Exchange | None = None,
     ) -> bool:
-        if self.control.stopping.is_set():
-            raise Blocked("the run was interrupted")  # what is judged now is not reported
+        self.control.check()  # what would be judged now is not reported
         if ok:
             return self.ledger.record(rule_id, True)
         shown = _difference(expected, actual, exchange)
