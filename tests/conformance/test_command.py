@@ -152,6 +152,8 @@ def test_reports_name_the_failing_rule_and_redact_tokens(
     # The list diff names what is wrong: conversations that are not muted listed anyway.
     assert re.search(r"\d+ ids? — extra \[\"[A-Za-z0-9]{16}\"", result.stdout)
     assert TOKENS[0] not in result.stdout and 'Bearer ${TOKEN}"' in result.stdout
+    # The list's data is deleted at the end: its reproduction says how to keep it.
+    assert "re-run the rule with --keep-data to keep it" in result.stdout
 
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
     assert cases["LIST-FILTER-MUTED"].find("failure") is not None
@@ -183,8 +185,27 @@ def test_baseline_accepts_known_failures_and_reports_new_ones(
     assert "TOKEN" not in baseline.read_text().replace("<TOKEN>", "")
 
     fake_server.reset({"no-allow-header"})
-    accepted = verify_against(fake_server.url, "--only", "protocol", "--baseline", str(baseline))
+    junit, report, html = tmp_path / "junit.xml", tmp_path / "r.json", tmp_path / "r.html"
+    accepted = verify_against(
+        fake_server.url,
+        *("--only", "protocol", "--baseline", str(baseline)),
+        *("--junit-xml", str(junit), "--json", str(report), "--report", str(html)),
+    )
     assert accepted.returncode == 0, accepted.stdout
+    # Accepted is not fixed: every report keeps what is wrong and how to see it again.
+    case = next(
+        c
+        for c in assert_valid_junit(junit).getroot().iter("testcase")
+        if c.get("name") == "PROTO-ALLOW-HEADER"
+    )
+    details = case.findtext("skipped") or ""
+    assert "expected:" in details and "actual:" in details and "curl " in details, details
+    result = next(
+        r for r in json.loads(report.read_text())["results"] if r["id"] == "PROTO-ALLOW-HEADER"
+    )
+    assert result["baselined"] and result["findings"][0]["expected"]
+    page = html.read_text()
+    assert "PROTO-ALLOW-HEADER (accepted by the baseline)" in page and "curl " in page
     assert "accepted by the baseline: PROTO-ALLOW-HEADER" in accepted.stdout
     assert "CONFORMANT: no rule failed" not in accepted.stdout
     assert "CONFORMANT ONLY BY THE BASELINE: 1 failing rule accepted" in accepted.stdout
@@ -409,3 +430,26 @@ def test_only_one_rule_counts_that_rule_in_progress_and_summary(
     assert "✗ protocol: 0 passed, 1 failed, 0 skipped" in output
     assert "NOT CONFORMANT: 1 rule failed — 0 passed" in output
     assert "rule(s)" not in output and "1 rules" not in output
+
+
+def test_an_embedded_runs_rerun_hint_runs_as_printed(tmp_path: Path) -> None:
+    """The bundled server and its tokens are gone after the run: the hint starts a new one."""
+    report = tmp_path / "r.json"
+    first = verify("--only", "PROTO-METHOD-NOT-ALLOWED", "--seed", "9", "--json", str(report))
+    assert first.returncode == 0, first.stdout + first.stderr
+    (result,) = json.loads(report.read_text())["results"]
+    assert result["reproduce"] == "protocol-kit verify --only PROTO-METHOD-NOT-ALLOWED --seed 9"
+    again = verify(*shlex.split(result["reproduce"])[2:])
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "seed 9" in again.stdout
+
+
+def test_keep_data_names_the_conversations_it_kept(fake_server: FakeServer) -> None:
+    fake_server.reset(set())
+    result = verify_against(fake_server.url, "--only", "lifecycle", "--keep-data")
+    assert result.returncode == 0, result.stdout + result.stderr
+    note = next(line for line in result.stdout.splitlines() if "--keep-data:" in line)
+    kept = {row["id"] for row in fake_server.rows}
+    assert kept and set(re.findall(r"[A-Za-z0-9]{16}", note)) == kept, note
+    count = len(kept)
+    assert f"{count} conversation{'s' if count > 1 else ''} of --token" in note, note

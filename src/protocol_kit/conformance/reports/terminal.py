@@ -113,9 +113,11 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
             "\nFailing but accepted by the baseline: " + ", ".join(r.rule.id for r in accepted),
             file=out,
         )
-    if outcome.failed and not show_secrets:
+    if outcome.failed and not show_secrets and not outcome.embedded:
         names = " and ".join(f"${name}" for name in outcome.tokens)
         print(f"\nReproductions read the bearer tokens from {names}: export them first.", file=out)
+        if outcome.webhook_listen and any(r.rule.group == "webhooks" for r in outcome.failed):
+            print("The webhook rules' re-runs read the endpoint's secret from $WEBHOOK_SECRET.", file=out)
     for result in outcome.failed:
         print("\n" + "─" * _WIDTH, file=out)
         print(f"FAILED {result.rule.id} [{result.rule.group}] {result.rule.statement}", file=out)
