@@ -117,6 +117,10 @@ def _assert_caught(outcome: Outcome, fault: str, rule_id: str, tmp_path: Path) -
         for shown in result.findings:
             for text in (shown.message, shown.expected, shown.actual):
                 assert not PYTHON_REPR.search(text), f"{result.rule.id}: Python notation in {text}"
+            answer = shown.exchange
+            if answer is not None and answer.response_body and shown.actual:
+                # A failure about an answer shows what it said, not its status alone.
+                assert not re.fullmatch(r"\d{3}", shown.actual.strip()), (result.rule.id, shown)
 
 
 def _assert_reports_valid(outcome: Outcome, tmp_path: Path) -> None:

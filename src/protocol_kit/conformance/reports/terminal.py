@@ -117,7 +117,10 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
         names = " and ".join(f"${name}" for name in outcome.tokens)
         print(f"\nReproductions read the bearer tokens from {names}: export them first.", file=out)
         if outcome.webhook_listen and any(r.rule.group == "webhooks" for r in outcome.failed):
-            print("The webhook rules' re-runs read the endpoint's secret from $WEBHOOK_SECRET.", file=out)
+            print(
+                "The webhook rules' re-runs read the endpoint's secret from $WEBHOOK_SECRET.",
+                file=out,
+            )
     for result in outcome.failed:
         print("\n" + "─" * _WIDTH, file=out)
         print(f"FAILED {result.rule.id} [{result.rule.group}] {result.rule.statement}", file=out)
