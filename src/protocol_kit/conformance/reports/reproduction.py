@@ -48,11 +48,12 @@ def shown(finding: Finding, outcome: Outcome, show_secrets: bool) -> tuple[str, 
     with it, else one curl command; None when there is no request to show."""
     replay = script(finding, outcome, show_secrets)
     if replay and len(_relevant(finding.requests, outcome.base_url)) > 1:
-        return "reproduce (sh)", replay
-    if finding.exchange is None:
+        label, text = "reproduce (sh)", replay
+    elif finding.exchange is None:
         return None
-    text = curl(finding.exchange, outcome, show_secrets)
-    if not replay and len(finding.requests) > 1:
+    else:
+        label, text = "reproduce", curl(finding.exchange, outcome, show_secrets)
+    if label == "reproduce" and not replay and len(finding.requests) > 1:
         # Too long a set-up to paste: the request alone, on the data the run made.
         text += "\n# " + (
             "the data it reads was kept (--keep-data)"
@@ -60,7 +61,12 @@ def shown(finding: Finding, outcome: Outcome, show_secrets: bool) -> tuple[str, 
             else "the data it reads was deleted when the run ended: re-run the rule with "
             "--keep-data to keep it"
         )
-    return "reproduce", text
+    if outcome.embedded:
+        text = (
+            "# the run's embedded server is gone: against one of your own (protocol-kit serve), "
+            "set the URL and the tokens\n" + text
+        )
+    return label, text
 
 
 def script(finding: Finding, outcome: Outcome, show_secrets: bool) -> str:
