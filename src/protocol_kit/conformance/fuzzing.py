@@ -191,7 +191,7 @@ class Phase:
             self._calls = None
             if self._cancelled.is_set():
                 # Its complaints about the calls refused while stopping are not news.
-                notes = [n for n in notes if _STOPPING not in n]
+                notes = [n for n in notes if _STOPPING not in n and "early: interrupted" not in n]
                 return results, [*notes, "schemathesis was stopped before it finished"]
             if output is None:
                 return [_broken(f"schemathesis did not finish within {_TIMEOUT_S} s")], []
