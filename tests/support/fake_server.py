@@ -254,6 +254,10 @@ class FakeServer:
         if "media-type-exact" in f and headers.get("content-type", "") != media:
             media = "(with parameters)"
         if not body and method == "PUT":
+            if "empty-length-zero-400" in f and headers.get("content-length") == "0":
+                # Refuses a declared empty body (a body with no length at all is let through):
+                # a reproduction must send the Content-Length the kit sent.
+                raise Reject(400, "An empty body was declared.")
             return {}
         if "media-type-ignored" in f and media not in ("application/x-www-form-urlencoded",):
             media = "application/json"
