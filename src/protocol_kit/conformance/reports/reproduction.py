@@ -183,6 +183,8 @@ def _relevant(requests: list[Exchange], base_url: str) -> list[Exchange]:
     if not requests:
         return []
     *earlier, last = requests
+    # Reads change nothing (GET and HEAD are safe): no answer depends on them.
+    earlier = [e for e in earlier if e.method not in ("GET", "HEAD")]
     url = last.url.lower()  # an id in other letter case is about the same conversation
     wanted = {found for e in earlier if (found := _created_id(e)) and found.lower() in url}
     if wanted:
@@ -200,7 +202,9 @@ def _relevant(requests: list[Exchange], base_url: str) -> list[Exchange]:
         return [
             e for e in earlier if e.method == "POST" and e.request_body == last.request_body
         ] + [last]
-    return requests if last.method == "GET" and _is_collection(last.url, base_url) else [last]
+    return (
+        [*earlier, last] if last.method == "GET" and _is_collection(last.url, base_url) else [last]
+    )
 
 
 def _is_collection(url: str, base_url: str) -> bool:
