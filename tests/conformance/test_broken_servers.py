@@ -135,24 +135,34 @@ def _assert_reports_valid(outcome: Outcome, tmp_path: Path) -> None:
 
 def _assert_reproductions_reproduce(outcome: Outcome) -> None:
     """Every reproduction the run prints (a script or one curl command), run by sh against the
-    same broken server, gets the answer the failing request got."""
-    environment = {**os.environ, **outcome.tokens}
-    for result in outcome.results:
-        for finding in result.findings if result.status == FAILED else []:
-            shown = reproduction.shown(finding, outcome, show_secrets=False)
-            if shown is None or finding.exchange is None or finding.exchange.error:
-                continue
-            replayed = subprocess.run(
-                ["sh", "-c", shown[1]],
-                capture_output=True,
-                text=True,
-                env=environment,
-                timeout=60,
-                check=False,
-            )
-            statuses = re.findall(r"^HTTP/[\d.]+ (\d{3})", replayed.stdout, re.MULTILINE)
-            got = int(statuses[-1]) if statuses else None
-            assert got == finding.exchange.status, (
-                f"{result.rule.id}: the reproduction got {got}, the run got "
-                f"{finding.exchange.status}\n{shown[1]}\n{replayed.stdout[-2000:]}{replayed.stderr}"
-            )
+    same broken server, gets the answer the failing request got. Each makes its own data, so
+    they run side by side."""
+    shown = [
+        (result.rule.id, finding.exchange.status, printed[1])
+        for result in outcome.results
+        if result.status == FAILED
+        for finding in result.findings
+        if finding.exchange is not None
+        and not finding.exchange.error
+        and (printed := reproduction.shown(finding, outcome, show_secrets=False)) is not None
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        replayed = list(pool.map(lambda each: _replay(each[2], outcome.tokens), shown))
+    for (rule_id, status, text), (got, output) in zip(shown, replayed, strict=True):
+        assert got == status, (
+            f"{rule_id}: the reproduction got {got}, the run got {status}\n{text}\n{output}"
+        )
+
+
+def _replay(text: str, tokens: dict[str, str]) -> tuple[int | None, str]:
+    """The status of the last answer the printed reproduction gets, and what it printed."""
+    done = subprocess.run(
+        ["sh", "-c", text],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **tokens},
+        timeout=60,
+        check=False,
+    )
+    statuses = re.findall(r"^HTTP/[\d.]+ (\d{3})", done.stdout, re.MULTILINE)
+    return (int(statuses[-1]) if statuses else None), done.stdout[-2000:] + done.stderr
