@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 apt_packages=()
 command -v curl >/dev/null || apt_packages+=(curl)
+command -v script >/dev/null || apt_packages+=(bsdutils)  # a terminal for the progress-bar test
 command -v php >/dev/null || apt_packages+=(php-cli)
 php -m 2>/dev/null | grep -qi '^curl$' || apt_packages+=(php-curl)
 command -v chromium >/dev/null || apt_packages+=(chromium)
