@@ -11,6 +11,7 @@ apt_packages=()
 command -v curl >/dev/null || apt_packages+=(curl)
 # Debian's Python makes virtual environments only with python3-venv (ensurepip) installed.
 python3 -c 'import ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
+command -v script >/dev/null || apt_packages+=(bsdutils)  # a terminal for the progress-bar test
 command -v php >/dev/null || apt_packages+=(php-cli)
 php -m 2>/dev/null | grep -qi '^curl$' || apt_packages+=(php-curl)
 command -v chromium >/dev/null || apt_packages+=(chromium)

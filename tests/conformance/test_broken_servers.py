@@ -3,7 +3,9 @@ and by the rule that is about that deviation."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from protocol_kit.conformance.contract import Contract
 from protocol_kit.conformance.outcome import Options, Outcome
-from protocol_kit.conformance.reports import html, json_report, junit
+from protocol_kit.conformance.reports import html, json_report, junit, reproduction
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
@@ -95,6 +97,7 @@ def test_each_single_deviation_is_caught_by_its_rule(
     # Only the rule's own group: the assertion is about that rule (protocol audits its own traffic).
     outcome = _verify(fake_server, contract, [_GROUP_OF[rule_id]])
     _assert_caught(outcome, fault, rule_id, tmp_path)
+    _assert_reproductions_reproduce(outcome)
 
 
 @pytest.mark.parametrize(("fault", "rule_id"), sorted(_WEBHOOK_FAULTS.items()))
@@ -114,6 +117,10 @@ def _assert_caught(outcome: Outcome, fault: str, rule_id: str, tmp_path: Path) -
         for shown in result.findings:
             for text in (shown.message, shown.expected, shown.actual):
                 assert not PYTHON_REPR.search(text), f"{result.rule.id}: Python notation in {text}"
+            answer = shown.exchange
+            if answer is not None and answer.response_body and shown.actual:
+                # A failure about an answer shows what it said, not its status alone.
+                assert not re.fullmatch(r"\d{3}", shown.actual.strip()), (result.rule.id, shown)
 
 
 def _assert_reports_valid(outcome: Outcome, tmp_path: Path) -> None:
@@ -128,3 +135,38 @@ def _assert_reports_valid(outcome: Outcome, tmp_path: Path) -> None:
     assert_valid_report(json_report.document(outcome, show_secrets=False))
     html.write(tmp_path / "report.html", outcome, show_secrets=False)
     assert_printable((tmp_path / "report.html").read_text(encoding="utf-8"), "the HTML report")
+
+
+def _assert_reproductions_reproduce(outcome: Outcome) -> None:
+    """Every reproduction the run prints (a script or one curl command), run by sh against the
+    same broken server, gets the answer the failing request got. Each makes its own data, so
+    they run side by side."""
+    shown = [
+        (result.rule.id, finding.exchange.status, printed[1])
+        for result in outcome.results
+        if result.status == FAILED
+        for finding in result.findings
+        if finding.exchange is not None
+        and not finding.exchange.error
+        and (printed := reproduction.shown(finding, outcome, show_secrets=False)) is not None
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        replayed = list(pool.map(lambda each: _replay(each[2], outcome.tokens), shown))
+    for (rule_id, status, text), (got, output) in zip(shown, replayed, strict=True):
+        assert got == status, (
+            f"{rule_id}: the reproduction got {got}, the run got {status}\n{text}\n{output}"
+        )
+
+
+def _replay(text: str, tokens: dict[str, str]) -> tuple[int | None, str]:
+    """The status of the last answer the printed reproduction gets, and what it printed."""
+    done = subprocess.run(
+        ["sh", "-c", text],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **tokens},
+        timeout=60,
+        check=False,
+    )
+    statuses = re.findall(r"^HTTP/[\d.]+ (\d{3})", done.stdout, re.MULTILINE)
+    return (int(statuses[-1]) if statuses else None), done.stdout[-2000:] + done.stderr

@@ -72,7 +72,7 @@ def test_verdict_and_failure_index_come_first(browser: Any, report: Path, outcom
         "body > *", "nodes => nodes.map(n => n.id || n.className || n.tagName)"
     )
     assert order[:4] == ["H1", "verdict failed", "index", "TABLE"]
-    assert page.inner_text(".verdict").startswith(f"NOT CONFORMANT: {len(failed)} rule(s) failed")
+    assert page.inner_text(".verdict").startswith(f"NOT CONFORMANT: {len(failed)} rules failed")
     links = page.locator("#index a")
     assert links.count() == len(failed)
     assert sorted(links.all_inner_texts()) == sorted(failed)

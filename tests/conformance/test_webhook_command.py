@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from protocol_kit.server.runner import free_port, running_server
 from protocol_kit.server.webhooks import Endpoint
-from tests.support.cli import verify
+from tests.support.cli import verify, verify_against
+from tests.support.fake_server import TOKENS, FakeServer
 
 _TOKENS = ("webhook-command-token-a", "webhook-command-token-b")
 _SECRET = "webhook-command-secret"
@@ -61,3 +65,30 @@ def test_webhook_flags_are_checked_before_any_request() -> None:
         done = verify("http://127.0.0.1:9", "--token", "t", *args)
         assert done.returncode == 2, (args, done.stderr)
         assert "--webhook-" in done.stderr
+
+
+def test_an_endpoint_that_receives_nothing_is_one_finding_the_others_blocked(
+    tmp_path: Path,
+) -> None:
+    """No endpoint registered for the account: one finding names the receiver's URL and what
+    to check, within a bounded wait; the other webhook rules are blocked by it, not failed; the
+    re-run hint carries the webhook flags."""
+    port = free_port()
+    report = tmp_path / "r.json"
+    with FakeServer(TOKENS) as server:  # its webhooks go nowhere
+        result = verify_against(
+            server.url,
+            *("--webhook-listen", f"127.0.0.1:{port}", "--webhook-secret", "s3cret"),
+            *("--only", "webhooks", "--json", str(report)),
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    url = f"http://127.0.0.1:{port}/webhooks"
+    assert result.stdout.count("FAILED ") == 1 and "FAILED WEBHOOK-EVENTS" in result.stdout
+    assert "no webhook arrived within" in result.stdout and url in result.stdout
+    assert "--token account" in result.stdout and "--webhook-secret" in result.stdout
+    results = {r["id"]: r for r in json.loads(report.read_text())["results"]}
+    blocked = {i: r for i, r in results.items() if i != "WEBHOOK-EVENTS"}
+    assert blocked and all(r["status"] == "skipped" for r in blocked.values())
+    assert all(r["reason"].startswith("blocked by WEBHOOK-EVENTS") for r in blocked.values())
+    rerun = results["WEBHOOK-EVENTS"]["reproduce"]
+    assert f'--webhook-listen 127.0.0.1:{port} --webhook-secret "$WEBHOOK_SECRET"' in rerun

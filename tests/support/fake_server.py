@@ -76,7 +76,9 @@ Rewrite = Callable[[str, str, int, dict[str, str], bytes], tuple[int, dict[str, 
 class FakeServer:
     """The server: accounts by token, conversations in creation order, a set of active faults."""
 
-    def __init__(self, tokens: list[str], faults: set[str] | None = None) -> None:
+    def __init__(self, tokens: list[str], faults: set[str] | None = None, prefix: str = "") -> None:
+        # Served under a path prefix (as behind a gateway): /PREFIX/v1/conversations.
+        self.prefix = prefix
         self.tokens = {token: f"account{n}" for n, token in enumerate(tokens)}
         self.faults: set[str] = set(faults or ())
         self.rewrite: Rewrite | None = None  # for the kit's property tests: arbitrary answers
@@ -102,7 +104,7 @@ class FakeServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{self.prefix}"
 
     def __enter__(self) -> Self:
         self.thread.start()
@@ -256,6 +258,10 @@ class FakeServer:
         if "media-type-exact" in f and headers.get("content-type", "") != media:
             media = "(with parameters)"
         if not body and method == "PUT":
+            if "empty-length-zero-400" in f and headers.get("content-length") == "0":
+                # Refuses a declared empty body (a body with no length at all is let through):
+                # a reproduction must send the Content-Length the kit sent.
+                raise Reject(400, "An empty body was declared.")
             return {}
         if "media-type-ignored" in f and media not in ("application/x-www-form-urlencoded",):
             media = "application/json"
@@ -554,9 +560,13 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             f = server.faults
             body, too_large = self._read_body()
             headers = {k.lower(): v for k, v in self.headers.items()}
+            target = self.path
+            if server.prefix:
+                inside = target.startswith(server.prefix + "/")
+                target = target[len(server.prefix) :] if inside else "/outside-the-prefix"
             try:
                 status, payload, extra = server.handle(
-                    self.command, self.path, headers, body, too_large
+                    self.command, target, headers, body, too_large
                 )
             except Reject as reject:
                 status, extra = reject.status, reject.headers

@@ -56,6 +56,7 @@ BROKEN = {
     "float-timestamp-rejected": "UPDATE-INTEGRAL-FLOAT",
     "null-ignored": "UPDATE-NULL-CLEARS",
     "update-empty-400": "UPDATE-EMPTY",
+    "empty-length-zero-400": "UPDATE-EMPTY",
     "update-lost-write": "UPDATE-CONCURRENT-NO-LOST-WRITES",
     "malformed-json-500": "CREATE-MALFORMED-BODY",
     # content types and sizes

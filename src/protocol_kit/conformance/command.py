@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
 import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from protocol_kit.conformance import baseline
 from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.control import (
+    EXIT_INTERRUPTED,
+    Interrupted,
+    RunControl,
+    stop_on_signals,
+)
 from protocol_kit.conformance.outcome import (
     FUZZ_GROUP,
     GROUP_NAMES,
@@ -18,6 +27,7 @@ from protocol_kit.conformance.outcome import (
     CouldNotRun,
     Options,
     Outcome,
+    counted,
 )
 from protocol_kit.conformance.reports import terminal
 from protocol_kit.conformance.rules import GROUPS
@@ -26,7 +36,7 @@ from protocol_kit.conformance.verdicts import SKIPPED
 from protocol_kit.conformance.webhooks import Receiver, WebhookSetup
 from protocol_kit.spec import Spec, SpecError
 
-EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2
+EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2  # and EXIT_INTERRUPTED (130)
 DEFAULT_MAX_EXAMPLES = 50
 # (base URL, token, other token, the schemathesis phase's own two tokens or None) of a server
 # to verify.
@@ -56,7 +66,9 @@ def register(
             "so it is safe against accounts that already hold conversations. Each rule checks a "
             "requirement of the spec at its level: a failed MUST is a failure, a failed SHOULD "
             "a warning. Exit status: 0 conformant (warnings included), 1 at least one failure "
-            "(with --strict, or a warning), 2 could not run."
+            "(with --strict, or a warning), 2 could not run, 130 interrupted (Ctrl-C or SIGTERM: "
+            "the run first deletes what it created and writes the reports, verdict INTERRUPTED; "
+            "a second Ctrl-C quits at once)."
         ),
     )
     parser.add_argument(
@@ -143,7 +155,9 @@ def register(
         "--baseline",
         type=Path,
         metavar="PATH",
-        help="file of accepted failure ids: those are reported but do not fail the run",
+        help="file of accepted failures, one a line (RULE-ID @ CASE: method, path template, "
+        "credentials; a bare RULE-ID accepts every case of the rule): those are reported but do "
+        "not fail the run",
     )
     parser.add_argument(
         "--baseline-update",
@@ -183,66 +197,92 @@ def register(
 
 
 def run(args: argparse.Namespace) -> int:
+    control = RunControl()
     try:
-        groups, rules = _selection(args.only, args.skip)
-        if args.base_url and not args.token:
-            raise CouldNotRun("--token is required with BASE_URL")
-        if args.fuzz_other_token and not args.fuzz_token:
-            raise CouldNotRun("--fuzz-other-token needs --fuzz-token")
-        if args.fuzz_token and not args.base_url:
-            raise CouldNotRun(
-                "--fuzz-token goes with BASE_URL: the embedded server has accounts of its own"
-            )
-        if args.baseline_update and not args.baseline:
-            raise CouldNotRun("--baseline-update needs --baseline PATH")
-        if args.max_examples < 1 or args.workers < 1:
-            raise CouldNotRun("--max-examples and --workers must be at least 1")
-        spec = Spec.load(args.spec)
-        contract = Contract(spec)
-        seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-        with _receiver(args, spec) as hooks, _server(args, spec, hooks) as target:
-            base_url, token, other_token, fuzz = target
-            options = Options(
-                base_url=base_url,
-                token=token,
-                other_token=other_token,
-                fuzz_token=fuzz[0] if fuzz else None,
-                fuzz_other_token=fuzz[1] if fuzz else None,
-                seed=seed,
-                max_examples=args.max_examples,
-                workers=args.workers,
-                groups=groups,
-                rules=rules,
-                keep_data=args.keep_data,
-                webhooks=hooks,
-                strict=args.strict,
-            )
-            chosen = f"{len(rules)} rule(s) of " if rules is not None else ""
-            print(
-                f"protocol-kit verify {base_url} — seed {seed} (repeat with --seed {seed}); "
-                f"{chosen}groups: {', '.join(groups)}",
-                flush=True,
-            )
-            progress = terminal.progress_for(sys.stdout)
-            try:
-                outcome = run_checks(contract, options, progress)
-            finally:
-                progress.close()
+        with stop_on_signals(control):
+            outcome = _verify(args, control)
     except (CouldNotRun, SpecError) as exc:
         print(f"protocol-kit verify: could not run: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
+    except Interrupted:
+        # Before the checks began (or while the servers were stopping): nothing to report.
+        print("protocol-kit verify: interrupted before anything was judged", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return _finish(args, outcome)
+
+
+def _verify(args: argparse.Namespace, control: RunControl) -> Outcome:
+    groups, rules = _selection(args.only, args.skip)
+    if args.base_url and not args.token:
+        raise CouldNotRun("--token is required with BASE_URL")
+    if args.fuzz_other_token and not args.fuzz_token:
+        raise CouldNotRun("--fuzz-other-token needs --fuzz-token")
+    if args.fuzz_token and not args.base_url:
+        raise CouldNotRun(
+            "--fuzz-token goes with BASE_URL: the embedded server has accounts of its own"
+        )
+    if args.baseline_update and not args.baseline:
+        raise CouldNotRun("--baseline-update needs --baseline PATH")
+    if args.max_examples < 1 or args.workers < 1:
+        raise CouldNotRun("--max-examples and --workers must be at least 1")
+    _check_report_paths(args)
+    spec = Spec.load(args.spec)
+    contract = Contract(spec)
+    if args.base_url:
+        _check_base_url(args.base_url, contract)
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    with _receiver(args, spec) as hooks, _server(args, spec, hooks) as target:
+        base_url, token, other_token, fuzz = target
+        options = Options(
+            base_url=base_url,
+            token=token,
+            other_token=other_token,
+            fuzz_token=fuzz[0] if fuzz else None,
+            fuzz_other_token=fuzz[1] if fuzz else None,
+            seed=seed,
+            max_examples=args.max_examples,
+            workers=args.workers,
+            groups=groups,
+            rules=rules,
+            keep_data=args.keep_data,
+            webhooks=hooks,
+            strict=args.strict,
+            control=control,
+        )
+        chosen = f"{counted(len(rules), 'rule')} of " if rules is not None else ""
+        print(
+            f"protocol-kit verify {base_url} — seed {seed} (repeat with --seed {seed}); "
+            f"{chosen}groups: {', '.join(groups)}",
+            flush=True,
+        )
+        progress = terminal.progress_for(sys.stdout)
+        try:
+            outcome = run_checks(contract, options, progress)
+        finally:
+            progress.close()
+    outcome.embedded = not args.base_url
+    outcome.spec_path = str(args.spec) if args.spec else None
+    outcome.webhook_listen = args.webhook_listen
+    return outcome
 
 
 def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
     if args.baseline:
-        fixed = baseline.apply(outcome.results, baseline.load(args.baseline))
+        entries = baseline.load(args.baseline)
+        fixed = baseline.apply(outcome.results, entries, outcome)
         if fixed:
             outcome.notes.append(
-                f"the baseline accepts rules that now pass (drop them from {args.baseline}): "
-                + ", ".join(fixed)
+                f"the baseline accepts failures that no longer happen (drop them from "
+                f"{args.baseline}): " + ", ".join(fixed)
             )
-    if not outcome.results or all(r.status == SKIPPED for r in outcome.results):
+        if baseline.rule_only(entries) and not args.baseline_update:
+            outcome.notes.append(
+                f"{args.baseline} accepts whole rules ({', '.join(baseline.rule_only(entries))}): "
+                "every case of them, new ones too. Run with --baseline-update to accept only the "
+                "cases failing now"
+            )
+    judged = [r for r in outcome.results if r.status != SKIPPED]
+    if not judged and not outcome.interrupted:
         _write_reports(args, outcome)
         reasons = sorted({r.reason for r in outcome.results})
         print(
@@ -252,27 +292,36 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
         )
         return EXIT_COULD_NOT_RUN
     terminal.summary(outcome, args.show_secrets)
-    _write_reports(args, outcome)
+    if not _write_reports(args, outcome):
+        return EXIT_COULD_NOT_RUN
+    if outcome.interrupted:
+        return EXIT_INTERRUPTED
     if args.baseline_update:
-        baseline.write(args.baseline, outcome.results)
+        baseline.write(args.baseline, outcome.results, outcome)
         print(f"baseline written to {args.baseline}")
         return EXIT_CONFORMANT
     return EXIT_FAILURES if outcome.failed else EXIT_CONFORMANT
 
 
-def _write_reports(args: argparse.Namespace, outcome: Outcome) -> None:
-    if args.junit_xml:
-        from protocol_kit.conformance.reports import junit
+def _write_reports(args: argparse.Namespace, outcome: Outcome) -> bool:
+    """Write the reports asked for; False (and one line on stderr) when one cannot be."""
+    try:
+        if args.junit_xml:
+            from protocol_kit.conformance.reports import junit
 
-        junit.write(args.junit_xml, outcome)
-    if args.json:
-        from protocol_kit.conformance.reports import json_report
+            junit.write(args.junit_xml, outcome)
+        if args.json:
+            from protocol_kit.conformance.reports import json_report
 
-        json_report.write(args.json, outcome, args.show_secrets)
-    if args.report:
-        from protocol_kit.conformance.reports import html
+            json_report.write(args.json, outcome, args.show_secrets)
+        if args.report:
+            from protocol_kit.conformance.reports import html
 
-        html.write(args.report, outcome, args.show_secrets)
+            html.write(args.report, outcome, args.show_secrets)
+    except OSError as exc:
+        print(f"protocol-kit verify: could not write a report: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _selection(only: str | None, skip: str | None) -> tuple[list[str], set[str] | None]:
@@ -285,10 +334,10 @@ def _selection(only: str | None, skip: str | None) -> tuple[list[str], set[str] 
         unknown = [n for n in names if n not in GROUP_NAMES and n.upper() not in group_of]
         if unknown:
             raise CouldNotRun(
-                f"{flag}: unknown group or rule id {', '.join(unknown)}; groups: "
+                f"{flag}: unknown group or rule id {', '.join(unknown)}"
+                + _near_matches(unknown)
+                + "; groups: "
                 + ", ".join(GROUP_NAMES)
-                + "; rule ids: "
-                + ", ".join(RULE_IDS)
             )
         chosen: set[str] = set()
         for name in names:
@@ -308,6 +357,58 @@ def _selection(only: str | None, skip: str | None) -> tuple[list[str], set[str] 
     rules = wanted - {FUZZ_GROUP}
     every_rule = rules == {r for r, g in group_of.items() if g in groups}
     return groups, None if every_rule else rules
+
+
+def _check_report_paths(args: argparse.Namespace) -> None:
+    """Every report can be written, checked before the run rather than found out after it."""
+    given = [
+        (flag, path)
+        for flag, path in (
+            ("--junit-xml", args.junit_xml),
+            ("--json", args.json),
+            ("--report", args.report),
+        )
+        if path is not None
+    ]
+    for flag, path in given:
+        if path.is_dir():
+            raise CouldNotRun(f"{flag} {path}: is a directory; give a file name in it")
+        ancestor = next(p for p in (path, *path.parents) if p.exists())
+        if ancestor != path and not ancestor.is_dir():
+            raise CouldNotRun(f"{flag} {path}: cannot be written, {ancestor} is not a directory")
+        if not os.access(ancestor, os.W_OK):
+            raise CouldNotRun(f"{flag} {path}: cannot be written (no permission on {ancestor})")
+    resolved = [path.resolve() for _, path in given]
+    if len(set(resolved)) < len(resolved):
+        raise CouldNotRun("--junit-xml, --json and --report must name different files")
+
+
+def _check_base_url(base_url: str, contract: Contract) -> None:
+    """An http(s) URL; its path is a prefix the API's own paths go under, so it must not end
+    with their common first segment (the version, /v1): that would be requested twice."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CouldNotRun(f"BASE_URL must be an http:// or https:// URL, got {base_url!r}")
+    firsts = {"/" + path.split("/")[1] for path in contract.methods_by_path if path.count("/") > 1}
+    version = next(iter(firsts)) if len(firsts) == 1 else None
+    if version and parts.path.rstrip("/").endswith(version):
+        without = base_url.rstrip("/").removesuffix(version)
+        raise CouldNotRun(
+            f"BASE_URL {base_url} ends in {version}, which every path of the API already starts "
+            f"with ({contract.collection_path}): give {without}"
+        )
+
+
+def _near_matches(unknown: list[str]) -> str:
+    """``; did you mean …?`` with the group names and rule ids closest to the unknown ones."""
+    names = [*GROUP_NAMES, *RULE_IDS]
+    by_upper = {name.upper(): name for name in names}
+    near = dict.fromkeys(
+        by_upper[match]
+        for name in unknown
+        for match in difflib.get_close_matches(name.upper(), list(by_upper), n=4, cutoff=0.6)
+    )
+    return f"; did you mean {' or '.join(near)}?" if near else ""
 
 
 @contextmanager

@@ -30,7 +30,8 @@ def object_difference(expected: dict[str, Any], actual: dict[str, Any]) -> tuple
         notes.append("extra: " + ", ".join(extra))
     shown = json_text(got) + (f" ({'; '.join(notes)})" if notes else "")
     same = len(expected) - len(changed) - len(missing)
-    return json_text(wanted) + f" (the other {same} field(s) match)", shown
+    others = "the other field matches" if same == 1 else f"the other {same} fields match"
+    return json_text(wanted) + f" ({others})", shown
 
 
 def list_difference(expected: list[str], actual: list[str]) -> tuple[str, str]:
@@ -66,9 +67,13 @@ def list_difference(expected: list[str], actual: list[str]) -> tuple[str, str]:
     # What differs comes first: the whole list after it may be long.
     summary = f" — {'; '.join(notes)} — in all" if notes else ""
     return (
-        f"{len(expected)} id(s) {json_text(expected)}",
-        f"{len(actual)} id(s){summary} {json_text(actual)}",
+        f"{_ids(len(expected))} {json_text(expected)}",
+        f"{_ids(len(actual))}{summary} {json_text(actual)}",
     )
+
+
+def _ids(number: int) -> str:
+    return "1 id" if number == 1 else f"{number} ids"
 
 
 def _same(left: Any, right: Any) -> bool:

@@ -16,7 +16,12 @@ from typing import Any
 from urllib.parse import quote
 
 from protocol_kit.conformance.contract import Contract
-from protocol_kit.conformance.fuzzing_hooks import ID_PATTERN_ENV
+from protocol_kit.conformance.fuzzing_hooks import (
+    CALL_LOG_ENV,
+    ID_PATTERN_ENV,
+    STOP_FILE_ENV,
+)
+from protocol_kit.conformance.fuzzing_hooks import STOPPING as _STOPPING
 from protocol_kit.conformance.outcome import Options, Progress
 from protocol_kit.conformance.transport import Exchange, Transport
 from protocol_kit.conformance.verdicts import (
@@ -35,6 +40,7 @@ PHASES = "examples,coverage,fuzzing,stateful"
 _WHOLE_API = Citation("/paths", "conversations")
 _TIMEOUT_S = 600
 _MAX_FINDINGS = 3
+_ANSWER_WAIT_S = 1.5  # at most, for schemathesis' call under way when the run stops
 
 # The kit's only deviation from schemathesis' defaults, the same as the repository's
 # schemathesis.toml (a self-test keeps the two equal):
@@ -58,7 +64,27 @@ class Phase:
         self._cancelled = threading.Event()
         self._found: tuple[list[RuleResult], list[str]] = ([], [])
         self._thread = threading.Thread(target=self._run, name="schemathesis-phase", daemon=True)
+        # Waited on instead of the thread: a Thread.join interrupted by a signal may afterwards
+        # return at once although the thread still runs.
+        self._done = threading.Event()
         self.seconds = 0.0
+        self._calls: Path | None = None  # schemathesis' call log, while it runs
+        if options.control is not None:
+            options.control.track(self._logged)
+
+    def _logged(self) -> list[str]:
+        """The ids schemathesis has created so far (none once they are cleaned up)."""
+        return [line[8:] for line in self._call_log() if line.startswith("created ")]
+
+    def _call_log(self) -> list[str]:
+        try:
+            return self._calls.read_text(encoding="utf-8").splitlines() if self._calls else []
+        except OSError:
+            return []
+
+    def _unanswered(self) -> int:
+        log = self._call_log()
+        return log.count("call") - log.count("done")
 
     def start(self) -> Phase:
         self._thread.start()
@@ -66,15 +92,23 @@ class Phase:
 
     def collect(self) -> tuple[list[RuleResult], list[str]]:
         """Wait for the phase; one result per (check, operation), and notes."""
-        self._thread.join()
+        self._done.wait()
         return self._found
 
     def cancel(self) -> None:
-        """Stop schemathesis now (the run is being abandoned)."""
+        """Stop schemathesis now (the run is being abandoned): no new call, the one under way
+        answered (briefly: what it creates must be known to be deleted), then the process."""
         self._cancelled.set()
+        calls = self._calls
+        if calls is not None:
+            (calls.parent / "stop").touch()
+            deadline = time.monotonic() + _ANSWER_WAIT_S
+            time.sleep(0.05)  # a call that began before the stop file was there is logged now
+            while self._unanswered() > 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
         if self._process is not None:
             self._process.kill()
-        self._thread.join(timeout=10)
+        self._done.wait(timeout=10)
 
     def _run(self) -> None:
         began = time.monotonic()
@@ -82,7 +116,9 @@ class Phase:
             self._found = self._schemathesis()
         except Exception as exc:  # reported as the phase's failure, never lost on a thread
             self._found = [_broken(f"schemathesis could not run: {exc}")], []
-        self.seconds = time.monotonic() - began
+        finally:
+            self.seconds = time.monotonic() - began
+            self._done.set()
 
     def _schemathesis(self) -> tuple[list[RuleResult], list[str]]:
         contract, options, progress = self._contract, self._options, self._progress
@@ -138,22 +174,31 @@ class Phase:
                     f"examples per operation, seed {options.seed}{alongside}"
                 },
             )
+            calls = work / "calls.log"
             environment = {
                 **os.environ,
                 "SCHEMATHESIS_HOOKS": "protocol_kit.conformance.fuzzing_hooks",
                 ID_PATTERN_ENV: contract.id_pattern or r"^[A-Za-z0-9]{16}$",
+                CALL_LOG_ENV: str(calls),
+                STOP_FILE_ENV: str(work / "stop"),
             }
+            self._calls = calls
             output = self._stream(command, work, environment)
+            found = _read_events(events, contract.spec) if events.exists() else ([], [], [])
+            results, created, notes = found
+            if not options.keep_data:
+                # Whatever happened (stopped, overran, crashed), what it created goes.
+                _clean_up(contract, options, [*created, *self._logged()])
+            self._calls = None
             if self._cancelled.is_set():
-                return [], []
+                # Its complaints about the calls refused while stopping are not news.
+                notes = [n for n in notes if _STOPPING not in n and "early: interrupted" not in n]
+                return results, [*notes, "schemathesis was stopped before it finished"]
             if output is None:
                 return [_broken(f"schemathesis did not finish within {_TIMEOUT_S} s")], []
             if not events.exists():
                 tail = output[-5:]
                 return [_broken("schemathesis could not run: " + " | ".join(tail))], []
-            results, created, notes = _read_events(events, contract.spec)
-        if not options.keep_data:
-            _clean_up(contract, options, created)
         if other_token is None:
             flag = "--fuzz-other-token" if options.fuzz_token else "--other-token"
             results.append(
@@ -260,7 +305,12 @@ def _read_events(events: Path, spec: Spec) -> tuple[list[RuleResult], list[str],
     created: list[str] = []
     notes: list[str] = []
     for line in events.read_text(encoding="utf-8").splitlines():
-        event = json.loads(line)
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # the last line of a run that was stopped while writing it
+        if not isinstance(event, dict) or not event:
+            continue
         kind, payload = next(iter(event.items()))
         if kind == "ScenarioFinished":
             _read_scenario(payload, results, created, spec)

@@ -19,6 +19,22 @@ from typing import Any
 import schemathesis
 
 ID_PATTERN_ENV = "PROTOCOL_KIT_ID_PATTERN"
+# A file of the calls as they go: "call" before each, "done" after its answer, "created ID"
+# for each conversation made. A run stopped midway knows what to delete, and can wait for the
+# call under way to be answered before it stops schemathesis.
+CALL_LOG_ENV = "PROTOCOL_KIT_CALL_LOG"
+# When this file exists, no new call starts: the run is stopping.
+STOP_FILE_ENV = "PROTOCOL_KIT_STOP_FILE"
+STOPPING = "the verification is stopping: no new request"
+
+
+def _log(line: str) -> None:
+    log = os.environ.get(CALL_LOG_ENV)
+    if log:
+        with open(log, "a", encoding="utf-8") as calls:
+            calls.write(line + "\n")
+
+
 _ID = re.compile(os.environ.get(ID_PATTERN_ENV, r"^[A-Za-z0-9]{16}$"))
 _created: dict[str, None] = {}  # insertion-ordered: the last one is the newest
 _foreign: set[str] = set()  # ids seen in answers that the run did not create
@@ -32,6 +48,10 @@ def _stand_in(value: str) -> str:
 
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    stop = os.environ.get(STOP_FILE_ENV)
+    if stop and os.path.exists(stop):
+        raise RuntimeError(STOPPING)
+    _log("call")
     parameters = case.path_parameters or {}
     for name, value in list(parameters.items()):
         if isinstance(value, str) and value in _foreign:
@@ -46,6 +66,7 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
 
 @schemathesis.hook
 def after_call(context: Any, case: Any, response: Any) -> None:
+    _log("done")
     if not 200 <= response.status_code < 300:
         return
     try:
@@ -56,6 +77,7 @@ def after_call(context: Any, case: Any, response: Any) -> None:
         return
     if case.method.upper() == "POST" and isinstance(body.get("id"), str):
         _created[body["id"]] = None
+        _log(f"created {body['id']}")
     data = body.get("data")
     items = data if isinstance(data, list) else [body]
     for item in items:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from protocol_kit.conformance.control import RunControl
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SHOULD, SKIPPED, RuleResult
 from protocol_kit.conformance.webhooks import WebhookSetup
@@ -15,6 +16,11 @@ ACCEPTED = "accepted"
 WARNINGS = "warnings"
 GROUP_NAMES = [group.name for group in GROUPS] + [FUZZ_GROUP]
 RULE_IDS = [rule.id for group in GROUPS for rule in group.rules]
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 rule``, ``2 rules``: a count with its noun in the right number."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 class CouldNotRun(Exception):
@@ -41,6 +47,8 @@ class Options:
     # The kit's running webhook receiver (--webhook-listen, or the embedded server's).
     webhooks: WebhookSetup | None = None
     strict: bool = False  # a failed SHOULD fails the run like a failed MUST
+    # Shared with whoever may stop the run (the command's signal handlers); None: a run's own.
+    control: RunControl | None = None
 
 
 def warns(result: RuleResult, strict: bool) -> bool:
@@ -64,6 +72,14 @@ class Outcome:
     tokens: dict[str, str] = field(default_factory=dict)
     max_examples: int | None = None  # the schemathesis budget, for re-running that phase
     strict: bool = False  # --strict: warnings fail the run
+    # How the run was started, for re-run commands that run as printed: without BASE_URL (the
+    # embedded server), the --spec given, the --webhook-listen address.
+    embedded: bool = False
+    spec_path: str | None = None
+    webhook_listen: str | None = None
+    paths: list[str] = field(default_factory=list)  # the spec's path templates, for baselines
+    keep_data: bool = False  # --keep-data: what the rules made is still on the server
+    interrupted: bool = False  # stopped by Ctrl-C or SIGTERM: the results judged until then
 
     def warns(self, result: RuleResult) -> bool:
         return warns(result, self.strict)
@@ -82,12 +98,19 @@ class Outcome:
         """The headline: conformant or not, with how many warnings, and how much of that the
         baseline decided."""
         failed, accepted, warned = len(self.failed), len(self.accepted), len(self.warnings)
-        by_baseline = f"{accepted} failing rule(s) accepted by the baseline"
-        warnings = f"{warned} warning{'' if warned == 1 else 's'}"
+        if self.interrupted:
+            judged = sum(1 for r in self.results if r.status != SKIPPED)
+            found = f"{counted(failed, 'rule')} failed" if failed else "no rule failed"
+            return (
+                f"INTERRUPTED: the run was stopped before its end; of the "
+                f"{counted(judged, 'rule')} judged by then, {found}"
+            )
+        by_baseline = f"{counted(accepted, 'failing rule')} accepted by the baseline"
+        warnings = counted(warned, "warning")
         if failed:
             more = [by_baseline] * bool(accepted) + [warnings] * bool(warned)
             extra = f" (and {', and '.join(more)})" if more else ""
-            return f"NOT CONFORMANT: {failed} rule(s) failed{extra}"
+            return f"NOT CONFORMANT: {counted(failed, 'rule')} failed{extra}"
         if accepted:
             extra = f", and {warnings}" if warned else ""
             return f"CONFORMANT ONLY BY THE BASELINE: {by_baseline}, no other rule failed{extra}"

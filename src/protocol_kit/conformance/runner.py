@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.control import Interrupted, RunControl
 from protocol_kit.conformance.outcome import (
     FUZZ_GROUP,
     WARNINGS,
@@ -15,98 +17,171 @@ from protocol_kit.conformance.outcome import (
     Options,
     Outcome,
     Progress,
+    counted,
     warns,
 )
 from protocol_kit.conformance.rules import GROUPS, Group
 from protocol_kit.conformance.session import Account, Session, crash_message
 from protocol_kit.conformance.transport import Transport
-from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, Blocked, Ledger
+from protocol_kit.conformance.verdicts import (
+    FAILED,
+    PASSED,
+    SKIPPED,
+    Blocked,
+    Ledger,
+    Rule,
+    RuleResult,
+)
 
 if TYPE_CHECKING:
     from protocol_kit.conformance.fuzzing import Phase
 
 
 def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
+    """Verify the server; stopped by ``Interrupted`` (Ctrl-C, SIGTERM), the outcome holds what
+    was judged until then, and what the run created is deleted all the same."""
     started = time.time()
     display = _InOrder(progress)
+    control = options.control or RunControl()
     transport = Transport(options.base_url)
     main = Account("main", options.token)
     other = Account("other", options.other_token) if options.other_token else None
+    control.track(lambda: [*main.created, *(other.created if other else [])])
     selected = [g for g in GROUPS if g.name in options.groups]
-    ledger = Ledger(
-        [rule for group in selected for rule in group.rules],
-        lambda rule: display("rule", rule.group, {"rule": rule.id}),
-    )
+    chosen = options.rules  # None: every rule of the selected groups
+
+    def judged(rule: Rule) -> None:
+        if chosen is None or rule.id in chosen:
+            display("rule", rule.group, {"rule": rule.id})
+
+    ledger = Ledger([rule for group in selected for rule in group.rules], judged)
     session = Session(contract, transport, ledger, options.seed, main, other, options.webhooks)
+    session.control = control
+    session.given_tokens = frozenset(
+        filter(
+            None, (options.token, options.other_token, options.fuzz_token, options.fuzz_other_token)
+        )
+    )
+    outcome = _outcome(options, started)
+    outcome.paths = sorted(contract.methods_by_path)
+    fuzzing = FUZZ_GROUP in options.groups
+    phase = None
+    suite_reported = False
+    try:
+        try:
+            _check_selection(options, [g for g in selected if not g.needs_other_account])
+            _preflight(session, _fuzz_accounts(options) if fuzzing else [])
+            _check_accounts(session, _fuzz_accounts(options) if fuzzing else [])
+            if fuzzing and options.fuzz_token:
+                # Accounts of its own: nothing it does can disturb the suite's, so it runs now.
+                phase = _phase(contract, options, display)
+            alongside = {
+                g.name: _Alongside(session, g, outcome.durations) for g in selected if g.alongside
+            }
+            for group in selected:
+                shown = [r for r in group.rules if chosen is None or r.id in chosen]
+                display.start(group.name, {"rules": len(shown)})
+                if group.name in alongside:
+                    alongside[group.name].join()
+                else:
+                    began = time.monotonic()
+                    with session.gate.quiet():
+                        _run_group(session, group.name, group.check, [r.id for r in group.rules])
+                    outcome.durations[group.name] = time.monotonic() - began
+                counts = _counts(ledger, group.name, chosen, options.strict)
+                seconds = outcome.durations[group.name]
+                display("done", group.name, {"counts": counts, "seconds": seconds})
+        except BaseException:
+            _stop(control, options, phase)
+            raise
+        finally:
+            outcome.results = _reported(ledger, chosen, control.stopping.is_set())
+            suite_reported = True
+            _leave_or_clean_up(session, options, outcome)
+        if fuzzing:
+            phase = phase or _phase(contract, options, display)
+            display.start(FUZZ_GROUP, {})
+            results, notes = phase.collect()
+            outcome.results += results
+            outcome.notes += notes
+            outcome.durations[FUZZ_GROUP] = phase.seconds
+            counts = outcome.counts(FUZZ_GROUP)
+            display("done", FUZZ_GROUP, {"counts": counts, "seconds": phase.seconds})
+    except Interrupted:
+        # Also when the signal came during the suite's clean-up or the phase: finish both.
+        outcome.interrupted = True
+        _stop(control, options, phase)
+        if not suite_reported:
+            outcome.results = _reported(ledger, chosen, True)
+        _leave_or_clean_up(session, options, outcome)
+        if phase is not None and not any(r.rule.group == FUZZ_GROUP for r in outcome.results):
+            results, notes = phase.collect()
+            outcome.results += results
+            outcome.notes += notes
+    finally:
+        transport.close()
+    outcome.elapsed = time.time() - started
+    return outcome
+
+
+def _outcome(options: Options, started: float) -> Outcome:
     outcome = Outcome(options.base_url, options.seed, options.groups, [], {}, started)
     outcome.max_examples = options.max_examples
     outcome.strict = options.strict
+    outcome.keep_data = options.keep_data
     outcome.tokens = {"TOKEN": options.token}
     if options.other_token:
         outcome.tokens["OTHER_TOKEN"] = options.other_token
-    fuzzing = FUZZ_GROUP in options.groups
-    if fuzzing and options.fuzz_token:
+    if FUZZ_GROUP in options.groups and options.fuzz_token:
         outcome.tokens["FUZZ_TOKEN"] = options.fuzz_token
         if options.fuzz_other_token:
             outcome.tokens["FUZZ_OTHER_TOKEN"] = options.fuzz_other_token
-    phase = None
-    try:
-        _check_selection(options, [g for g in selected if not g.needs_other_account])
-        _preflight(session, _fuzz_accounts(options) if fuzzing else [])
-        _check_accounts(session, _fuzz_accounts(options) if fuzzing else [])
-        if fuzzing and options.fuzz_token:
-            # Accounts of its own: nothing it does can disturb the suite's, so it runs now.
-            phase = _phase(contract, options, display)
-        alongside = {
-            g.name: _Alongside(session, g, outcome.durations) for g in selected if g.alongside
-        }
-        for group in selected:
-            display.start(group.name, {"rules": len(group.rules)})
-            if group.name in alongside:
-                alongside[group.name].join()
-            else:
-                began = time.monotonic()
-                with session.gate.quiet():
-                    _run_group(session, group.name, group.check, [r.id for r in group.rules])
-                outcome.durations[group.name] = time.monotonic() - began
-            display(
-                "done",
-                group.name,
-                {
-                    "counts": _counts(ledger, group.name, options.strict),
-                    "seconds": outcome.durations[group.name],
-                },
-            )
-    except BaseException:
-        if phase is not None:
-            phase.cancel()
-        raise
-    finally:
-        if options.keep_data:
-            kept = len(main.created) + (len(other.created) if other else 0)
-            outcome.notes.append(f"--keep-data: the {kept} conversation(s) the rules made are kept")
-        else:
-            session.clean_up()
-        transport.close()
-    outcome.results = [
-        result
-        for result in ledger.results.values()
-        if options.rules is None or result.rule.id in options.rules
-    ]
-    if fuzzing:
-        phase = phase or _phase(contract, options, display)
-        display.start(FUZZ_GROUP, {})
-        results, notes = phase.collect()
-        outcome.results += results
-        outcome.notes += notes
-        outcome.durations[FUZZ_GROUP] = phase.seconds
-        display(
-            "done",
-            FUZZ_GROUP,
-            {"counts": outcome.counts(FUZZ_GROUP), "seconds": outcome.durations[FUZZ_GROUP]},
-        )
-    outcome.elapsed = time.time() - started
     return outcome
+
+
+def _stop(control: RunControl, options: Options, phase: Phase | None) -> None:
+    """Tell every thread of the run to stop: the suite's (their next request or verdict ends
+    them, their waits for deliveries end now) and the schemathesis phase."""
+    control.stopping.set()
+    if options.webhooks is not None:
+        options.webhooks.receiver.abandon()
+    if phase is not None:
+        phase.cancel()
+
+
+def _reported(ledger: Ledger, chosen: set[str] | None, interrupted: bool) -> list[RuleResult]:
+    """The results to report, as they stand: when the run was interrupted, a copy made now
+    (threads still finishing must not change it) with the rules not judged yet said so."""
+    results = []
+    for result in list(ledger.results.values()):
+        if chosen is not None and result.rule.id not in chosen:
+            continue
+        if interrupted:
+            result = replace(result, findings=list(result.findings))
+            if result.status == SKIPPED and result.reason == "not run":
+                result.reason = "not run: the run was interrupted"
+        results.append(result)
+    return results
+
+
+def _leave_or_clean_up(session: Session, options: Options, outcome: Outcome) -> None:
+    """Delete what the rules created, or with --keep-data say which conversations are kept."""
+    if not options.keep_data:
+        session.clean_up()
+        return
+    session.control.wait_idle(timeout=5)
+    kept = [
+        f"{counted(len(account.created), 'conversation')} of {flag} ({', '.join(account.created)})"
+        for flag, account in (("--token", session.main), ("--other-token", session.other))
+        if account is not None and account.created
+    ]
+    if any(note.startswith("--keep-data:") for note in outcome.notes):
+        return
+    outcome.notes.append(
+        "--keep-data: the rules' data is kept: " + "; ".join(kept)
+        if kept
+        else "--keep-data: none of the conversations the rules made is left (they deleted them)"
+    )
 
 
 class _InOrder:
@@ -142,17 +217,23 @@ class _Alongside:
         self._session, self._group, self._durations = session, group, durations
         self._fork = session.fork(group.name, alongside=True)
         self._thread = threading.Thread(target=self._run, name=group.name, daemon=True)
+        # Waited on instead of the thread: a Thread.join interrupted by a signal may afterwards
+        # return at once although the thread still runs.
+        self._done = threading.Event()
         self._thread.start()
 
     def join(self) -> None:
-        self._thread.join()
+        self._done.wait()
         self._session.join(self._fork)
 
     def _run(self) -> None:
         began = time.monotonic()
         group = self._group
-        _run_group(self._fork, group.name, group.check, [r.id for r in group.rules])
-        self._durations[group.name] = time.monotonic() - began
+        try:
+            _run_group(self._fork, group.name, group.check, [r.id for r in group.rules])
+        finally:
+            self._durations[group.name] = time.monotonic() - began
+            self._done.set()
 
 
 def _phase(contract: Contract, options: Options, progress: Progress) -> Phase:
@@ -170,12 +251,14 @@ def _fuzz_accounts(options: Options) -> list[Account]:
     return [Account(flag, token) for flag, token in tokens if token]
 
 
-def _counts(ledger: Ledger, group: str, strict: bool) -> dict[str, int]:
-    counted = {PASSED: 0, FAILED: 0, SKIPPED: 0, WARNINGS: 0}
+def _counts(ledger: Ledger, group: str, chosen: set[str] | None, strict: bool) -> dict[str, int]:
+    """The group's rules by status (a failed SHOULD as a warning unless the run is strict),
+    counting only the rules the run reports (``chosen``)."""
+    tally = {PASSED: 0, FAILED: 0, SKIPPED: 0, WARNINGS: 0}
     for result in ledger.results.values():
-        if result.rule.group == group:
-            counted[WARNINGS if warns(result, strict) else result.status] += 1
-    return counted
+        if result.rule.group == group and (chosen is None or result.rule.id in chosen):
+            tally[WARNINGS if warns(result, strict) else result.status] += 1
+    return tally
 
 
 def _preflight(session: Session, fuzz_accounts: list[Account]) -> None:
@@ -200,7 +283,8 @@ def _check_selection(options: Options, runnable: list[Group]) -> None:
         return
     needing = [g for g in options.groups if g != FUZZ_GROUP]
     raise CouldNotRun(
-        f"the selected group(s) {', '.join(needing)} need a second account: give "
+        f"the selected {'group' if len(needing) == 1 else 'groups'} {', '.join(needing)} "
+        "need a second account: give "
         "--other-token (another account's bearer token) or select other groups; "
         "otherwise nothing would be verified"
     )

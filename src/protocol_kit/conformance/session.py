@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.control import RunControl
 from protocol_kit.conformance.diffs import json_text, list_difference, object_difference
 from protocol_kit.conformance.transport import Exchange, Transport
 from protocol_kit.conformance.verdicts import Blocked, Ledger
@@ -87,6 +88,12 @@ class Session:
     webhooks: WebhookSetup | None = None  # the kit's receiver, with --webhook-listen
     gate: QuietGate = field(default_factory=QuietGate)
     alongside: bool = False  # runs while other groups do: its writes go through the gate
+    # Every token the run was given: a credential the kit makes up to be wrong is never one.
+    given_tokens: frozenset[str] = frozenset()
+    control: RunControl = field(default_factory=RunControl)  # shared by every fork of the run
+    # Each conversation the run created: its create and the writes to it, in order (shared by
+    # every fork), so that a failure's reproduction can make it again.
+    history: dict[str, list[Exchange]] = field(default_factory=dict)
     rng: random.Random = field(init=False)
     blocked: str | None = None  # why the current group could not run some of its checks
     crashes: list[str] = field(default_factory=list)  # answers the current group's code choked on
@@ -110,6 +117,9 @@ class Session:
             self.webhooks,
             gate=self.gate,
             alongside=alongside,
+            given_tokens=self.given_tokens,
+            control=self.control,
+            history=self.history,
         )
         forked.rng = random.Random(f"{self.seed}/{name}")
         return forked
@@ -169,10 +179,22 @@ class Session:
         if exchange is None:
             return []
         recorded = self.transport.exchanges
+        found = [exchange]  # not made in this part (e.g. the protocol audit of earlier traffic)
         for index in range(len(recorded) - 1, self._mark - 1, -1):
             if recorded[index] is exchange:
-                return recorded[self._mark : index + 1]
-        return [exchange]  # not made in this part (e.g. the protocol audit of earlier traffic)
+                found = recorded[self._mark : index + 1]
+                break
+        # A conversation made before the part began (by the group's set-up, another part): its
+        # own history comes first, so that a replay can make it again.
+        earlier = [
+            e
+            for conversation_id, history in list(self.history.items())
+            if conversation_id.lower() in exchange.url.lower()
+            and not any(e is history[0] for e in found)
+            for e in history
+            if e is not exchange and not any(e is f for f in found)
+        ]
+        return earlier + found
 
     # ---- ids -----------------------------------------------------------------------------
 
@@ -213,11 +235,12 @@ class Session:
         if content is not None and media_type:
             all_headers["Content-Type"] = media_type
         all_headers.update(headers or {})
+        self.control.check()
         if self._silent >= _GIVE_UP_AFTER:
             raise Blocked(
                 f"the server stopped answering ({_GIVE_UP_AFTER} requests in a row got no response)"
             )
-        with nullcontext() if method in _READS else self.writing():
+        with nullcontext() if method in _READS else self.writing(), self.control.request():
             exchange = self.transport.send(
                 method,
                 path,
@@ -228,7 +251,27 @@ class Session:
                 chunked=chunked,
             )
         self._silent = self._silent + 1 if exchange.error else 0
+        if record:
+            self._note_history(exchange)
+        if method == "DELETE" and exchange.status == 204:
+            self._forget(path, account)
         return exchange
+
+    def _note_history(self, exchange: Exchange) -> None:
+        made = self.conversation(exchange) if exchange.method == "POST" else None
+        if made is not None and 200 <= exchange.status < 300:
+            self.history.setdefault(made["id"], [exchange])
+            return
+        if exchange.method in ("PUT", "DELETE"):
+            for conversation_id, history in list(self.history.items()):
+                if exchange.url.endswith("/" + conversation_id):
+                    history.append(exchange)
+
+    def _forget(self, path: str, account: Account) -> None:
+        """A conversation the run created is deleted: nothing to clean up or keep for it."""
+        for conversation_id in list(account.created):
+            if path == self.contract.item(conversation_id):
+                account.created.remove(conversation_id)
 
     def create(
         self, body: dict[str, Any], *, account: Account | None = None, media_type: str = JSON
@@ -280,19 +323,23 @@ class Session:
         )
 
     def clean_up(self) -> None:
-        """Delete every conversation the run created (unrecorded: not part of any verdict)."""
+        """Delete every conversation the run created (unrecorded: not part of any verdict),
+        once the requests under way (of threads told to stop) are answered."""
+        self.control.wait_idle(timeout=5)
         for account in (self.main, self.other):
             if account is None:
                 continue
-            try:
-                for conversation_id in account.created:
-                    self.send(
-                        "DELETE", self.contract.item(conversation_id), account=account, record=False
-                    )
-            except Blocked:
-                return  # the server is gone: nothing more can be cleaned
-            finally:
-                account.created.clear()
+            while account.created:
+                conversation_id = account.created[0]
+                exchange = self.transport.send(
+                    "DELETE",
+                    self.contract.item(conversation_id),
+                    headers={"Authorization": f"Bearer {account.token}"},
+                    record=False,
+                )
+                if exchange.error:
+                    return  # the server is gone: nothing more can be cleaned
+                account.created.remove(conversation_id)
 
     # ---- verdicts ------------------------------------------------------------------------
 
@@ -306,6 +353,7 @@ class Session:
         actual: Any = "",
         exchange: Exchange | None = None,
     ) -> bool:
+        self.control.check()  # what would be judged now is not reported
         if ok:
             return self.ledger.record(rule_id, True)
         shown = _difference(expected, actual, exchange)
@@ -417,8 +465,8 @@ def _difference(expected: Any, actual: Any, exchange: Exchange | None) -> tuple[
     if not isinstance(expected, dict) or exchange is None or actual != exchange.summary():
         return None
     body = exchange.json
-    if not isinstance(body, dict):
-        return None
+    if not isinstance(body, dict) or not set(body) & set(expected):
+        return None  # not the object at all (an error, say): the whole answer says more
     prefix = f"{exchange.status} "
     data, got = expected.get("data"), body.get("data")
     if (

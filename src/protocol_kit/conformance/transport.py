@@ -17,6 +17,8 @@ NOT_JSON: Any = object()  # marker: the response body was not parseable JSON
 _TRANSCRIPT_BODY_LIMIT = 2000
 _SUMMARY_LIMIT = 2000
 _CURL_BODY_LIMIT = 4000
+# Headers curl makes up itself (or that only describe the connection): left out of its command.
+_CURL_SENDS_ITSELF = ("host", "accept-encoding", "connection", "user-agent")
 
 
 @dataclass
@@ -90,32 +92,39 @@ class Exchange:
         url_word: str | None = None,
         header_words: dict[str, str] | None = None,
         options: tuple[str, ...] = ("-i",),
+        body_word: str | None = None,
     ) -> str:
-        """A copy-pasteable command that sends the same request. ``url_word`` and
-        ``header_words`` (by lower-case header name) replace the URL and header arguments with
-        shell words of the caller's (e.g. ones that use shell variables)."""
-        parts = ["curl", *options, "-X", self.method, url_word or shlex.quote(self.url)]
+        """A copy-pasteable command that sends the same request. ``url_word``, ``header_words``
+        (by lower-case header name) and ``body_word`` (for a short printable body) replace the
+        URL, header and body arguments with shell words of the caller's (e.g. ones that use
+        shell variables)."""
+        if self.method == "HEAD":
+            # `-X HEAD` would wait for a body that never comes; `-I` is curl's HEAD.
+            parts = ["curl", *(o for o in options if o != "-i"), "-I"]
+        else:
+            parts = ["curl", *options, "-X", self.method]
+        parts.append(url_word or shlex.quote(self.url))
+        sent = {name.lower(): value for name, value in self.request_headers.items()}
         for name, value in self.request_headers.items():
             if header_words and name.lower() in header_words:
                 parts += ["-H", header_words[name.lower()]]
                 continue
-            if name.lower() in (
-                "content-length",
-                "host",
-                "accept-encoding",
-                "connection",
-                "user-agent",
-                "accept",
-            ):
+            if name.lower() in _CURL_SENDS_ITSELF or (name.lower(), value) == ("accept", "*/*"):
                 continue
+            if name.lower() == "content-length" and (self.request_body or value != "0"):
+                continue  # curl counts the body itself
             parts += ["-H", shlex.quote(f"{name}: {_redact(name, value, show_secrets)}")]
+        if self.request_body and "content-type" not in sent:
+            parts += ["-H", "'Content-Type:'"]  # curl would add a form media type of its own
         body, stdin = self.request_body, ""
         core = body.rstrip(b" }")
         pad = len(body) - len(core)
         if len(body) > _CURL_BODY_LIMIT and body == core + b" " * (pad - 1) + b"}":
             # The kit's large bodies are JSON padded with spaces: rebuild them instead of pasting.
+            # Through stdin: a megabyte is too long for a command line.
             script = f"print({core.decode()!r} + ' ' * {pad - 1} + '}}', end='')"
-            parts += ["--data-binary", f'"$(python3 -c {shlex.quote(script)})"']
+            stdin = f"python3 -c {shlex.quote(script)} | "
+            parts += ["--data-binary", "@-"]
         elif len(body) > _CURL_BODY_LIMIT:
             stdin = f"printf {_printf_format(body[:_CURL_BODY_LIMIT])} | "
             parts += [
@@ -123,6 +132,8 @@ class Exchange:
                 "@-",
                 f"# … body cut at {_CURL_BODY_LIMIT} of {len(body)} bytes",
             ]
+        elif body and body_word is not None:
+            parts += ["--data-binary", body_word]
         elif body and _pastable(body):
             parts += ["--data-binary", shlex.quote(body.decode())]
         elif body:

@@ -13,6 +13,7 @@ from protocol_kit.spec.view import REQUIREMENTS
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 _MAX_FINDINGS_PER_RULE = 5
+_MAX_FINDINGS_KEPT_FOR_BASELINE = 500
 
 
 SPEC_FILE = "openapi/conversations.yaml"
@@ -88,6 +89,7 @@ class Finding:
     labels: dict[str, str] = field(default_factory=dict)
     # Every request the rule's check made up to the deviation, set-up included, in order.
     requests: list[Exchange] = field(default_factory=list)
+    accepted: bool = False  # its case is one the baseline accepts
 
 
 @dataclass
@@ -99,6 +101,9 @@ class RuleResult:
     checks: int = 0
     omitted: int = 0  # findings beyond the ones kept
     baselined: bool = False
+    # The omitted findings themselves (up to a bound), for a baseline to tell known cases
+    # from new ones; reports show ``findings``.
+    more: list[Finding] = field(default_factory=list)
 
 
 class Blocked(Exception):
@@ -140,6 +145,11 @@ class Ledger:
                     )
                 else:
                     result.omitted += 1
+                    if len(result.more) < _MAX_FINDINGS_KEPT_FOR_BASELINE:
+                        sequence = [exchange] if exchange is not None else []
+                        result.more.append(
+                            Finding(message, expected, actual, exchange, requests=sequence)
+                        )
         if first and self._on_judged is not None:
             self._on_judged(result.rule)
         return ok

@@ -74,6 +74,7 @@ class Receiver:
         self._deliveries: list[Delivery] = []
         # (subject, event type) -> what to do with its next deliveries, in turn
         self._cues: dict[tuple[str, str], list[str]] = {}
+        self._abandoned = False  # the run stopped: nobody waits for deliveries any more
         self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -109,13 +110,19 @@ class Receiver:
         with self._lock:
             return list(self._deliveries)
 
+    def abandon(self) -> None:
+        """End every wait now and any later one at once (the run is stopping)."""
+        with self._lock:
+            self._abandoned = True
+            self._lock.notify_all()
+
     def wait_for(self, done: Callable[[list[Delivery]], bool], timeout: float) -> bool:
         """Wait until ``done(deliveries)`` holds; False after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while not done(self._deliveries):
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self._abandoned:
                     return False
                 self._lock.wait(timeout=min(left, 0.2))
             return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape as _escape
 from pathlib import Path
 
-from protocol_kit.conformance.outcome import WARNINGS, Outcome
+from protocol_kit.conformance.outcome import WARNINGS, Outcome, counted
 from protocol_kit.conformance.reports import reproduction
 from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, Finding, RuleResult
@@ -68,8 +68,8 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
         parts.append("</ul>")
     passed = [r for r in outcome.results if r.status == PASSED]
     parts.append(
-        f"<h2 id=passed>Passed ({len(passed)})</h2><details><summary>show the {len(passed)} "
-        "rule(s) that passed</summary><table><tr><th>rule</th><th>statement</th></tr>"
+        f"<h2 id=passed>Passed ({len(passed)})</h2><details><summary>show the "
+        f"{counted(len(passed), 'rule')} that passed</summary><table><tr><th>rule</th><th>statement</th></tr>"
     )
     parts += [
         f"<tr><td>{escape(r.rule.id)}</td><td>{escape(r.rule.statement)}</td></tr>" for r in passed
@@ -80,12 +80,12 @@ def write(path: Path, outcome: Outcome, show_secrets: bool) -> None:
 
 
 def _verdict(outcome: Outcome) -> str:
-    bad = outcome.failed or outcome.accepted
+    bad = outcome.failed or outcome.accepted or outcome.interrupted
     counts = outcome.counts()
     kind = "failed" if bad else "warning" if outcome.warnings else "passed"
     return (
         f"<p class='verdict {kind}'><b>{escape(outcome.verdict())}</b>"
-        f" — {counts[PASSED]} passed, {counts[FAILED]} failed, {counts[WARNINGS]} warning(s), "
+        f" — {counts[PASSED]} passed, {counts[FAILED]} failed, {counted(counts[WARNINGS], 'warning')}, "
         f"{counts[SKIPPED]} skipped; "
         f"seed {outcome.seed}, {outcome.elapsed:.1f} s "
         f"(repeat with <code>--seed {outcome.seed}</code>)</p>"
@@ -156,12 +156,9 @@ def _finding(finding: Finding, outcome: Outcome, show_secrets: bool, budget: lis
         parts.append(f"<p class=label>actual</p><pre>{escape(finding.actual)}</pre>")
     for label, text in finding.labels.items():
         parts.append(f"<p class=label>{escape(label)}</p><pre>{escape(text)}</pre>")
-    replay = reproduction.script(finding, outcome, show_secrets)
-    if replay and len(finding.requests) > 1:
-        parts.append(f"<p class=label>reproduce (sh)</p><pre>{escape(replay)}</pre>")
-    elif finding.exchange is not None:
-        curl = reproduction.curl(finding.exchange, outcome, show_secrets)
-        parts.append(f"<p class=label>reproduce</p><pre>{escape(curl)}</pre>")
+    replay = reproduction.shown(finding, outcome, show_secrets)
+    if replay is not None:
+        parts.append(f"<p class=label>{escape(replay[0])}</p><pre>{escape(replay[1])}</pre>")
     if finding.exchange is not None:
         transcript = finding.exchange.transcript(show_secrets)
         budget[0] -= len(transcript)

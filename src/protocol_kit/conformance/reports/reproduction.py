@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import shlex
+from typing import Any
 from urllib.parse import urlsplit
 
 from protocol_kit.conformance.outcome import FUZZ_GROUP, Outcome
+from protocol_kit.conformance.rules.webhooks import GROUP as WEBHOOKS_GROUP
 from protocol_kit.conformance.transport import Exchange
 from protocol_kit.conformance.verdicts import Finding, RuleResult
 
@@ -16,22 +20,60 @@ _CAPTURE_ID = 'sed -n \'s/.*"id" *: *"\\([^"]*\\)".*/\\1/p\''
 
 
 def command(outcome: Outcome, result: RuleResult) -> str:
-    """``protocol-kit verify`` limited to this rule, with the run's seed."""
-    selection = FUZZ_GROUP if result.rule.group == FUZZ_GROUP else result.rule.id
-    if result.rule.group == FUZZ_GROUP and outcome.max_examples:
-        selection += f" --max-examples {outcome.max_examples}"
-    tokens = " ".join(f'--{_flag(name)} "${name}"' for name in outcome.tokens)
-    return (
-        f"protocol-kit verify {shlex.quote(outcome.base_url)} {tokens} "
-        f"--only {selection} --seed {outcome.seed}"
-    ).replace("  ", " ")
+    """``protocol-kit verify`` limited to this rule, with the run's seed, server and flags (the
+    embedded server is started again: its tokens and port were the run's own)."""
+    fuzz = result.rule.group == FUZZ_GROUP
+    words = ["protocol-kit", "verify"]
+    if not outcome.embedded:
+        words.append(shlex.quote(outcome.base_url))
+        words += [f'--{_flag(name)} "${name}"' for name in outcome.tokens]
+        if result.rule.group == WEBHOOKS_GROUP and outcome.webhook_listen:
+            words += [
+                "--webhook-listen",
+                shlex.quote(outcome.webhook_listen),
+                "--webhook-secret",
+                '"$WEBHOOK_SECRET"',
+            ]
+    if outcome.spec_path:
+        words += ["--spec", shlex.quote(outcome.spec_path)]
+    words += ["--only", FUZZ_GROUP if fuzz else result.rule.id]
+    if fuzz and outcome.max_examples:
+        words += ["--max-examples", str(outcome.max_examples)]
+    words += ["--seed", str(outcome.seed)]
+    return " ".join(words)
+
+
+def shown(finding: Finding, outcome: Outcome, show_secrets: bool) -> tuple[str, str] | None:
+    """How a report shows the finding's reproduction: (label, text), a script when set-up comes
+    with it, else one curl command; None when there is no request to show."""
+    replay = script(finding, outcome, show_secrets)
+    if replay and len(_relevant(finding.requests, outcome.base_url)) > 1:
+        label, text = "reproduce (sh)", replay
+    elif finding.exchange is None:
+        return None
+    else:
+        label, text = "reproduce", curl(finding.exchange, outcome, show_secrets)
+    if label == "reproduce" and not replay and len(finding.requests) > 1:
+        # Too long a set-up to paste: the request alone, on the data the run made.
+        text += "\n# " + (
+            "the data it reads was kept (--keep-data)"
+            if outcome.keep_data
+            else "the data it reads was deleted when the run ended: re-run the rule with "
+            "--keep-data to keep it"
+        )
+    if outcome.embedded:
+        text = (
+            "# the run's embedded server is gone: against one of your own (protocol-kit serve), "
+            "set the URL and the tokens\n" + text
+        )
+    return label, text
 
 
 def script(finding: Finding, outcome: Outcome, show_secrets: bool) -> str:
     """A POSIX shell script that sends the finding's requests again, in order, capturing the
     ids the server creates; the last request's answer is the deviation. Empty when the
     sequence is too long to be worth pasting (``command`` re-runs it instead)."""
-    requests = _relevant(finding.requests)
+    requests = _relevant(finding.requests, outcome.base_url)
     if not requests or len(requests) > MAX_SCRIPT_REQUESTS:
         return ""
     lines = [
@@ -39,7 +81,7 @@ def script(finding: Finding, outcome: Outcome, show_secrets: bool) -> str:
         f"BASE={shlex.quote(outcome.base_url)}",
     ]
     for name, token in outcome.tokens.items():
-        if any(_uses(exchange, token) for exchange in requests):
+        if any(_uses(exchange, name, outcome.tokens) for exchange in requests):
             if show_secrets:
                 lines.append(f"{name}={shlex.quote(token)}")
             else:
@@ -47,28 +89,82 @@ def script(finding: Finding, outcome: Outcome, show_secrets: bool) -> str:
                     f': "${{{name}:?export {name}=<the bearer token given as --{_flag(name)}>}}"'
                 )
     created: dict[str, str] = {}  # server id → shell variable
+    # Values the server chose (an id, a created_at) → the shell expression that reads them
+    # from the replay's own answers: a request that repeats one sends the new server's.
+    chosen: dict[str, str] = {}
+    later = b"\n".join(e.request_body for e in requests)
     for n, exchange in enumerate(requests, 1):
         last = n == len(requests)
-        url = _url_word(exchange.url, outcome.base_url, created)
+        url = _url_word(exchange.url, outcome.base_url, chosen)
         auth = _auth_word(exchange, outcome.tokens)
-        headers = {"authorization": auth} if auth else {}
+        words: dict[str, Any] = {
+            "url_word": url,
+            "header_words": {"authorization": auth} if auth else {},
+            "body_word": _body_word(exchange.request_body, chosen),
+        }
         if last:
-            lines.append(exchange.curl(show_secrets, url_word=url, header_words=headers))
+            lines.append(exchange.curl(show_secrets, **words))
             break
         new_id = _created_id(exchange)
         if new_id is not None and new_id not in created:
-            variable = f"ID{len(created) + 1}"
-            created[new_id] = variable
-            call = exchange.curl(show_secrets, url_word=url, header_words=headers, options=("-s",))
-            lines.append(f"{variable}=$({call} | {_CAPTURE_ID})")
+            k = len(created) + 1
+            variable = created[new_id] = f"ID{k}"
+            call = exchange.curl(show_secrets, options=("-s",), **words)
+            lines.append(f"R{k}=$({call})")
+            lines.append(f"{variable}=$(printf '%s' \"$R{k}\" | {_CAPTURE_ID})")
+            chosen[new_id] = "${" + variable + "}"
+            chosen[new_id.swapcase()] = f"$(printf '%s' \"${variable}\" | tr 'a-zA-Z' 'A-Za-z')"
+            for name, value in _numbers(exchange).items():
+                if re.search(rb"(?<![0-9])" + str(value).encode() + rb"(?![0-9])", later):
+                    field = f"{name.upper()}{k}"
+                    lines.append(f"{field}=$(printf '%s' \"$R{k}\" | {_capture_number(name)})")
+                    chosen[str(value)] = "${" + field + "}"
             lines.append(f'echo "{exchange.method} → {variable}=${variable}"')
         else:
             report = f"'%{{http_code}} {exchange.method}\\n'"
             options = ("-s", "-o", "/dev/null", "-w", report)
-            lines.append(
-                exchange.curl(show_secrets, url_word=url, header_words=headers, options=options)
-            )
+            lines.append(exchange.curl(show_secrets, options=options, **words))
     return "\n".join(lines)
+
+
+def _numbers(exchange: Exchange) -> dict[str, int]:
+    """The integer fields of a created conversation (created_at: the server's clock)."""
+    body = exchange.json
+    if not isinstance(body, dict):
+        return {}
+    return {
+        name: value
+        for name, value in body.items()
+        if isinstance(value, int) and not isinstance(value, bool) and re.fullmatch(r"\w+", name)
+    }
+
+
+def _capture_number(name: str) -> str:
+    return f"sed -n 's/.*\"{name}\" *: *\\(-\\{{0,1\\}}[0-9]*\\).*/\\1/p'"
+
+
+def _body_word(body: bytes, chosen: dict[str, str]) -> str | None:
+    """A printable body in double quotes with the server's values as their variables; None
+    when it has none of them (it is pasted as it is)."""
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return None
+    pattern = _chosen_pattern(chosen)
+    if not text or pattern is None or not pattern.search(text) or len(body) > 4000:
+        return None
+    parts, at = [], 0
+    for match in pattern.finditer(text):
+        parts += [_double_quoted(text[at : match.start()]), chosen[match.group()]]
+        at = match.end()
+    return '"' + "".join(parts) + _double_quoted(text[at:]) + '"'
+
+
+def _chosen_pattern(chosen: dict[str, str]) -> re.Pattern[str] | None:
+    if not chosen:
+        return None
+    values = sorted(chosen, key=len, reverse=True)
+    return re.compile(r"(?<![0-9A-Za-z])(" + "|".join(map(re.escape, values)) + r")(?![0-9A-Za-z])")
 
 
 def curl(exchange: Exchange, outcome: Outcome, show_secrets: bool) -> str:
@@ -78,60 +174,110 @@ def curl(exchange: Exchange, outcome: Outcome, show_secrets: bool) -> str:
     return exchange.curl(show_secrets, header_words={"authorization": auth} if auth else None)
 
 
-def _relevant(requests: list[Exchange]) -> list[Exchange]:
+def _relevant(requests: list[Exchange], base_url: str) -> list[Exchange]:
     """The requests the last answer can depend on. About a conversation the sequence created:
     every request about it (its create, updates, reads). A create: the earlier creates with the
-    same body (a server may merge those). Anything else about one conversation: itself. A list
-    depends on the whole account: every request."""
+    same body (a server may merge those). A list (GET of the collection) depends on the whole
+    account: every request. Anything else (one conversation's, a method the path does not
+    have): itself."""
     if not requests:
         return []
     *earlier, last = requests
-    wanted = {found for e in earlier if (found := _created_id(e)) and found in last.url}
+    # Reads change nothing (GET and HEAD are safe): no answer depends on them.
+    earlier = [e for e in earlier if e.method not in ("GET", "HEAD")]
+    url = last.url.lower()  # an id in other letter case is about the same conversation
+    wanted = {found for e in earlier if (found := _created_id(e)) and found.lower() in url}
     if wanted:
-        return [
-            e for e in earlier if _created_id(e) in wanted or any(i in e.url for i in wanted)
-        ] + [last]
+        about = [
+            e
+            for e in earlier
+            if _created_id(e) in wanted or any(i.lower() in e.url.lower() for i in wanted)
+        ]
+        if len(about) >= MAX_SCRIPT_REQUESTS:
+            # A long history (a sequence of updates): making the conversation again is the
+            # set-up a replay needs; the re-run command replays the whole history.
+            about = [e for e in about if _created_id(e) in wanted]
+        return [*about, last]
     if last.method == "POST":
         return [
             e for e in earlier if e.method == "POST" and e.request_body == last.request_body
         ] + [last]
-    if urlsplit(last.url).path.rstrip("/").count("/") > 2:  # an item: /v1/conversations/{id}
-        return [last]
-    return requests
+    return (
+        [*earlier, last] if last.method == "GET" and _is_collection(last.url, base_url) else [last]
+    )
+
+
+def _is_collection(url: str, base_url: str) -> bool:
+    """Whether ``url`` is the collection (``/v1/conversations``) under the base URL, not an
+    item (``/v1/conversations/{id}``): the collection has the fewer path segments."""
+    path = urlsplit(url).path.removeprefix(urlsplit(base_url).path).rstrip("/")
+    return path.count("/") <= 2
 
 
 def _flag(variable: str) -> str:
     return variable.lower().replace("_", "-")
 
 
-def _uses(exchange: Exchange, token: str) -> bool:
-    return token in exchange.request_headers.get("authorization", "")
+def _uses(exchange: Exchange, name: str, tokens: dict[str, str]) -> bool:
+    return "${" + name + "}" in (_auth_word(exchange, tokens) or "")
+
+
+# A token this short is no secret and too likely to be part of another word: it is replaced
+# only where it is the whole credential.
+_SHORTEST_TOKEN_IN_A_WORD = 8
 
 
 def _auth_word(exchange: Exchange, tokens: dict[str, str]) -> str | None:
-    """The Authorization header with the token as a shell variable (other values stay literal:
-    a malformed header is what some rules send on purpose)."""
+    """The Authorization header with the run's tokens as shell variables where they are the
+    credential (or, for a long token, part of a credential made from it on purpose: a prefix, an
+    extension); the scheme and anything else stay literal."""
     value = exchange.request_headers.get("authorization")
     if value is None:
         return None
-    for name, token in tokens.items():
-        if token in value:  # the token itself, or sent in a malformed header on purpose
-            quoted = value
-            for char in ("\\", "$", "`", '"'):
-                quoted = quoted.replace(char, "\\" + char)
-            return '"Authorization: ' + quoted.replace(token, "${" + name + "}") + '"'
-    return shlex.quote(f"Authorization: {value}")
+    scheme, space, credential = value.partition(" ")
+    if not space:
+        scheme, credential = "", value
+    word = _credential_word(credential, tokens)
+    if word is None:
+        return shlex.quote(f"Authorization: {value}")
+    return '"Authorization: ' + _double_quoted(scheme + space) + word + '"'
 
 
-def _url_word(url: str, base_url: str, created: dict[str, str]) -> str:
+def _credential_word(credential: str, tokens: dict[str, str]) -> str | None:
+    """``credential`` inside double quotes with the token it is (or is made from) as a variable;
+    None when it names no token of the run."""
+    by_length = sorted(tokens.items(), key=lambda item: -len(item[1]))
+    for name, token in by_length:
+        if credential == token:
+            return "${" + name + "}"
+        if credential == base64.b64encode(f"{token}:".encode()).decode():
+            return f"$(printf '%s:' \"${{{name}}}\" | base64 | tr -d '\\n')"
+    for name, token in by_length:
+        if len(token) >= _SHORTEST_TOKEN_IN_A_WORD and token in credential:
+            return _double_quoted(credential).replace(_double_quoted(token), "${" + name + "}")
+    return None
+
+
+def _double_quoted(text: str) -> str:
+    """``text`` escaped for the inside of a double-quoted shell word."""
+    for char in ("\\", "$", "`", '"'):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _url_word(url: str, base_url: str, chosen: dict[str, str]) -> str:
     """The URL in double quotes, on $BASE, with the ids created earlier in the script as
     variables (a fresh server answers with fresh ids)."""
     rest = url[len(base_url) :] if url.startswith(base_url) else url
-    for char in ("\\", "$", "`", '"'):
-        rest = rest.replace(char, "\\" + char)
-    for server_id, variable in created.items():
-        rest = rest.replace(server_id, "${" + variable + "}")
-    return f'"$BASE{rest}"' if url.startswith(base_url) else f'"{rest}"'
+    pattern = _chosen_pattern({k: v for k, v in chosen.items() if not k.isdigit()})
+    word = _double_quoted(rest)
+    if pattern is not None:
+        parts, at = [], 0
+        for match in pattern.finditer(rest):
+            parts += [_double_quoted(rest[at : match.start()]), chosen[match.group()]]
+            at = match.end()
+        word = "".join(parts) + _double_quoted(rest[at:])
+    return f'"$BASE{word}"' if url.startswith(base_url) else f'"{word}"'
 
 
 def _created_id(exchange: Exchange) -> str | None:

@@ -6,7 +6,7 @@ import sys
 import textwrap
 from typing import Any, TextIO
 
-from protocol_kit.conformance.outcome import WARNINGS, Outcome
+from protocol_kit.conformance.outcome import WARNINGS, Outcome, counted
 from protocol_kit.conformance.reports import reproduction
 from protocol_kit.conformance.reports.visible import visible
 from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, RuleResult
@@ -22,7 +22,7 @@ class Progress:
 
     def __call__(self, event: str, group: str, detail: dict[str, Any]) -> None:
         if event == "start":
-            rules = f" ({detail['rules']} rules)" if "rules" in detail else ""
+            rules = f" ({counted(detail['rules'], 'rule')})" if "rules" in detail else ""
             self._write(f"▶ {group}{rules} …")
         elif event == "done":
             self._write(_done_line(group, detail))
@@ -120,15 +120,22 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
             "\nFailing but accepted by the baseline: " + ", ".join(r.rule.id for r in accepted),
             file=out,
         )
-    if (outcome.failed or outcome.warnings) and not show_secrets:
+    if (outcome.failed or outcome.warnings) and not show_secrets and not outcome.embedded:
         names = " and ".join(f"${name}" for name in outcome.tokens)
         print(f"\nReproductions read the bearer tokens from {names}: export them first.", file=out)
+        shown = outcome.failed + outcome.warnings
+        if outcome.webhook_listen and any(r.rule.group == "webhooks" for r in shown):
+            print(
+                "The webhook rules' re-runs read the endpoint's secret from $WEBHOOK_SECRET.",
+                file=out,
+            )
     for result in outcome.failed + outcome.warnings:
         print("\n" + "─" * _WIDTH, file=out)
         print(f"{_heading(result, outcome)} {result.rule.statement}", file=out)
         print(f"  contract: {result.rule.citation.text}", file=out)
         for n, finding in enumerate(result.findings, 1):
-            print(f"  {n}) {finding.message}", file=out)
+            known = " (this case is accepted by the baseline)" if finding.accepted else ""
+            print(f"  {n}) {finding.message}{known}", file=out)
             if finding.expected:
                 print(f"     expected: {_clip(finding.expected)}", file=out)
             if finding.actual:
@@ -136,15 +143,10 @@ def summary(outcome: Outcome, show_secrets: bool, stream: TextIO = sys.stdout) -
             for label, text in finding.labels.items():
                 print(f"     {label}:", file=out)
                 print(textwrap.indent(_clip(text, 1500), " " * 8), file=out)
-            replay = reproduction.script(finding, outcome, show_secrets)
-            if replay and len(finding.requests) > 1:
-                print("     reproduce (sh):", file=out)
-                print(textwrap.indent(replay, " " * 8), file=out)
-            elif finding.exchange is not None:
-                print(
-                    f"     reproduce: {reproduction.curl(finding.exchange, outcome, show_secrets)}",
-                    file=out,
-                )
+            replay = reproduction.shown(finding, outcome, show_secrets)
+            if replay is not None:
+                print(f"     {replay[0]}:", file=out)
+                print(textwrap.indent(replay[1], " " * 8), file=out)
         if result.omitted:
             print(f"  … and {result.omitted} more like these", file=out)
         print(f"  re-run this rule: {reproduction.command(outcome, result)}", file=out)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import re
+import string
+from hashlib import sha256
 from typing import Any
 
 from protocol_kit.conformance.session import JSON, Session
@@ -31,7 +33,9 @@ _TOKEN_SENT = ("AUTH-UNKNOWN-TOKEN", "AUTH-TOKEN-EXACT")
 _INVALID_TOKEN = re.compile(r'\berror\s*=\s*"?invalid_token"?', re.IGNORECASE)
 
 
-def _credentials(token: str) -> list[tuple[str, str, str]]:
+def _credentials(token: str, taken: frozenset[str]) -> list[tuple[str, str, str]]:
+    """The wrong credentials to send, derived from ``token``; none is a token the run was given
+    (``taken``): a one-letter token's neighbour can be the other account's."""
     basic = base64.b64encode(f"{token}:".encode()).decode()
     cases = [
         ("AUTH-MISSING", "", "no Authorization header"),
@@ -40,18 +44,30 @@ def _credentials(token: str) -> list[tuple[str, str, str]]:
         ("AUTH-MALFORMED", "Bearer", "`Bearer` without a token"),
         ("AUTH-MALFORMED", token, "the token without a scheme"),
         ("AUTH-UNKNOWN-TOKEN", "Bearer " + token + "x", "the token with a character appended"),
-        ("AUTH-UNKNOWN-TOKEN", "Bearer unknown" + token[::-1], "an unknown token"),
+        # Derived from the token (so it is one nobody has) but not revealing it in a report.
+        (
+            "AUTH-UNKNOWN-TOKEN",
+            "Bearer unknown" + sha256(token.encode()).hexdigest(),
+            "an unknown token",
+        ),
     ]
     if len(token) > 1:
         cases.append(
             ("AUTH-UNKNOWN-TOKEN", "Bearer " + token[:-1], "the token minus its last character")
         )
-    for variant, what in _near_misses(token):
+    for variant, what in _near_misses(token, taken):
         cases.append(("AUTH-TOKEN-EXACT", f"Bearer {variant}", what))
-    return cases
+    return [
+        case
+        for case in cases
+        if case[0] not in _WRONG_TOKEN_RULES or case[1].removeprefix("Bearer ") not in taken
+    ]
 
 
-def _near_misses(token: str) -> list[tuple[str, str]]:
+_WRONG_TOKEN_RULES = ("AUTH-UNKNOWN-TOKEN", "AUTH-TOKEN-EXACT")
+
+
+def _near_misses(token: str, taken: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """Tokens that differ from a valid one only slightly: a server must not accept them."""
     variants = [
         (token.swapcase(), "the token with its letter case swapped"),
@@ -59,9 +75,14 @@ def _near_misses(token: str) -> list[tuple[str, str]]:
         (token.lower(), "the token in lower case"),
     ]
     middle = len(token) // 2
-    changed = "A" if token[middle : middle + 1] != "A" else "B"
-    variants.append((token[:middle] + changed + token[middle + 1 :], "one character changed"))
-    seen = {token}
+    changed = next(
+        variant
+        for letter in string.ascii_uppercase + string.digits
+        if (variant := token[:middle] + letter + token[middle + 1 :]) != token
+        and variant not in taken
+    )
+    variants.append((changed, "one character changed"))
+    seen = {token, *taken}
     distinct = []
     for variant, what in variants:
         if variant not in seen:
@@ -142,7 +163,7 @@ def _requests(s: Session, conversation_id: str, group_id: str) -> list[tuple[str
 
 
 def _refuse_everywhere(s: Session, conversation_id: str, group_id: str) -> None:
-    for rule_id, authorization, what in _credentials(s.main.token):
+    for rule_id, authorization, what in _credentials(s.main.token, s.given_tokens):
         for method, path, body in _requests(s, conversation_id, group_id):
             exchange = s.send(method, path, authorization=authorization, body=body)
             if method == "POST":
@@ -161,7 +182,7 @@ def _check_side_effects(s: Session) -> None:
     made = s.require_created(
         None, s.create({"group_id": group_id}), "could not create a conversation"
     )
-    for rule_id, authorization, what in _credentials(s.main.token):
+    for rule_id, authorization, what in _credentials(s.main.token, s.given_tokens):
         for method, path, body in _requests(s, made["id"], group_id)[1:]:
             if method == "GET":
                 continue

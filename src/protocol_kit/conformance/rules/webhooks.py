@@ -28,6 +28,8 @@ RULES = [
     requirement("WEBHOOK-BACKOFF", GROUP),
 ]
 _WAIT = 20.0  # seconds for an expected delivery to arrive
+_FIRST_DELIVERY = 10.0  # seconds for the first delivery of the run: none means no endpoint
+_FIRST_RULE = "WEBHOOK-EVENTS"
 _QUIET = 1.5  # seconds of waiting to believe an event will not come
 _FIRST_RETRY = 2.0  # the contract: first retry within 2 s of the failed try's end
 _TIMEOUT = 5.0  # the contract: a complete 2xx within 5 s acknowledges
@@ -42,11 +44,43 @@ def check(s: Session) -> None:
         for rule in RULES:
             s.ledger.skip(rule.id, "not verified: give --webhook-listen and --webhook-secret")
         return
+    if not _anything_arrives(s):
+        return
     # Independent conversations, and mostly waiting for deliveries (a retry after a timeout
     # takes over 5 s): the parts run at the same time.
     s.parts_at_once(_events_and_silence, _order, _retries, _backoff)
     everything = hooks.receiver.deliveries()
     _audit(s, everything)
+
+
+def _anything_arrives(s: Session) -> bool:
+    """Whether a create reaches the receiver at all. When nothing does, the endpoint is the
+    likely cause (not registered, unreachable): one finding says what to check, and the other
+    rules, which would only repeat it, are reported blocked by it."""
+    assert s.webhooks is not None
+    receiver = s.webhooks.receiver
+    with s.writing():
+        made = s.create({"contact_id": s.new_id()})
+    s.setup(200 <= made.status < 300, "could not create a conversation", made)
+    if receiver.wait_for(bool, _FIRST_DELIVERY):
+        return True
+    s.expect(
+        _FIRST_RULE,
+        False,
+        f"no webhook arrived within {_FIRST_DELIVERY:.0f} s of a create: check that "
+        f"{receiver.url} is registered as a webhook endpoint of the --token account, that the "
+        "server can reach that address, and that the endpoint's secret is the one given as "
+        "--webhook-secret",
+        expected=f"a delivery at {receiver.url} for the conversation created",
+        actual=f"nothing arrived at {receiver.url}",
+        exchange=made,
+    )
+    for rule in RULES:
+        if rule.id != _FIRST_RULE:
+            s.ledger.skip(
+                rule.id, f"blocked by {_FIRST_RULE}: no webhook arrived at {receiver.url}"
+            )
+    return False
 
 
 def _types(s: Session) -> dict[str, str]:
@@ -202,7 +236,9 @@ def _order(s: Session) -> None:
     s.expect(
         "WEBHOOK-ORDER",
         got == answers,
-        f"conversation {made['id']}: events arrived out of commit order",
+        f"conversation {made['id']}: events arrived out of commit order"
+        if events
+        else f"conversation {made['id']}: no event arrived for its create and updates",
         expected=_show([(types["PUT"], a) for a in answers]),
         actual=_show([(d.event_type, _payload(d)) for d in events]),
         exchange=last,
@@ -313,7 +349,11 @@ def _audit(s: Session, deliveries: list[Delivery]) -> None:
             "WEBHOOK-SIGNATURE",
             signed and json_type,
             f"delivery {delivery.event_id}: "
-            + ("bad signature" if not signed else "not application/json"),
+            + (
+                "bad signature (is --webhook-secret the endpoint's secret?)"
+                if not signed
+                else "not application/json"
+            ),
             expected=f"{hooks.header}: hex HMAC-SHA256 of the raw body; application/json",
             actual=f"{hooks.header}: {delivery.headers.get(hooks.header, '(none)')}; "
             f"content-type: {delivery.headers.get('content-type', '(none)')}; "
