@@ -223,9 +223,6 @@ def test_lint_and_generate_name_the_spec_problem_at_its_line(files: Path, name: 
     assert not (files / f"{name}.db").exists()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="verify runs a spec it has not validated (owned by the verify rework)"
-)
 def test_verify_names_an_invalid_spec_before_it_starts(files: Path) -> None:
     path = str(files / "openapi-2.0.yaml")
     _fails_cleanly(_run("verify", "--spec", path, cwd=files), "verify", 2, path)
@@ -374,10 +371,6 @@ def test_verify_names_a_webhook_port_in_use(files: Path) -> None:
     _fails_cleanly(ran, "verify", 2, "--webhook-listen", f"127.0.0.1:{port}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify reads --baseline and writes reports only after the run (owned by the verify rework)",
-)
 @pytest.mark.parametrize(
     ("option", "path"),
     [

@@ -35,6 +35,7 @@ from protocol_kit.conformance.runner import run as run_checks
 from protocol_kit.conformance.verdicts import SKIPPED
 from protocol_kit.conformance.webhooks import Receiver, WebhookSetup
 from protocol_kit.spec import Spec, SpecError
+from protocol_kit.spec.problems import blocking_problems
 
 EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2  # and EXIT_INTERRUPTED (130)
 DEFAULT_MAX_EXAMPLES = 50
@@ -226,7 +227,10 @@ def _verify(args: argparse.Namespace, control: RunControl) -> Outcome:
     if args.max_examples < 1 or args.workers < 1:
         raise CouldNotRun("--max-examples and --workers must be at least 1")
     _check_report_paths(args)
+    _check_baseline(args)
     spec = Spec.load(args.spec)
+    if args.spec is not None:
+        _check_spec(spec, args.spec)
     contract = Contract(spec)
     if args.base_url:
         _check_base_url(args.base_url, contract)
@@ -357,6 +361,32 @@ def _selection(only: str | None, skip: str | None) -> tuple[list[str], set[str] 
     rules = wanted - {FUZZ_GROUP}
     every_rule = rules == {r for r, g in group_of.items() if g in groups}
     return groups, None if every_rule else rules
+
+
+def _check_baseline(args: argparse.Namespace) -> None:
+    """The baseline can be read, checked before the run rather than found out after it."""
+    if args.baseline is None:
+        return
+    try:
+        baseline.load(Path(args.baseline))
+    except UnicodeDecodeError as exc:
+        raise CouldNotRun(
+            f"--baseline {args.baseline}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+            f"offset {exc.start})"
+        ) from exc
+    except OSError as exc:
+        raise CouldNotRun(
+            f"--baseline {args.baseline}: cannot read it: {exc.strerror or exc}"
+        ) from exc
+
+
+def _check_spec(spec: Spec, path: Path) -> None:
+    """A spec given with --spec is one the kit can read: its first problem, as lint puts it."""
+    problems = blocking_problems(spec)
+    if problems:
+        more = len(problems) - 1
+        rest = f" ({more} more: protocol-kit lint {path})" if more else ""
+        raise CouldNotRun(f"{problems[0]}{rest}")
 
 
 def _check_report_paths(args: argparse.Namespace) -> None:
