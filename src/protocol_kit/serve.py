@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 _DESCRIPTION = """\
 Run the reference server of the Protocol Conversations API on uvicorn. Requests are
-validated against the spec; data is kept in SQLite. Each bearer token is one account.
+validated against the spec; data is kept in SQLite, or in PostgreSQL with
+--db postgresql://USER@HOST/DB, which several servers (replicas) may share.
+Each bearer token is one account.
 One access-log line is printed per request (method, path, status, milliseconds).
 With webhook endpoints configured (--webhooks FILE or PROTOCOL_WEBHOOKS, a JSON list of
 {"token", "url", "secret"}: the account, by its token, and where its events go), each write's
@@ -53,7 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--db",
         default="./protocol.db",
-        help="SQLite database file, created if missing; ':memory:' keeps nothing (default: %(default)s)",
+        help="SQLite database file, created if missing; ':memory:' keeps nothing; or a "
+        "PostgreSQL URL, postgresql://USER[:PASSWORD]@HOST[:PORT]/DB, its schema created or "
+        "migrated on start (default: %(default)s)",
     )
     parser.add_argument(
         "--token",
@@ -117,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from protocol_kit.generator.reference import docs_page
     from protocol_kit.server.app import create_app
     from protocol_kit.server.http11 import uvicorn_options
+    from protocol_kit.server.store import shown_database
 
     tokens = list(args.token)
     tokens += [t.strip() for t in os.environ.get("PROTOCOL_TOKENS", "").split(",") if t.strip()]
@@ -143,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(
         f"Serving the Protocol Conversations API on http://{args.host}:{args.port} "
-        f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''}"
+        f"(database: {shown_database(args.db)}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''}"
         f"{f', {len(webhooks)} webhook endpoint(s)' if webhooks else ''}); "
         f"its docs: http://{args.host}:{args.port}/docs",
         file=sys.stderr,
