@@ -284,8 +284,13 @@ class Deliverer:
             self._store.outbox_settle(
                 [row.seq for row in done], [(row.seq, n, at) for row, n, at in retries]
             )
-        except (sqlite3.Error, StorageUnavailable):
+        except StorageUnavailable as exc:
             # Kept for the next round; meanwhile these subjects send nothing more.
+            delivery_log.warning(
+                "webhook outbox: could not record %d outcome(s) now (%s)", len(done), exc
+            )
+            return
+        except sqlite3.Error:
             delivery_log.exception("webhook outbox: could not record %d outcome(s)", len(done))
             return
         self._done, self._retries = [], []
