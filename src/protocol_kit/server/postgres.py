@@ -33,12 +33,14 @@ _UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
 
 # Each migration runs once, in order, in one transaction; the applied versions are recorded in
 # `protocol_kit_schema`. `seq` is the creation order, as in SQLite: newest first is `seq DESC`.
+# No index leads with `seq`: one would tempt the planner to walk every account's rows newest
+# first, filtering, where the indexes below find an account's matches directly.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """CREATE TABLE conversations (
-            seq               bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            seq               bigint  GENERATED ALWAYS AS IDENTITY,
             account           text    NOT NULL,
-            id                text    NOT NULL UNIQUE,
+            id                text    PRIMARY KEY,
             contact_id        text,
             group_id          text,
             pinned_message_id text,
@@ -418,10 +420,15 @@ def page_statement(
     """The SQL and parameters of one list page: ``limit + 1`` rows of ``seq`` then FIELDS.
 
     As in SQLite: every filter combination is one index range per value of the flags left
-    open, each with equalities on its leading columns and ``seq`` last, merged in ``seq``
-    order (a Merge Append that stops at the LIMIT).
+    open, each with equalities on its leading columns and ``seq`` last; each range is read
+    in ``seq`` order up to the page's size, and the ranges' rows merged.
     """
     shape, params = page_shape(account, query, cursor_seq)
+    if shape.arm_count > 1:
+        # Each arm's own LIMIT takes the page's size, after that arm's parameters.
+        per_arm, size = (len(params) - 1) // shape.arm_count, params[-1]
+        arms = [(*params[i * per_arm : (i + 1) * per_arm], size) for i in range(shape.arm_count)]
+        params = (*(value for arm in arms for value in arm), size)
     return _page_sql(*shape), params
 
 
@@ -434,9 +441,13 @@ def _page_sql(grouped: bool, filtered: bool, arm_count: int, cursor: str | None)
         conditions += ["is_muted = %s", "is_pinned = %s", "is_archived = %s"]
     if cursor is not None:
         conditions.append("seq > %s" if cursor == "before" else "seq < %s")
-    arm = f"SELECT seq, {_COLUMNS} FROM conversations WHERE {' AND '.join(conditions)}"
     order = "ASC" if cursor == "before" else "DESC"
-    return f"{' UNION ALL '.join([arm] * arm_count)} ORDER BY seq {order} LIMIT %s"
+    arm = f"SELECT seq, {_COLUMNS} FROM conversations WHERE {' AND '.join(conditions)}"
+    if arm_count == 1:
+        return f"{arm} ORDER BY seq {order} LIMIT %s"
+    # Each arm stops at the page's size on its own, so the merge sorts at most a page per arm.
+    arms = [f"({arm} ORDER BY seq {order} LIMIT %s)"] * arm_count
+    return f"{' UNION ALL '.join(arms)} ORDER BY seq {order} LIMIT %s"
 
 
 def _migrate(url: str) -> None:
