@@ -124,7 +124,8 @@ class PostgresStore:
         try:
             _migrate(url)
         except psycopg.Error as exc:
-            raise ConnectionError(f"PostgreSQL database: {exc}".strip()) from exc
+            # libpq's messages run over several lines; the command line prints one.
+            raise ConnectionError(f"PostgreSQL database: {' '.join(str(exc).split())}") from exc
         self._pool: AsyncConnectionPool | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._opening = asyncio.Lock()

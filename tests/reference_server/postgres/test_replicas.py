@@ -17,7 +17,7 @@ from tests.support.postgres import Cluster
 from tests.support.replicas import load_balancer, replica
 from tests.support.serving import ServeProcess
 
-_TOKENS = ("replicas-token-a", "replicas-token-b")
+_TOKENS = ("replicas-token-a", "replicas-token-b", "replicas-token-c", "replicas-token-d")
 _SECRET = "replicas-webhook-secret"
 _CONTACT = "WAz8eIbvDR60rouK"
 
@@ -82,6 +82,11 @@ def test_verify_passes_through_the_load_balancer(balancer: str, webhook_port: in
         _TOKENS[0],
         "--other-token",
         _TOKENS[1],
+        # Accounts of its own for schemathesis: that phase runs alongside the suite.
+        "--fuzz-token",
+        _TOKENS[2],
+        "--fuzz-other-token",
+        _TOKENS[3],
         "--webhook-listen",
         f"127.0.0.1:{webhook_port}",
         "--webhook-secret",

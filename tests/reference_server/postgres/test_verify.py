@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from protocol_kit.server.runner import free_port
@@ -12,11 +13,11 @@ from tests.support.replicas import replica
 
 _SEEDS = ("1", "2", "3")
 _SECRET = "postgres-verify-secret"
-# Fewer schemathesis examples than the default 50: three seeds' runs in one test.
+# Fewer schemathesis examples than the default 50: three seeds' runs share one test.
 _EXAMPLES = "10"
 
 
-def _verify(url: str, tokens: tuple[str, str], port: int, seed: str) -> str:
+def _verify(url: str, tokens: tuple[str, ...], port: int, seed: str) -> str:
     done = subprocess.run(
         cli_command(
             "verify",
@@ -25,6 +26,11 @@ def _verify(url: str, tokens: tuple[str, str], port: int, seed: str) -> str:
             tokens[0],
             "--other-token",
             tokens[1],
+            # Accounts of its own for schemathesis: that phase runs alongside the suite.
+            "--fuzz-token",
+            tokens[2],
+            "--fuzz-other-token",
+            tokens[3],
             "--webhook-listen",
             f"127.0.0.1:{port}",
             "--webhook-secret",
@@ -45,9 +51,9 @@ def _verify(url: str, tokens: tuple[str, str], port: int, seed: str) -> str:
 
 
 def test_verify_passes_on_postgres_for_three_seeds(database: str, tmp_path: Path) -> None:
-    # One pair of accounts and one webhook receiver per seed: each run judges only its own
-    # accounts' data and events, on a server that has kept the runs before it.
-    runs = [((f"pg-verify-{s}-a", f"pg-verify-{s}-b"), free_port(), s) for s in _SEEDS]
+    # Four accounts and one webhook receiver per seed: the runs go side by side, and each
+    # judges only its own accounts' data and events.
+    runs = [(tuple(f"pg-verify-{s}-{a}" for a in "abcd"), free_port(), s) for s in _SEEDS]
     server = replica(
         database,
         [token for tokens, _, _ in runs for token in tokens],
@@ -59,7 +65,8 @@ def test_verify_passes_on_postgres_for_three_seeds(database: str, tmp_path: Path
     )
     server.start()
     try:
-        outputs = [_verify(server.url, *run) for run in runs]
+        with ThreadPoolExecutor(len(runs)) as pool:
+            outputs = list(pool.map(lambda run: _verify(server.url, *run), runs))
     finally:
         server.stop()
     for output in outputs:
