@@ -393,7 +393,8 @@ class PostgresStore:
 
 
 class _Unavailable:
-    """``with`` a blocking pool's connection; a lost database surfaces as `StorageUnavailable`."""
+    """``with`` a blocking pool's connection; any database error surfaces as `StorageUnavailable`,
+    which the deliverer survives and retries (its work is all idempotent)."""
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
@@ -403,15 +404,15 @@ class _Unavailable:
         self._context = self._pool.connection()
         try:
             return self._context.__enter__()  # type: ignore[no-any-return]
-        except _UNREACHABLE as exc:
+        except (psycopg.Error, PoolTimeout) as exc:
             raise StorageUnavailable(str(exc)) from exc
 
     def __exit__(self, kind: Any, error: BaseException | None, trace: Any) -> None:
         try:
             self._context.__exit__(kind, error, trace)
-        except _UNREACHABLE as exc:
+        except (psycopg.Error, PoolTimeout) as exc:
             raise StorageUnavailable(str(exc)) from exc
-        if isinstance(error, _UNREACHABLE):
+        if isinstance(error, psycopg.Error | PoolTimeout):
             raise StorageUnavailable(str(error)) from error
 
 

@@ -16,7 +16,7 @@ from protocol_kit.server.postgres import LEASE
 from tests.support.postgres import Cluster
 from tests.support.replicas import load_balancer, replica
 from tests.support.serving import ServeProcess
-from tests.support.write_load import Event, Writer, delivered, run_writers
+from tests.support.write_load import Event, Writer, delivered, event_of, run_writers
 
 _TOKEN = "faults-token"
 _SECRET = "faults-webhook-secret"
@@ -160,3 +160,50 @@ def test_a_postgres_restart_under_load_is_answered_503_and_recovered_from(
         assert last and all(a[1] in (200, 201) for a in last), [a[1] for a in last]
     for process in replicas:
         assert "Traceback" not in process.output(), process.output()[-3000:]
+
+
+def test_an_event_in_flight_on_a_killed_replica_is_sent_again_by_another_first(
+    database: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    first, second = _replicas(database, receiver, tmp_path)
+    headers = {"Authorization": f"Bearer {_TOKEN}"}
+    first.start()
+    try:
+        with httpx.Client(base_url=first.url, headers=headers) as api:
+            cid = api.post("/v1/conversations", json={"contact_id": "WAz8eIbvDR60rouK"}).json()[
+                "id"
+            ]
+            assert receiver.wait_for(lambda ds: any(d.subject == cid for d in ds), 10)
+            receiver.cue(cid, "conversation.updated", "stall")  # held past the replica's death
+            muted = api.put(f"/v1/conversations/{cid}", json={"is_muted": True}).json()
+
+        def stalled(deliveries: list) -> bool:  # type: ignore[type-arg]
+            return any(d.subject == cid and d.answered == "stall" for d in deliveries)
+
+        assert receiver.wait_for(stalled, 10)
+        first.kill9()  # mid-delivery: the receiver never acknowledged it to this replica
+        second.start()
+        with httpx.Client(base_url=second.url, headers=headers) as api:
+            pinned = api.put(f"/v1/conversations/{cid}", json={"is_pinned": True}).json()
+
+        def both_acknowledged(deliveries: list) -> bool:  # type: ignore[type-arg]
+            answered = [delivered(d) for d in deliveries if d.answered == "200"]
+            return (
+                event_of("updated", muted) in answered and event_of("updated", pinned) in answered
+            )
+
+        assert receiver.wait_for(both_acknowledged, LEASE * 2 + 10)
+        updates = [
+            delivered(d)
+            for d in receiver.deliveries()
+            if d.subject == cid and d.event_type == "conversation.updated"
+        ]
+        # The stalled event again (at least once), and the next one only after it.
+        assert updates == [
+            event_of("updated", muted),
+            event_of("updated", muted),
+            event_of("updated", pinned),
+        ]
+    finally:
+        first.stop()
+        second.stop()
