@@ -294,6 +294,9 @@ class Deliverer:
             delivery_log.exception("webhook outbox: could not record %d outcome(s)", len(done))
             return
         self._done, self._retries = [], []
+        # A subject this process just finished may have rows that another replica's writes
+        # added meanwhile, which only the outbox shows (and only a claim takes).
+        self._unread = True
         for row in done:
             key = (row.endpoint, row.subject)
             queue = self._queues[key]
