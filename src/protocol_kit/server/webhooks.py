@@ -115,7 +115,9 @@ class Deliverer:
     The rows are read in commit order, a batch at a time, into one queue per (endpoint,
     subject); the heads of the queues go out concurrently. A head leaves its queue only once
     its outcome is committed, so after a crash the subject resumes from its first unsettled
-    event, and its next event is never sent before that.
+    event, and its next event is never sent before that. The rows come claimed from the store
+    (`Storage.outbox_next`): where several replicas share the outbox, each row and each
+    subject's queue belong to one of them at a time; claims that lapse are dropped here.
     """
 
     def __init__(self, store: Storage, secrets: Mapping[str, str], header: str) -> None:
