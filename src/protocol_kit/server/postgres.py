@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import secrets
 import threading
@@ -15,18 +16,20 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from .storage import FIELDS, ListQuery, OutboxRow, UnknownCursor, event_body, new_id, page_shape
 from .store import ClaimsLost, StorageUnavailable
+from .webhooks import RECEIVER_TIMEOUT
 
 _T = TypeVar("_T")
 _COLUMNS = ", ".join(FIELDS)
 # pg_advisory_xact_lock keys: one for migrating the schema, one for claiming outbox rows.
 _MIGRATION_LOCK = 7_305_190_001
 _CLAIM_LOCK = 7_305_190_002
-# A replica's claim on outbox rows lasts LEASE seconds and is renewed every RENEW seconds; it
-# stops sending once its last renewal is older than LEASE - MARGIN, so two replicas never
-# hold one row (a dead replica's rows go to another after LEASE).
-LEASE = 10.0
+# A replica's claim on outbox rows lasts LEASE seconds and is renewed every RENEW seconds. It
+# launches no delivery once its last renewal is older than LEASE - MARGIN, and a delivery
+# launched before that ends within the receiver's timeout, so two replicas never send one row
+# at once (a dead replica's rows go to another after LEASE).
+LEASE = 12.0
 _RENEW = 2.0
-_MARGIN = 3.0
+_MARGIN = RECEIVER_TIMEOUT + 1.0
 _WAIT = 3.0  # seconds a request waits for a connection before it is answered 503
 _POOL_SIZE = 16
 _UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
@@ -280,29 +283,28 @@ class PostgresStore:
         ]
 
     def outbox_keep(self) -> None:
-        """Renew this replica's claims every few seconds; raise `ClaimsLost` when they may
-        have lapsed (the database was out of reach for too long)."""
+        """Renew this replica's claims every few seconds; raise `ClaimsLost` once they may
+        lapse before a delivery launched now would end (the database was out of reach)."""
         with self._claim_lock:
-            if not self._holding or time.monotonic() - self._renewed_at < _RENEW:
+            if not self._holding:
                 return
-            started = time.monotonic()
-            try:
-                with self._blocking() as db:
-                    db.execute(
-                        "UPDATE webhook_outbox "
-                        "SET claimed_until = now() + make_interval(secs => %s) "
-                        "WHERE claimed_by = %s",
-                        (LEASE, self._me),
-                    )
-                self._renewed_at = started
-            except StorageUnavailable:
-                if time.monotonic() - self._renewed_at < LEASE - _MARGIN:
-                    return  # still ours for a while: try again on the next round
+            if time.monotonic() - self._renewed_at >= _RENEW:
+                started = time.monotonic()
+                with contextlib.suppress(StorageUnavailable):  # still ours for a while
+                    with self._blocking() as db:
+                        db.execute(
+                            "UPDATE webhook_outbox "
+                            "SET claimed_until = now() + make_interval(secs => %s) "
+                            "WHERE claimed_by = %s",
+                            (LEASE, self._me),
+                        )
+                    self._renewed_at = started
+            if time.monotonic() - self._renewed_at >= LEASE - _MARGIN:
                 # A new name: the old claims are someone else's until they expire, so this
                 # replica cannot take a subject's later row before its earlier one is resent.
                 self._me = _replica_name()
                 self._holding = False
-                raise ClaimsLost from None
+                raise ClaimsLost
 
     def outbox_settle(self, done: Iterable[int], retries: Iterable[tuple[int, int, float]]) -> None:
         """Remove the rows acknowledged (or given up) and reschedule ``(seq, attempts,

@@ -198,12 +198,12 @@ class Deliverer:
                         settled_at = time.monotonic()
                     else:
                         wait = due
+                self._read_outbox()
                 try:
-                    self._store.outbox_keep()
+                    self._store.outbox_keep()  # right before launching: the claims hold
                 except ClaimsLost:
                     delivery_log.warning("webhook outbox: claims lapsed; claiming afresh")
                     await self._forget()
-                self._read_outbox()
                 self._launch(client)
                 if self._later:
                     wait = min(wait, self._later[0][0] - time.time())
