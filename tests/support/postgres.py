@@ -12,12 +12,16 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psycopg
 
+from protocol_kit.server.postgres import PostgresStore
 from protocol_kit.server.runner import free_port
 
+_T = TypeVar("_T")
 _USER = "postgres"  # created by Debian's postgresql package
 _SUPERUSER = "protocol_kit"
 
@@ -117,3 +121,12 @@ class Cluster:
     def log(self) -> str:
         path = self.root / "log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+async def closing_pool(store: PostgresStore, work: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``work`` with ``store``; then close its asyncio pool inside the loop that opened it
+    (left to ``asyncio.run``'s cancelling, the pool's tasks can hang its exit)."""
+    try:
+        return await work
+    finally:
+        await store.close_pool()

@@ -149,6 +149,13 @@ class PostgresStore:
         if pool is not None and loop is not None and loop.is_running():
             asyncio.run_coroutine_threadsafe(pool.close(), loop).result(timeout=10)
 
+    async def close_pool(self) -> None:
+        """Close the asyncio pool from inside the event loop that opened it (an embedding
+        caller's loop; a server's loop ends with the process)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
     def subscribe(
         self, endpoints: Mapping[str, tuple[str, ...]], on_event: Callable[[], None]
     ) -> None:

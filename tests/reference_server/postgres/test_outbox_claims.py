@@ -12,7 +12,7 @@ import pytest
 
 from protocol_kit.server.postgres import LEASE, PostgresStore
 from protocol_kit.server.store import ClaimsLost, StorageUnavailable
-from tests.support.postgres import Cluster
+from tests.support.postgres import Cluster, closing_pool
 
 _ACCOUNT = "claims-account"
 _ENDPOINT = "http://127.0.0.1:9/webhooks"
@@ -40,7 +40,8 @@ async def _conversation_with_updates(store: PostgresStore, updates: int) -> str:
 def test_a_conversations_rows_go_to_one_replica_at_a_time_in_order(
     replicas: tuple[PostgresStore, PostgresStore],
 ) -> None:
-    asyncio.run(_one_at_a_time(*replicas))
+    first, second = replicas
+    asyncio.run(closing_pool(first, _one_at_a_time(first, second)))
 
 
 async def _one_at_a_time(first: PostgresStore, second: PostgresStore) -> None:
@@ -59,7 +60,7 @@ def test_claims_that_lapse_while_the_database_is_away_pass_to_another(
     cluster: Cluster, replicas: tuple[PostgresStore, PostgresStore]
 ) -> None:
     first, second = replicas
-    asyncio.run(_conversation_with_updates(first, 1))
+    asyncio.run(closing_pool(first, _conversation_with_updates(first, 1)))
     held = first.outbox_next(10)
     assert len(held) == 2
     cluster.stop()

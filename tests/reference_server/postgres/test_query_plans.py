@@ -14,6 +14,7 @@ import pytest
 from protocol_kit.server.postgres import CURSOR_SQL, PostgresStore, page_statement
 from protocol_kit.server.storage import FIELDS, ConversationStore, ListQuery
 from tests.reference_server.test_query_plans import _QUERIES, ACCOUNT
+from tests.support.postgres import closing_pool
 
 _ROWS = 12_000  # enough that the planner prefers an index to reading the table
 _ACCOUNTS = ("the-first-neighbour", ACCOUNT, "the-second-neighbour")
@@ -109,7 +110,7 @@ def test_every_combination_pages_as_sqlite_does(store: PostgresStore) -> None:
     try:
         for index, account in enumerate(_ACCOUNTS):
             reference.load(account, _conversations(_ROWS // len(_ACCOUNTS), index, f"a{index}"))
-        asyncio.run(_compare(store, reference))
+        asyncio.run(closing_pool(store, _compare(store, reference)))
     finally:
         reference.close()
 
