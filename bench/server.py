@@ -1,4 +1,4 @@
-"""Server throughput and latency: the reference server vs a bare-Starlette floor vs Stoplight Prism, with wrk."""
+"""Server throughput and latency: the reference server (on SQLite, and on PostgreSQL with one and two replicas) vs a bare-Starlette floor vs Stoplight Prism, with wrk."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ import httpx
 
 from protocol_kit.server.runner import free_port
 from tests.support.paths import REPO
+from tests.support.postgres import Cluster, ClusterUnavailable
+from tests.support.replicas import load_balancer
 from tests.support.serving import ServeProcess, stopping, wait_ready
 
 from . import profile, report
@@ -77,15 +79,53 @@ def reference(
     server = ServeProcess(db, [TOKEN], args=extra)
     server.start()
     try:
-        url = server.url
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
-            ids = [
-                client.post("/v1/conversations", json={"contact_id": CONTACT}).json()["id"]
-                for _ in range(100)
-            ]
-        yield Contender(name, url, ids[50], server.pid)
+        yield Contender(name, server.url, _seed(server.url), server.pid)
     finally:
         server.stop()
+
+
+def _seed(url: str) -> str:
+    """Create 100 conversations; the id of the 51st."""
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        ids = [
+            client.post("/v1/conversations", json={"contact_id": CONTACT}).json()["id"]
+            for _ in range(100)
+        ]
+    return ids[50]
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[Cluster | None]:
+    """A throw-away PostgreSQL cluster (tests/support/postgres.py), or None where it cannot start."""
+    try:
+        cluster = Cluster().start()
+    except ClusterUnavailable as exc:
+        print(f"bench.server: no PostgreSQL rows ({exc})", file=sys.stderr)
+        yield None
+        return
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@contextmanager
+def postgres(cluster: Cluster, replicas: int, root: Path) -> Iterator[Contender]:
+    """`protocol-kit serve --db postgresql://…` on a database of its own: one replica, or
+    ``replicas`` behind HAProxy (round robin), seeded with 100 rows."""
+    database = cluster.create_database()
+    servers = [ServeProcess(database, [TOKEN]) for _ in range(replicas)]
+    try:
+        for server in servers:
+            server.start()
+        if replicas == 1:
+            yield Contender("postgres", servers[0].url, _seed(servers[0].url), servers[0].pid)
+        else:
+            with load_balancer(servers, root) as url:
+                yield Contender(f"postgres×{replicas}", url, _seed(url))
+    finally:
+        for server in servers:
+            server.stop()
 
 
 @contextmanager
@@ -382,6 +422,12 @@ def main(argv: list[str] | None = None) -> int:
         help="leave Prism out (it is also left out if not installed)",
     )
     parser.add_argument(
+        "--no-postgres",
+        action="store_true",
+        help="leave the PostgreSQL rows out (they are also left out where PostgreSQL's initdb "
+        "is not installed, and in quick mode)",
+    )
+    parser.add_argument(
         "--profiles",
         type=Path,
         default=PROFILES,
@@ -416,6 +462,12 @@ def main(argv: list[str] | None = None) -> int:
         ]
         if with_prism:
             contenders.append(stack.enter_context(prism()))
+        cluster = (
+            None if args.quick or args.no_postgres else stack.enter_context(postgres_cluster())
+        )
+        if cluster is not None:
+            for replicas in (1, 2):
+                contenders.append(stack.enter_context(postgres(cluster, replicas, Path(tmp))))
         results = measure(contenders, OPERATIONS, concurrency, repetitions, seconds)
         profiled = (
             "Profile: not taken in quick mode."
@@ -437,7 +489,10 @@ def main(argv: list[str] | None = None) -> int:
         "no httptools or uvloop wheel exists); **floor** = a bare Starlette endpoint returning "
         "a constant conversation (`bench/floor.py`) on the same uvicorn stack as reference; "
         f"**prism** = Stoplight Prism {_prism_version()} mocking `openapi/conversations.yaml` "
-        "(log level `error`). Requests: get "
+        "(log level `error`); **postgres** = reference with `--db postgresql://…` on a "
+        "throw-away local PostgreSQL cluster (default settings: every commit flushed before its "
+        "2xx), **postgres×2** = two such replicas on one database behind HAProxy (round robin). "
+        "Requests: get "
         "one conversation, list with `limit=10` (*list2*: `limit=2`, the size of Prism's example "
         "page, which it answers whatever the limit), create with a `contact_id`, update alternating "
         '`{"is_muted": true}` and `false` (so every update writes).'

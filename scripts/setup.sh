@@ -21,6 +21,10 @@ command -v wrk >/dev/null || apt_packages+=(wrk)
 command -v node >/dev/null || apt_packages+=(nodejs npm)
 # openapi-generator (a jar in its PyPI wheel), for tests/peers, runs on Java 17.
 command -v java >/dev/null || apt_packages+=(default-jre-headless)
+# The PostgreSQL tests start a throw-away cluster with Debian's initdb and pg_ctl, and put
+# replicas behind HAProxy; neither runs as a system service.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_packages+=(postgresql)
+command -v haproxy >/dev/null || apt_packages+=(haproxy)
 if ((${#apt_packages[@]})); then
   echo "setup: installing ${apt_packages[*]}" >&2
   apt-get update -qq

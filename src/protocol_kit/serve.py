@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 _DESCRIPTION = """\
 Run the reference server of the Protocol Conversations API on uvicorn. Requests are
-validated against the spec; data is kept in SQLite. Each bearer token is one account.
+validated against the spec; data is kept in SQLite, or in PostgreSQL with
+--db postgresql://USER@HOST/DB, which several servers (replicas) may share.
+Each bearer token is one account.
 One access-log line is printed per request (method, path, status, milliseconds).
 With webhook endpoints configured (--webhooks FILE or PROTOCOL_WEBHOOKS, a JSON list of
 {"token", "url", "secret"}: the account, by its token, and where its events go), each write's
@@ -65,7 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--db",
         default="./protocol.db",
-        help="SQLite database file, created if missing; ':memory:' keeps nothing (default: %(default)s)",
+        help="SQLite database file, created if missing; ':memory:' keeps nothing; or a "
+        "PostgreSQL URL, postgresql://USER[:PASSWORD]@HOST[:PORT]/DB, its schema created or "
+        "migrated on start (default: %(default)s)",
     )
     parser.add_argument(
         "--token",
@@ -129,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
     from protocol_kit.generator.reference import docs_page
     from protocol_kit.server.app import create_app
     from protocol_kit.server.http11 import uvicorn_options
+    from protocol_kit.server.store import shown_database
 
     tokens = list(args.token)
     tokens += [t.strip() for t in os.environ.get("PROTOCOL_TOKENS", "").split(",") if t.strip()]
@@ -164,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
                 webhooks=webhooks,
                 access_log=sys.stderr,
             )
-        except (sqlite3.Error, RuntimeError) as exc:
+        except (sqlite3.Error, RuntimeError, OSError) as exc:
             print(f"protocol-kit serve: {_database_problem(args.db, exc)}", file=sys.stderr)
             return 2
         except ValueError as exc:  # the spec asks for something the server cannot do
@@ -172,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         print(
             f"Serving the Protocol Conversations API on http://{args.host}:{args.port} "
-            f"(database: {args.db}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''}"
+            f"(database: {shown_database(args.db)}, {len(tokens)} account(s){', demo data loaded' if args.demo else ''}"
             f"{f', {len(webhooks)} webhook endpoint(s)' if webhooks else ''}); "
             f"its docs: http://{args.host}:{args.port}/docs",
             file=sys.stderr,
@@ -272,6 +277,10 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def _database_problem(db: str, exc: Exception) -> str:
     """``exc`` with the database's path, and the reason where SQLite's own words hide it."""
+    from protocol_kit.server.store import is_postgres, shown_database
+
+    if is_postgres(db):
+        return f"cannot open the database {shown_database(db)}: {exc}"
     path, reason = Path(db), str(exc)
     if db != ":memory:":
         if path.is_dir():

@@ -24,7 +24,8 @@ from .demo import example_conversations
 from .docs_routes import DocsPage, allow_origins, docs_routes
 from .errors import ApiError, error_body, error_response
 from .responses import JSONResponse
-from .storage import ConversationStore, ListQuery, UnknownCursor
+from .storage import ListQuery, UnknownCursor
+from .store import Storage, StorageUnavailable, open_store
 from .validation import OperationRequest
 from .webhooks import Endpoint, event_types, signature_header
 
@@ -41,14 +42,14 @@ class Call:
     event: str | None = None
 
 
-Handler = Callable[[ConversationStore, Call], Awaitable[Response]]
+Handler = Callable[[Storage, Call], Awaitable[Response]]
 
 
-async def _list(store: ConversationStore, call: Call) -> Response:
+async def _list(store: Storage, call: Call) -> Response:
     if "starting_after" in call.query and "ending_before" in call.query:
         raise ApiError(400, "Use either `starting_after` or `ending_before`, not both.")
     try:
-        page, has_more = store.list(call.account, ListQuery(**call.query))
+        page, has_more = await store.page(call.account, ListQuery(**call.query))
     except UnknownCursor as exc:
         name = "starting_after" if "starting_after" in call.query else "ending_before"
         raise ApiError(
@@ -57,20 +58,20 @@ async def _list(store: ConversationStore, call: Call) -> Response:
     return JSONResponse({"has_more": has_more, "data": page})
 
 
-async def _create(store: ConversationStore, call: Call) -> Response:
+async def _create(store: Storage, call: Call) -> Response:
     return JSONResponse(await store.create(call.account, call.body, call.event), 201)
 
 
-async def _get(store: ConversationStore, call: Call) -> Response:
-    return JSONResponse(_found(store.get(call.account, call.path["id"]), call.path["id"]))
+async def _get(store: Storage, call: Call) -> Response:
+    return JSONResponse(_found(await store.find(call.account, call.path["id"]), call.path["id"]))
 
 
-async def _update(store: ConversationStore, call: Call) -> Response:
+async def _update(store: Storage, call: Call) -> Response:
     updated = await store.update(call.account, call.path["id"], call.body, call.event)
     return JSONResponse(_found(updated, call.path["id"]))
 
 
-async def _delete(store: ConversationStore, call: Call) -> Response:
+async def _delete(store: Storage, call: Call) -> Response:
     if not await store.delete(call.account, call.path["id"], call.event):
         raise _not_found(call.path["id"])
     return Response(status_code=204)
@@ -119,7 +120,7 @@ def create_app(
     spec = spec or Spec.load()
     tokens = list(tokens)
     accounts = Accounts(tokens)
-    store = ConversationStore(str(db))
+    store = open_store(db)
     if demo:
         store.load(account_of(tokens[0]), example_conversations(spec))
     events = event_types(spec)
@@ -155,6 +156,7 @@ def create_app(
         exception_handlers={
             HTTPException: _http_exception,
             ApiError: _api_error,
+            StorageUnavailable: _unavailable,
             Exception: _server_error,
         },
     )
@@ -170,7 +172,7 @@ def create_app(
 def _endpoint(
     methods: dict[str, tuple[OperationRequest, Handler, str | None]],
     accounts: Accounts,
-    store: ConversationStore,
+    store: Storage,
     max_body_bytes: int | None,
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
@@ -228,6 +230,13 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return error_response(exc)
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    # The database is restarting or out of reach: the client may try again shortly.
+    logging.getLogger("protocol_kit.server").warning("storage unavailable: %s", exc)
+    message = "The server's database is unavailable; try again shortly."
+    return JSONResponse(error_body(503, message), 503, {"Retry-After": "1"})
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

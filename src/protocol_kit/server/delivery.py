@@ -1,5 +1,5 @@
 """Where the webhook deliverer runs: a child process beside a database file, a thread beside an
-in-memory database.
+in-memory database or PostgreSQL.
 
 In a process of its own the deliverer's CPU is not taken from the API's: one Python process
 runs one thread at a time, and the deliverer spends about as much CPU per event as the API
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from .storage import ConversationStore
+from .store import Storage, is_postgres
 from .webhooks import RECEIVER_TIMEOUT, Deliverer, Endpoint, by_account, delivery_log
 
 _NICENESS = 10
@@ -33,12 +34,14 @@ class Delivery(Protocol):
 
 
 def start_delivery(
-    store: ConversationStore, db: str | Path, endpoints: Sequence[Endpoint], header: str
+    store: Storage, db: str | Path, endpoints: Sequence[Endpoint], header: str
 ) -> Delivery:
     """Start delivering the store's outbox to ``endpoints``, signed in ``header``."""
     secrets = {e.url: e.secret for e in endpoints}
-    if str(db) == ":memory:":
-        # Only this process's connection sees an in-memory database.
+    if str(db) == ":memory:" or is_postgres(db):
+        # Only this process's connection sees an in-memory database; PostgreSQL's outbox is
+        # claimed row by row, by each replica's deliverer thread (its queries wait on the
+        # network, not the interpreter).
         deliverer = Deliverer(store, secrets, header)
         store.subscribe(by_account(endpoints), deliverer.wake)
         return deliverer.start()

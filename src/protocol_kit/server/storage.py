@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 FIELDS = (
     "id",
@@ -137,6 +137,7 @@ class ConversationStore:
         # account -> the webhook endpoints (URLs) that get its events; see `subscribe`.
         self._endpoints: dict[str, tuple[str, ...]] = {}
         self._on_event: Callable[[], None] | None = None
+        self._outbox_read_up_to = 0  # the last outbox seq handed out by `outbox_next`
         self._writer = threading.Thread(target=self._commit_loop, name="sqlite-writer", daemon=True)
         self._writer.start()
 
@@ -180,7 +181,7 @@ class ConversationStore:
 
         def insert(db: sqlite3.Connection) -> dict[str, Any]:
             while True:
-                row["id"] = _new_id()
+                row["id"] = new_id()
                 try:
                     _insert(db, account, row)
                 except sqlite3.IntegrityError:
@@ -242,31 +243,36 @@ class ConversationStore:
         endpoints = self._endpoints.get(account, ()) if event else ()
         if not endpoints:
             return
-        event_id = _new_id()
-        # Serialised once: every delivery and retry of the event sends these very bytes.
-        body = json.dumps(
-            {"id": event_id, "type": event, "payload": dict(payload)},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode("utf-8")
+        assert event is not None  # no event, no endpoints (above)
+        event_id, body = event_body(event, payload)
         db.executemany(
             "INSERT INTO webhook_outbox (endpoint, subject, event_id, event_type, body) "
             "VALUES (?, ?, ?, ?, ?)",
             [(url, subject, event_id, event, body) for url in endpoints],
         )
 
-    def outbox_after(self, seq: int, limit: int) -> list[OutboxRow]:
-        """Up to ``limit`` pending rows after ``seq``, in commit order."""
+    def outbox_next(self, limit: int) -> list[OutboxRow]:
+        """Up to ``limit`` pending rows this store has not handed out yet, in commit order.
+
+        One deliverer reads a database file (delivery.py holds its lock), so handing a row out
+        is all the claim it needs: `seq` is the commit order, and reading on from the last one
+        handed out finds each row once.
+        """
         with self._read_lock:
             rows = self._reader.execute(
                 "SELECT seq, endpoint, subject, event_id, event_type, body, attempts, next_try_at "
                 "FROM webhook_outbox WHERE seq > ? ORDER BY seq LIMIT ?",
-                (seq, limit),
+                (self._outbox_read_up_to, limit),
             ).fetchall()
+        if rows:
+            self._outbox_read_up_to = rows[-1][0]
         return [
             OutboxRow(row[0], row[1], row[2], row[3], row[4], bytes(row[5]), row[6], row[7])
             for row in rows
         ]
+
+    def outbox_keep(self) -> None:
+        """Nothing to renew: the rows handed out stay this deliverer's (see `outbox_next`)."""
 
     def outbox_settle(self, done: Iterable[int], retries: Iterable[tuple[int, int, float]]) -> None:
         """Remove the rows acknowledged (or given up) and reschedule ``(seq, attempts,
@@ -392,6 +398,14 @@ class ConversationStore:
         with self._read_lock:
             return _select(self._reader, account, conversation_id)
 
+    async def find(self, account: str, conversation_id: str) -> dict[str, Any] | None:
+        """`get`, as the API awaits it (a read from SQLite is quicker than a thread hop)."""
+        return self.get(account, conversation_id)
+
+    async def page(self, account: str, query: ListQuery) -> tuple[list[dict[str, Any]], bool]:
+        """`list`, as the API awaits it."""
+        return self.list(account, query)
+
     def list(self, account: str, query: ListQuery) -> tuple[list[dict[str, Any]], bool]:
         """One page in newest-first order, and whether more lie beyond it in the direction of travel."""
         backwards = query.ending_before is not None
@@ -430,15 +444,26 @@ def page_statement(
     order by a UNION ALL (SQLite merges ordered arms and stops at the LIMIT). ``INDEXED BY``
     makes a plan that cannot use the index an error instead of a silent scan.
     """
+    shape, params = page_shape(account, query, cursor_seq)
+    return _page_sql(*shape), params
+
+
+class PageShape(NamedTuple):
+    """What a page statement's text depends on: which filters are given (a few dozen shapes)."""
+
+    grouped: bool
+    filtered: bool
+    arm_count: int
+    cursor: str | None  # "after" (starting_after), "before" (ending_before) or None
+
+
+def page_shape(
+    account: str, query: ListQuery, cursor_seq: int | None
+) -> tuple[PageShape, tuple[Any, ...]]:
+    """The shape of one list page's statement and its parameters, in the order the arms take
+    them: per arm the account, the group, the flags' values, the cursor; then ``limit + 1``."""
     backwards = cursor_seq is not None and query.ending_before is not None
-    wanted = [getattr(query, name) for name, _ in _FLAG_COLUMNS]
-    filtered = any(value is not None for value in wanted)
-    # One arm per combination of the flags' values: a given flag has its one, an open flag both.
-    arms: list[tuple[int, ...]] = (
-        list(itertools.product(*([int(v)] if v is not None else [0, 1] for v in wanted)))
-        if filtered
-        else [()]
-    )
+    arms = _flag_arms(query)
     params: list[Any] = []
     for flags in arms:
         params.append(account)
@@ -449,7 +474,28 @@ def page_statement(
             params.append(cursor_seq)
     params.append(query.limit + 1)
     cursor = None if cursor_seq is None else "before" if backwards else "after"
-    return _page_sql(query.group_id is not None, filtered, len(arms), cursor), tuple(params)
+    return PageShape(query.group_id is not None, arms != [()], len(arms), cursor), tuple(params)
+
+
+def _flag_arms(query: ListQuery) -> list[tuple[bool, ...]]:
+    """The values of the list's flags (muted, pinned, archived) that one page merges, one index
+    range each: a given flag has its one value, an open flag both; ``[()]`` when none is given."""
+    wanted = [getattr(query, name) for name, _ in _FLAG_COLUMNS]
+    if all(value is None for value in wanted):
+        return [()]
+    return list(itertools.product(*([v] if v is not None else [False, True] for v in wanted)))
+
+
+def event_body(event: str, payload: Mapping[str, Any]) -> tuple[str, bytes]:
+    """A new event's id and the JSON body its deliveries send."""
+    event_id = new_id()
+    # Serialised once: every delivery and retry of the event sends these very bytes.
+    body = json.dumps(
+        {"id": event_id, "type": event, "payload": dict(payload)},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
+    return event_id, body
 
 
 @functools.cache
@@ -511,7 +557,7 @@ def _settle(done: asyncio.Future[Any], result: Any, error: BaseException | None)
         done.set_result(result)
 
 
-def _new_id() -> str:
+def new_id() -> str:
     # One urandom read, not 16 `secrets.choice` calls (a create spent 8% of its time there);
     # bytes past the largest multiple of the alphabet's size are dropped, so every character
     # is equally likely.

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from protocol_kit.spec import Spec
 
 from .auth import account_of
-from .storage import ConversationStore, OutboxRow
+from .storage import OutboxRow
+from .store import ClaimsLost, Storage, StorageUnavailable
 from .webhook_http import DeliveryError, WebhookClient
 
 delivery_log = logging.getLogger("protocol_kit.server.webhooks")
@@ -114,10 +115,12 @@ class Deliverer:
     The rows are read in commit order, a batch at a time, into one queue per (endpoint,
     subject); the heads of the queues go out concurrently. A head leaves its queue only once
     its outcome is committed, so after a crash the subject resumes from its first unsettled
-    event, and its next event is never sent before that.
+    event, and its next event is never sent before that. The rows come claimed from the store
+    (`Storage.outbox_next`): where several replicas share the outbox, each row and each
+    subject's queue belong to one of them at a time; claims that lapse are dropped here.
     """
 
-    def __init__(self, store: ConversationStore, secrets: Mapping[str, str], header: str) -> None:
+    def __init__(self, store: Storage, secrets: Mapping[str, str], header: str) -> None:
         self._store = store
         self._header = header
         # The outbox names an endpoint by its URL (the account chose the rows when writing them).
@@ -129,7 +132,6 @@ class Deliverer:
         self._queues: dict[_Key, collections.deque[OutboxRow]] = {}
         self._ready: collections.deque[_Key] = collections.deque()  # heads due now
         self._later: list[tuple[float, int, _Key]] = []  # heads waiting to be retried (a heap)
-        self._read_up_to = 0  # the last outbox seq read into the queues
         self._unread = True  # a commit may have added rows since the last read
         self._loaded = 0
         self._in_flight = 0
@@ -197,6 +199,11 @@ class Deliverer:
                     else:
                         wait = due
                 self._read_outbox()
+                try:
+                    self._store.outbox_keep()  # right before launching: the claims hold
+                except ClaimsLost:
+                    delivery_log.warning("webhook outbox: claims lapsed; claiming afresh")
+                    await self._forget()
                 self._launch(client)
                 if self._later:
                     wait = min(wait, self._later[0][0] - time.time())
@@ -216,19 +223,34 @@ class Deliverer:
         if not self._unread or len(self._ready) >= _CONCURRENCY or self._loaded >= _MAX_LOADED:
             return
         self._unread = False
-        rows = self._store.outbox_after(self._read_up_to, _READ_BATCH)
+        try:
+            rows = self._store.outbox_next(_READ_BATCH)
+        except StorageUnavailable as exc:
+            delivery_log.warning("webhook outbox: cannot read it now (%s)", exc)
+            return  # the idle poll looks again
         for row in rows:
             key = (row.endpoint, row.subject)
             queue = self._queues.setdefault(key, collections.deque())
             queue.append(row)
             if len(queue) == 1:
                 self._schedule(key, row)
-        if rows:
-            self._read_up_to = rows[-1].seq
-            self._loaded += len(rows)
+        self._loaded += len(rows)
         if len(rows) == _READ_BATCH:
             self._unread = True  # more may be waiting: read on after this round's launches
             self._wake.set()
+
+    async def _forget(self) -> None:
+        """Drop every row held, in flight or not, and their unrecorded outcomes: whoever claims
+        them next sends them (at least once), in order."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._queues.clear()
+        self._ready.clear()
+        self._later.clear()
+        self._done, self._retries = [], []
+        self._loaded = 0
+        self._unread = True
 
     def _schedule(self, key: _Key, head: OutboxRow) -> None:
         if head.next_try_at <= time.time():
@@ -264,11 +286,19 @@ class Deliverer:
             self._store.outbox_settle(
                 [row.seq for row in done], [(row.seq, n, at) for row, n, at in retries]
             )
-        except sqlite3.Error:
+        except StorageUnavailable as exc:
             # Kept for the next round; meanwhile these subjects send nothing more.
+            delivery_log.warning(
+                "webhook outbox: could not record %d outcome(s) now (%s)", len(done), exc
+            )
+            return
+        except sqlite3.Error:
             delivery_log.exception("webhook outbox: could not record %d outcome(s)", len(done))
             return
         self._done, self._retries = [], []
+        # A subject this process just finished may have rows that another replica's writes
+        # added meanwhile, which only the outbox shows (and only a claim takes).
+        self._unread = True
         for row in done:
             key = (row.endpoint, row.subject)
             queue = self._queues[key]

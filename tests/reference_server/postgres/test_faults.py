@@ -1,0 +1,209 @@
+"""Faults under write load: replicas killed with SIGKILL, PostgreSQL restarted. Nothing
+acknowledged is lost, every acknowledged event is delivered, in each conversation's order."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from protocol_kit.conformance.webhooks import Receiver
+from protocol_kit.server.postgres import LEASE
+from tests.support.postgres import Cluster
+from tests.support.replicas import load_balancer, replica
+from tests.support.serving import ServeProcess
+from tests.support.write_load import Event, Writer, delivered, event_of, run_writers
+
+_TOKEN = "faults-token"
+_SECRET = "faults-webhook-secret"
+_WRITERS = 8
+_KILLS = 3
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as started:
+        yield started
+
+
+def _replicas(database: str, receiver: Receiver, root: Path) -> list[ServeProcess]:
+    hook = {"token": _TOKEN, "url": receiver.url, "secret": _SECRET}
+    return [replica(database, [_TOKEN], root / f"replica-{i}.log", [hook]) for i in range(2)]
+
+
+def _assert_nothing_acknowledged_is_lost(url: str, writers: list[Writer]) -> None:
+    created = [cid for w in writers for cid in w.created]
+    assert len(created) == len(set(created)), "one id was given to two conversations"
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {_TOKEN}"}) as api:
+        for writer in writers:
+            for cid, acknowledged in writer.state.items():
+                stored = api.get(f"/v1/conversations/{cid}")
+                assert stored.status_code == 200, (cid, stored.text)
+                assert stored.json() in (acknowledged, writer.unsure.get(cid)), cid
+        listed: list[str] = []
+        page = {"has_more": True, "data": []}
+        while page["has_more"]:
+            after = {"starting_after": listed[-1]} if listed else {}
+            page = api.get("/v1/conversations", params={"limit": 100, **after}).json()
+            listed += [c["id"] for c in page["data"]]
+    assert len(listed) == len(set(listed)), "a conversation was listed twice"
+    assert set(created) <= set(listed)
+
+
+def _assert_every_event_delivered_in_order(receiver: Receiver, writers: list[Writer]) -> None:
+    expected: dict[str, list[Event]] = {}
+    for writer in writers:
+        expected.update(writer.events)
+    wanted = {event for events in expected.values() for event in events}
+
+    def all_in(deliveries: list) -> bool:  # type: ignore[type-arg]
+        return wanted <= {delivered(d) for d in deliveries}
+
+    # A killed replica's claims pass to the other once their lease runs out.
+    assert receiver.wait_for(all_in, LEASE * 3 + 30), (
+        f"{len(wanted - {delivered(d) for d in receiver.deliveries()})} acknowledged event(s) "
+        "never delivered"
+    )
+    # Each event once, at its first delivery (a resent one comes again later); the events
+    # acknowledged for a conversation must come in the order they were written.
+    first: dict[str, list[Event]] = {}
+    seen: set[object] = set()
+    for delivery in receiver.deliveries():
+        event = delivered(delivery)
+        if event is not None and delivery.event_id not in seen:
+            seen.add(delivery.event_id)
+            first.setdefault(str(delivery.subject), []).append(event)
+    for cid, events in expected.items():
+        assert _in_order(events, first.get(cid, [])), f"events of {cid} delivered out of order"
+
+
+def _in_order(wanted: list[Event], sent: list[Event]) -> bool:
+    """Whether ``wanted`` is a subsequence of ``sent`` (which may hold events of writes whose
+    answer was lost, and so are not in ``wanted``)."""
+    remaining = iter(sent)
+    return all(any(event == other for other in remaining) for event in wanted)
+
+
+def test_replicas_killed_under_write_load_lose_nothing_acknowledged(
+    database: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    replicas = _replicas(database, receiver, tmp_path)
+    for process in replicas:
+        process.start()
+    stop = threading.Event()
+    try:
+        with load_balancer(replicas, tmp_path) as url:
+            writers, threads = run_writers(url, _TOKEN, _WRITERS, stop, seed=1)
+            for kill in range(_KILLS):
+                time.sleep(1.0)
+                victim = replicas[kill % 2]
+                victim.kill9()
+                time.sleep(0.5)
+                victim.start()
+            time.sleep(1.0)
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
+            acknowledged = sum(len(w.created) for w in writers)
+            assert acknowledged > 20, "the load barely ran"
+            _assert_nothing_acknowledged_is_lost(url, writers)
+            _assert_every_event_delivered_in_order(receiver, writers)
+    finally:
+        stop.set()
+        for process in replicas:
+            process.stop()
+    statuses = sum((w.statuses for w in writers), start=type(writers[0].statuses)())
+    assert not {s for s in statuses if s.startswith("5")} - {"502", "503"}, statuses
+
+
+def test_a_postgres_restart_under_load_is_answered_503_and_recovered_from(
+    cluster: Cluster, database: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    replicas = _replicas(database, receiver, tmp_path)
+    for process in replicas:
+        process.start()
+    stop = threading.Event()
+    try:
+        with load_balancer(replicas, tmp_path) as url:
+            writers, threads = run_writers(url, _TOKEN, _WRITERS, stop, seed=2)
+            time.sleep(1.0)
+            down_at = time.monotonic()
+            cluster.stop()
+            time.sleep(2.0)
+            cluster.start()
+            up_at = time.monotonic()
+            time.sleep(6.0)
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
+            _assert_nothing_acknowledged_is_lost(url, writers)
+            _assert_every_event_delivered_in_order(receiver, writers)
+    finally:
+        stop.set()
+        for process in replicas:
+            process.stop()
+    answers = sorted((a for w in writers for a in w.answers), key=lambda a: a[0])
+    unavailable = [a for a in answers if a[1] == 503]
+    assert unavailable, "no request met the database down"
+    assert {a[1] for a in answers} <= {200, 201, 503}, sorted({a[1] for a in answers})
+    for _, _, headers, body in unavailable:
+        assert headers.get("retry-after", "").isdigit()
+        assert httpx.Response(503, content=body).json()["type"] == "api_error"
+    assert all(down_at <= at for at, *_ in unavailable), "503 before the database went down"
+    # Recovered by themselves: every writer's last answers are successes.
+    for writer in writers:
+        last = [a for a in writer.answers if a[0] > up_at + 4.0]
+        assert last and all(a[1] in (200, 201) for a in last), [a[1] for a in last]
+    for process in replicas:
+        assert "Traceback" not in process.output(), process.output()[-3000:]
+
+
+def test_an_event_in_flight_on_a_killed_replica_is_sent_again_by_another_first(
+    database: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    first, second = _replicas(database, receiver, tmp_path)
+    headers = {"Authorization": f"Bearer {_TOKEN}"}
+    first.start()
+    try:
+        with httpx.Client(base_url=first.url, headers=headers) as api:
+            cid = api.post("/v1/conversations", json={"contact_id": "WAz8eIbvDR60rouK"}).json()[
+                "id"
+            ]
+            assert receiver.wait_for(lambda ds: any(d.subject == cid for d in ds), 10)
+            receiver.cue(cid, "conversation.updated", "stall")  # held past the replica's death
+            muted = api.put(f"/v1/conversations/{cid}", json={"is_muted": True}).json()
+
+        def stalled(deliveries: list) -> bool:  # type: ignore[type-arg]
+            return any(d.subject == cid and d.answered == "stall" for d in deliveries)
+
+        assert receiver.wait_for(stalled, 10)
+        first.kill9()  # mid-delivery: the receiver never acknowledged it to this replica
+        second.start()
+        with httpx.Client(base_url=second.url, headers=headers) as api:
+            pinned = api.put(f"/v1/conversations/{cid}", json={"is_pinned": True}).json()
+
+        def both_acknowledged(deliveries: list) -> bool:  # type: ignore[type-arg]
+            answered = [delivered(d) for d in deliveries if d.answered == "200"]
+            return (
+                event_of("updated", muted) in answered and event_of("updated", pinned) in answered
+            )
+
+        assert receiver.wait_for(both_acknowledged, LEASE * 2 + 10)
+        updates = [
+            delivered(d)
+            for d in receiver.deliveries()
+            if d.subject == cid and d.event_type == "conversation.updated"
+        ]
+        # The stalled event again (at least once), and the next one only after it.
+        assert updates == [
+            event_of("updated", muted),
+            event_of("updated", muted),
+            event_of("updated", pinned),
+        ]
+    finally:
+        first.stop()
+        second.stop()
