@@ -17,7 +17,9 @@ def test_an_unreachable_database_is_one_line_and_exit_2() -> None:
     )
     assert done.returncode == 2, done.stderr
     (line,) = done.stderr.strip().splitlines()
-    assert line.startswith("protocol-kit serve: PostgreSQL database: ") and "refused" in line
+    # The database named (its password hidden) and the reason.
+    assert line.startswith("protocol-kit serve: cannot open the database postgresql://someone:***@")
+    assert "refused" in line
     assert "hunter2" not in done.stderr
 
 

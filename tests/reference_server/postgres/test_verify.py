@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -71,5 +72,6 @@ def test_verify_passes_on_postgres_for_three_seeds(database: str, tmp_path: Path
         server.stop()
     for output in outputs:
         assert "CONFORMANT" in output
-        assert "webhooks            10       0        0" in output, output
+        # Every webhook rule judged (none failed, none skipped): the group ran whole.
+        assert re.search(r"^webhooks +[1-9][0-9]* +0 +0$", output, re.MULTILINE), output
     assert "Traceback" not in server.output()
