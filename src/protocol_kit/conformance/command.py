@@ -11,6 +11,7 @@ from pathlib import Path
 
 from protocol_kit.conformance import baseline
 from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.delivery_receiver import DeliveryReceiver, DeliverySetup
 from protocol_kit.conformance.outcome import (
     FUZZ_GROUP,
     GROUP_NAMES,
@@ -23,7 +24,7 @@ from protocol_kit.conformance.reports import terminal
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run as run_checks
 from protocol_kit.conformance.verdicts import SKIPPED
-from protocol_kit.conformance.webhooks import Receiver, WebhookSetup
+from protocol_kit.conformance.webhooks import WebhookSetup
 from protocol_kit.spec import Spec, SpecError
 
 EXIT_CONFORMANT, EXIT_FAILURES, EXIT_COULD_NOT_RUN = 0, 1, 2
@@ -159,6 +160,12 @@ def register(
         "--webhook-secret",
         metavar="SECRET",
         help="the secret the endpoint registered at --webhook-listen signs with",
+    )
+    parser.add_argument(
+        "--webhooks-full",
+        action="store_true",
+        help="also count an unacknowledged event's tries up to 8 and check every gap against "
+        "the contract's backoff (adds up to about 3 minutes at the contract's slowest schedule)",
     )
     parser.add_argument(
         "--keep-data",
@@ -326,12 +333,12 @@ def _receiver(args: argparse.Namespace, spec: Spec) -> Iterator[WebhookSetup | N
             raise CouldNotRun("--webhook-listen needs --webhook-secret (the endpoint's secret)")
     secret = args.webhook_secret or secrets.token_urlsafe(24)
     try:
-        receiver = Receiver(host, port).start()
+        receiver = DeliveryReceiver(host, port).start()
     except OSError as exc:
         raise CouldNotRun(f"--webhook-listen: cannot listen on {host}:{port}: {exc}") from exc
     try:
         print(f"webhook receiver listening at {receiver.url}", flush=True)
-        yield WebhookSetup(receiver, secret, headers[0])
+        yield DeliverySetup(receiver, secret, headers[0], full=args.webhooks_full)
     finally:
         receiver.stop()
 

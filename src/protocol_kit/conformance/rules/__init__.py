@@ -9,6 +9,8 @@ from protocol_kit.conformance.rules import (
     auth,
     concurrency,
     create,
+    delivery,
+    encoding,
     isolation,
     lifecycle,
     listing,
@@ -51,6 +53,8 @@ GROUPS: list[Group] = [
         auth,
         isolation,
         webhooks,
+        delivery,
+        encoding,
         protocol,
     )
 ]

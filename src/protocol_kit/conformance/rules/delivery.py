@@ -1,0 +1,338 @@
+"""Webhook delivery as the contract times it: whole answers within 5 s, no redirects, committed first, writes not waiting, order under retries."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from typing import Any
+
+from protocol_kit.conformance.delivery_receiver import (
+    HOLD,
+    HOLD_SECONDS,
+    REDIRECT,
+    REDIRECTED_PATH,
+    TRICKLE,
+    DeliveryReceiver,
+    DeliverySetup,
+)
+from protocol_kit.conformance.session import Session
+from protocol_kit.conformance.transport import Exchange
+from protocol_kit.conformance.verdicts import Rule, cite
+from protocol_kit.conformance.webhooks import FAIL, Delivery
+
+GROUP = "delivery"
+DESCRIPTION = (
+    "how the server delivers its webhooks: timing, redirects, order (needs --webhook-listen)"
+)
+RUNS_ALONGSIDE = True  # mostly waiting for deliveries
+_TAG = "/tags/1"
+_DOCS = "Webhooks"
+RULES = [
+    Rule(
+        "WEBHOOK-ACK-WHOLE-ANSWER",
+        GROUP,
+        "Only a whole 2xx answer within 5 s acknowledges an event: a 200 whose body is still "
+        "arriving after 5 s is a failed try, and the event is sent again",
+        cite(_TAG, _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-NO-REDIRECT",
+        GROUP,
+        "A redirect is not a 2xx answer: the event is sent again to the endpoint, not to the "
+        "redirect's target",
+        cite(_TAG, _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-AFTER-COMMIT",
+        GROUP,
+        "An event is delivered only after its change is committed: on its arrival a GET of the "
+        "conversation answers the state that write answered (after a delete, 404)",
+        cite(_TAG, _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-WRITE-NOT-WAITING",
+        GROUP,
+        "The API answers a write without waiting for its event's delivery: with the receiver "
+        f"holding its answer {HOLD_SECONDS:.0f} s, the write answers within 1 s",
+        cite(_TAG, _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-ORDER-UNDER-RETRY",
+        GROUP,
+        "A conversation's next event is not sent before the previous one was acknowledged (or "
+        "given up after its last try), even while the previous one is being retried",
+        cite(_TAG, _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-TRIES",
+        GROUP,
+        "An event that is never acknowledged is tried at least 8 times (--webhooks-full)",
+        cite(_TAG, _DOCS),
+    ),
+    Rule(
+        "WEBHOOK-BACKOFF",
+        GROUP,
+        "Tries of an unacknowledged event are spaced as the contract says: the first retry "
+        "within 2 s of the failed try, each later gap at most twice the previous, never over "
+        "60 s (--webhooks-full)",
+        cite(_TAG, _DOCS),
+    ),
+]
+OPT_IN = {"WEBHOOK-TRIES", "WEBHOOK-BACKOFF"}  # judged only with --webhooks-full
+_WAIT = 20.0  # seconds for an expected delivery to arrive
+_FAST_WRITE = 1.0  # seconds a write may take while its event's receiver holds its answer
+_SLACK = 0.5  # seconds of scheduling noise allowed on every measured gap
+_FIRST_RETRY, _MAX_GAP, _TRIES = 2.0, 60.0, 8
+# The contract's slowest schedule for 8 tries: 2, 4, 8, 16, 32, 60, 60 s between them.
+_FULL_WAIT = sum(min(_MAX_GAP, _FIRST_RETRY * 2**n) for n in range(_TRIES - 1)) + 30
+
+
+def check(s: Session) -> None:
+    hooks = s.webhooks
+    if not isinstance(hooks, DeliverySetup) or not isinstance(hooks.receiver, DeliveryReceiver):
+        for rule in RULES:
+            s.ledger.skip(rule.id, "not verified: give --webhook-listen and --webhook-secret")
+        return
+    parts = [_after_commit, _write_not_waiting, _whole_answer, _no_redirect, _order_under_retry]
+    if hooks.full:
+        parts.append(_tries)
+    else:
+        for rule_id in OPT_IN:
+            s.ledger.skip(rule_id, "not verified: give --webhooks-full (takes up to 3 minutes)")
+    s.parts_at_once(*parts)
+
+
+def _receiver(s: Session) -> DeliveryReceiver:
+    assert s.webhooks is not None and isinstance(s.webhooks.receiver, DeliveryReceiver)
+    return s.webhooks.receiver
+
+
+def _event_type(s: Session, method: str, path: str) -> str:
+    webhook = s.contract.spec.webhook_emitted_by(s.contract.op(method, path).id)
+    s.setup(webhook is not None, f"the spec has no webhook for {method} {path}")
+    assert webhook is not None
+    return str(webhook.event_type)
+
+
+def _payload(delivery: Delivery) -> Any:
+    return (delivery.event or {}).get("payload")
+
+
+def _tries_of(s: Session, cid: str, kind: str) -> list[Delivery]:
+    """Deliveries of ``kind`` about ``cid`` at the endpoint itself, in arrival order."""
+    assert s.webhooks is not None
+    path = s.webhooks.receiver.url.split("/", 3)[3]
+    return [
+        d
+        for d in _receiver(s).deliveries()
+        if d.subject == cid and d.event_type == kind and d.path == f"/{path}"
+    ]
+
+
+def _created_and_delivered(s: Session) -> str:
+    """A new conversation whose created event has been acknowledged: later cues are its own."""
+    made = s.require_created(None, s.create({"contact_id": s.new_id()}), "could not create")
+    cid = str(made["id"])
+    created = _event_type(s, "POST", s.contract.collection_path)
+    _receiver(s).wait_for(lambda ds: any(d.subject == cid for d in ds), _WAIT)
+    s.setup(bool(_tries_of(s, cid, created)), f"conversation {cid}: no created event arrived")
+    return cid
+
+
+def _update(s: Session, cid: str, body: dict[str, Any]) -> tuple[Exchange, dict[str, Any]]:
+    exchange = s.put(cid, body)
+    answer = s.conversation(exchange)
+    s.setup(exchange.status == 200 and answer is not None, "could not update", exchange)
+    assert answer is not None
+    return exchange, answer
+
+
+def _retried(s: Session, cid: str, cue: str, rule_id: str, what: str, wait: float = _WAIT) -> None:
+    """Answer the conversation's next update event with ``cue``; ``rule_id`` holds when the
+    same event then arrives again at the endpoint."""
+    kind = _event_type(s, "PUT", s.contract.item_path)
+    _receiver(s).cue(cid, kind, cue)
+    exchange, _ = _update(s, cid, {"archived_at": 700000000 + s.rng.randrange(1000)})
+    _receiver(s).wait_for(lambda ds: len(_tries_of(s, cid, kind)) >= 2, wait)
+    tries = _tries_of(s, cid, kind)
+    s.setup(bool(tries), f"conversation {cid}: the update's event never arrived")
+    again = len(tries) >= 2 and tries[1].event_id == tries[0].event_id
+    s.expect(
+        rule_id,
+        again,
+        f"conversation {cid}: {what}, and the event was not sent again",
+        expected="the same event sent again to the endpoint",
+        actual=f"{len(tries)} delivery(ies) to the endpoint"
+        + (f"; the next carried event id {tries[1].event_id}" if len(tries) > 1 else ""),
+        exchange=exchange,
+    )
+
+
+def _whole_answer(s: Session) -> None:
+    cid = _created_and_delivered(s)
+    what = "a 200 whose body was still arriving after 5 s counted as acknowledged"
+    _retried(s, cid, TRICKLE, "WEBHOOK-ACK-WHOLE-ANSWER", what)
+
+
+def _no_redirect(s: Session) -> None:
+    cid = _created_and_delivered(s)
+    what = f"a 307 to {REDIRECTED_PATH} counted as acknowledged"
+    _retried(s, cid, REDIRECT, "WEBHOOK-NO-REDIRECT", what)
+
+
+def _write_not_waiting(s: Session) -> None:
+    cid = _created_and_delivered(s)
+    kind = _event_type(s, "PUT", s.contract.item_path)
+    took: list[float] = []
+    exchange = None
+    # A second write confirms a slow first one: a busy machine can delay any one answer.
+    for flag in (True, False):
+        _receiver(s).cue(cid, kind, HOLD)
+        with s.writing():
+            began = time.monotonic()
+            exchange, _ = _update(s, cid, {"is_pinned": flag})
+            took.append(time.monotonic() - began)
+        if took[-1] <= _FAST_WRITE:
+            break
+    s.expect(
+        "WEBHOOK-WRITE-NOT-WAITING",
+        min(took) <= _FAST_WRITE,
+        f"conversation {cid}: the update waited for its event's delivery",
+        expected=f"the answer within {_FAST_WRITE:.0f}s while the receiver holds its answer "
+        f"{HOLD_SECONDS:.0f}s",
+        actual="answered after " + " and ".join(f"{t:.1f}s" for t in took),
+        exchange=exchange,
+    )
+
+
+def _after_commit(s: Session) -> None:
+    receiver = _receiver(s)
+    reader = s.fork("on-arrival", alongside=False)
+    seen: list[tuple[Delivery, Exchange]] = []
+    lock = threading.Lock()
+
+    def on_arrival(delivery: Delivery) -> None:
+        if isinstance(delivery.subject, str):
+            got = reader.send("GET", s.contract.item(delivery.subject))
+            with lock:
+                seen.append((delivery, got))
+
+    contact = s.new_id()
+    receiver.probe(contact, on_arrival)
+    created = _event_type(s, "POST", s.contract.collection_path)
+    updated = _event_type(s, "PUT", s.contract.item_path)
+    deleted = _event_type(s, "DELETE", s.contract.item_path)
+
+    def arrived(count: int) -> None:
+        receiver.wait_for(lambda ds: len(seen) >= count, _WAIT)
+        s.setup(len(seen) >= count, "an event of the conversation never arrived")
+
+    try:
+        made_ex = s.create({"contact_id": contact})
+        made = s.require_created(None, made_ex, "could not create")
+        arrived(1)
+        changed_ex, changed = _update(s, made["id"], {"is_muted": not made.get("is_muted")})
+        arrived(2)
+        deleted_ex = s.send("DELETE", s.contract.item(made["id"]))
+        s.setup(deleted_ex.status == 204, "could not delete", deleted_ex)
+        arrived(3)
+    finally:
+        s.join(reader)
+    expected = {created: (200, made, made_ex), updated: (200, changed, changed_ex)}
+    for delivery, got in _first_of_each(seen):
+        status, state, write = expected.get(delivery.event_type, (404, None, deleted_ex))
+        if delivery.event_type not in (created, updated, deleted):
+            continue
+        body = got.json if status == 200 else None
+        s.expect(
+            "WEBHOOK-AFTER-COMMIT",
+            got.status == status and body == state,
+            f"conversation {made['id']}: when its {delivery.event_type} event arrived, a GET "
+            "did not yet show that change",
+            expected=f"{status} " + (json.dumps(state, sort_keys=True) if state else ""),
+            actual=got.summary(),
+            exchange=write,
+        )
+
+
+def _first_of_each(seen: list[tuple[Delivery, Exchange]]) -> list[tuple[Delivery, Exchange]]:
+    """The probe of each event's first arrival: a retry arrives after the commit anyway."""
+    ids: set[Any] = set()
+    first = []
+    for delivery, got in seen:
+        if delivery.event_id not in ids:
+            ids.add(delivery.event_id)
+            first.append((delivery, got))
+    return first
+
+
+def _order_under_retry(s: Session) -> None:
+    cid = _created_and_delivered(s)
+    kind = _event_type(s, "PUT", s.contract.item_path)
+    _receiver(s).cue(cid, kind, FAIL, FAIL)
+    with s.writing():
+        _update(s, cid, {"archived_at": 700000001})
+        last, _ = _update(s, cid, {"archived_at": 700000002})
+
+    def events(tries: list[Delivery]) -> list[list[Delivery]]:
+        """Tries grouped by the payload they carry, in order of first arrival."""
+        grouped: dict[str, list[Delivery]] = {}
+        for delivery in tries:
+            grouped.setdefault(json.dumps(_payload(delivery), sort_keys=True), []).append(delivery)
+        return list(grouped.values())
+
+    _receiver(s).wait_for(lambda ds: len(events(_tries_of(s, cid, kind))) >= 2, _WAIT)
+    found = events(_tries_of(s, cid, kind))
+    s.setup(len(found) >= 2, f"conversation {cid}: the second update's event never arrived")
+    first, second = found[0], found[1]
+    acknowledged = [d for d in first if d.answered == "200"]
+    next_at = second[0].received_at
+    settled = (acknowledged and acknowledged[0].received_at <= next_at) or len(
+        [d for d in first if d.received_at <= next_at]
+    ) >= _TRIES
+    s.expect(
+        "WEBHOOK-ORDER-UNDER-RETRY",
+        bool(settled),
+        f"conversation {cid}: the next event was sent while the previous one was being retried",
+        expected="the second update's event only after the first was answered 200",
+        actual=", ".join(
+            f"{'second' if d in second else 'first'} answered {d.answered}"
+            for d in sorted(first + second, key=lambda d: d.received_at)
+        ),
+        exchange=last,
+    )
+
+
+def _tries(s: Session) -> None:
+    cid = _created_and_delivered(s)
+    kind = _event_type(s, "PUT", s.contract.item_path)
+    _receiver(s).cue(cid, kind, *[FAIL] * _TRIES)
+    exchange, _ = _update(s, cid, {"is_pinned": True})
+    _receiver(s).wait_for(lambda ds: len(_tries_of(s, cid, kind)) >= _TRIES, _FULL_WAIT)
+    tries = _tries_of(s, cid, kind)[:_TRIES]
+    s.setup(bool(tries), f"conversation {cid}: the update's event never arrived")
+    s.expect(
+        "WEBHOOK-TRIES",
+        len(tries) >= _TRIES,
+        f"conversation {cid}: the event was given up before its 8th try",
+        expected=f"{_TRIES} tries of an event answered 503 every time",
+        actual=f"{len(tries)} tries within {_FULL_WAIT:.0f}s",
+        exchange=exchange,
+    )
+    gaps = [b.received_at - a.received_at for a, b in itertools.pairwise(tries)]
+    limits = [_FIRST_RETRY] + [min(_MAX_GAP, 2 * gap) for gap in gaps[:-1]]
+    late = [
+        f"gap {n + 1}: {gap:.1f}s > {limit:.1f}s"
+        for n, (gap, limit) in enumerate(zip(gaps, limits, strict=True))
+        if gap > limit + _SLACK
+    ]
+    s.expect(
+        "WEBHOOK-BACKOFF",
+        not late,
+        f"conversation {cid}: tries were spaced further apart than the contract allows",
+        expected="first retry within 2s, each later gap at most twice the previous, at most 60s",
+        actual="; ".join(late) + " (gaps: " + ", ".join(f"{g:.1f}s" for g in gaps) + ")",
+        exchange=exchange,
+    )
