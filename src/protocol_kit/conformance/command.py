@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import secrets
 import sys
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from protocol_kit.conformance.outcome import (
     Outcome,
 )
 from protocol_kit.conformance.reports import terminal
+from protocol_kit.conformance.restarting import restarter
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run as run_checks
 from protocol_kit.conformance.verdicts import SKIPPED
@@ -35,7 +37,8 @@ Target = tuple[str, str, str | None, tuple[str, str | None] | None]
 # Starts a server for the spec for one run, when no BASE_URL is given, sending its webhooks to
 # (receiver URL, secret). The command line passes the bundled reference server: the kit itself
 # never imports a server.
-Embedded = Callable[[Spec, tuple[str, str] | None], AbstractContextManager[Target]]
+# With supervised=True it runs as a child process ($SERVER_PID) restarted whenever it exits.
+Embedded = Callable[..., AbstractContextManager[Target]]
 
 
 def register(
@@ -168,6 +171,15 @@ def register(
         "the contract's backoff (adds up to about 3 minutes at the contract's slowest schedule)",
     )
     parser.add_argument(
+        "--restart-command",
+        metavar="CMD",
+        help="restart the server under test with this shell command in the middle of the run "
+        "(after acknowledged writes, with their events pending) and check that nothing was "
+        "lost; needs --webhook-listen. Without BASE_URL the bundled server runs as a child "
+        "process whose id is in $SERVER_PID, restarted whenever it exits: "
+        "--restart-command 'kill -9 $SERVER_PID'",
+    )
+    parser.add_argument(
         "--keep-data",
         action="store_true",
         help="leave the conversations the run creates in place (for debugging a failure; "
@@ -201,6 +213,9 @@ def run(args: argparse.Namespace) -> int:
         seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
         with _receiver(args, spec) as hooks, _server(args, spec, hooks) as target:
             base_url, token, other_token, fuzz = target
+            if args.restart_command:
+                hooks = _restarting(args.restart_command, base_url, hooks)
+                fuzz = None  # the schemathesis phase waits for the suite: a restart would cut it
             options = Options(
                 base_url=base_url,
                 token=token,
@@ -343,6 +358,12 @@ def _receiver(args: argparse.Namespace, spec: Spec) -> Iterator[WebhookSetup | N
         receiver.stop()
 
 
+def _restarting(command: str, base_url: str, hooks: WebhookSetup | None) -> DeliverySetup:
+    if not isinstance(hooks, DeliverySetup):
+        raise CouldNotRun("--restart-command needs --webhook-listen: pending events are checked")
+    return dataclasses.replace(hooks, restart=restarter(command, base_url))
+
+
 @contextmanager
 def _server(args: argparse.Namespace, spec: Spec, hooks: WebhookSetup | None) -> Iterator[Target]:
     """The server to verify: the one given, or the embedded one started for the run."""
@@ -352,5 +373,6 @@ def _server(args: argparse.Namespace, spec: Spec, hooks: WebhookSetup | None) ->
         return
     if args.embedded is None:
         raise CouldNotRun("BASE_URL is required: no server to start was configured")
-    with args.embedded(spec, (hooks.receiver.url, hooks.secret) if hooks else None) as target:
+    webhook = (hooks.receiver.url, hooks.secret) if hooks else None
+    with args.embedded(spec, webhook, supervised=bool(args.restart_command)) as target:
         yield target

@@ -48,6 +48,7 @@ class DeliveryReceiver(Receiver):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host, port)
         self._probes: dict[str, Probe] = {}  # contact_id in the payload -> probe
+        self._failing: set[str] = set()  # contact_ids whose events are answered 503 for now
         base = self._server.RequestHandlerClass
         assert isinstance(base, type) and issubclass(base, BaseHTTPRequestHandler)
         self._server.RequestHandlerClass = _handler(self, base)
@@ -57,11 +58,29 @@ class DeliveryReceiver(Receiver):
         with self._lock:
             self._probes[contact_id] = probe
 
-    def _probe_for(self, delivery: Delivery) -> Probe | None:
-        payload = (delivery.event or {}).get("payload")
-        contact = payload.get("contact_id") if isinstance(payload, dict) else None
+    def fail(self, contact_id: str, failing: bool = True) -> None:
+        """Answer 503 to every delivery whose payload has ``contact_id`` until told otherwise."""
         with self._lock:
-            return self._probes.get(contact) if isinstance(contact, str) else None
+            if failing:
+                self._failing.add(contact_id)
+            else:
+                self._failing.discard(contact_id)
+
+    def _probe_for(self, delivery: Delivery) -> Probe | None:
+        contact = _contact(delivery)
+        with self._lock:
+            return self._probes.get(contact) if contact is not None else None
+
+    def _failing_now(self, delivery: Delivery) -> bool:
+        contact = _contact(delivery)
+        with self._lock:
+            return contact in self._failing
+
+
+def _contact(delivery: Delivery) -> str | None:
+    payload = (delivery.event or {}).get("payload")
+    contact = payload.get("contact_id") if isinstance(payload, dict) else None
+    return contact if isinstance(contact, str) else None
 
 
 def _handler(
@@ -82,6 +101,9 @@ def _handler(
             action = "200" if self.path == REDIRECTED_PATH else receiver._action(body)
             headers = {name.lower(): value for name, value in self.headers.items()}
             delivery = Delivery(self.path, headers, body, received, action)
+            if receiver._failing_now(delivery):
+                delivery = Delivery(self.path, headers, body, received, FAIL)
+                action = FAIL
             receiver._record(delivery)
             probe = receiver._probe_for(delivery)
             if probe is not None:

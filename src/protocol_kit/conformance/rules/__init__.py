@@ -15,6 +15,7 @@ from protocol_kit.conformance.rules import (
     lifecycle,
     listing,
     protocol,
+    restart,
     update,
     webhooks,
 )
@@ -54,6 +55,7 @@ GROUPS: list[Group] = [
         isolation,
         webhooks,
         delivery,
+        restart,
         encoding,
         protocol,
     )
