@@ -33,7 +33,8 @@ def _run(contract: Contract, fault: str) -> Outcome:
     with DeliveryReceiver() as receiver, FakeServer(TOKENS, faults) as server:
         server.subscribe(receiver.url, SECRET)
         assert server.webhooks is not None
-        server.webhooks.first_retry = _FAST_RETRY
+        if full:
+            server.webhooks.first_retry = _FAST_RETRY
         restart = _restart(server) if fault in RESTART or fault == _FULL_RUN else None
         hooks = DeliverySetup(receiver, SECRET, "x-protocol-signature", full=full, restart=restart)
         groups = _GROUPS.get(fault, ["delivery", "restart"])
