@@ -28,6 +28,7 @@ ITEM = re.compile(r"^/v1/conversations/([^/]+)$")
 ID = re.compile(r"[A-Za-z0-9]{16}")
 MIB = 1024 * 1024
 MAX_TIMESTAMP = 2**53 - 1
+_LATE_COMMIT = 1.0  # seconds: the before-commit fault's update is stored this long after its event
 FIELDS = (
     "id",
     "contact_id",
@@ -84,6 +85,7 @@ class FakeServer:
         self.deleted: list[dict[str, Any]] = []
         self.log: list[str] = []  # every request, for the determinism self-test
         self.lock = threading.Lock()
+        self.committing: dict[str, threading.Timer] = {}  # the before-commit fault's updates
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -177,6 +179,9 @@ class FakeServer:
             if body_too_large or (len(body) > limit and "no-size-limit" not in f):
                 raise Reject(413, "The request body is larger than 1 MiB.")
             data = self._body(method, headers, body)
+        late = self.committing.pop(conversation_id or "", None) if method != "GET" else None
+        if late is not None:
+            late.join()  # writes wait for the row's late commit; reads see what is committed
         if method == "PUT" and "update-lost-write" in f:
             assert conversation_id is not None
             return 200, self._update_without_lock(account, conversation_id, data), {}
@@ -212,7 +217,9 @@ class FakeServer:
                     stale = "webhook-payload-stale" in f
                     self._event(account, "updated", before if stale else updated)
                 if draft is not row:
-                    threading.Timer(0.3, row.update, (draft,)).start()
+                    commit = threading.Timer(_LATE_COMMIT, row.update, (draft,))
+                    self.committing[row["id"]] = commit
+                    commit.start()
                 return 200, updated, {}
             if "webhook-skip-deleted" not in f:
                 gone = {"id": row["id"]} if "webhook-deleted-id-only" in f else _public(row)
@@ -631,8 +638,6 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             media = (
                 "text/plain" if "success-text-plain" in f and status < 400 else "application/json"
             )
-            if "webhook-before-commit" in f and self.command == "PUT":
-                time.sleep(0.5)  # the change is stored meanwhile: after its event went out
             if "webhook-write-waits" in f and server.webhooks is not None:
                 server.webhooks.drain()  # the answer waits for the event's delivery
             self._send(status, content, media, extra)
