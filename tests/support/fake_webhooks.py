@@ -54,8 +54,9 @@ class FakeSender:
         event = {"id": event_id, "type": event_type, "payload": payload}
         body = json.dumps(event).encode()
         self._count += 1
-        if "webhook-before-commit" in f:
-            # Sent at once, in order per conversation: it leaves before the change is stored.
+        if "webhook-before-commit" in f or "webhook-retry-in-background" in f:
+            # Sent at once, one conversation's events in order (a retry may go to the
+            # background): it leaves before the change is stored, or passes a retried one.
             subject = payload.get("id")
             self._by_subject.setdefault(subject, ThreadPoolExecutor(1)).submit(self._deliver, body)
             return

@@ -235,7 +235,8 @@ def _after_commit(s: Session) -> None:
         made_ex = s.create({"contact_id": contact})
         made = s.require_created(None, made_ex, "could not create")
         arrived(1)
-        changed_ex, changed = _update(s, made["id"], {"is_muted": not made.get("is_muted")})
+        change = {"is_muted": not made.get("is_muted")}
+        changed_ex, changed = _update(s, made["id"], change)
         arrived(2)
         deleted_ex = s.send("DELETE", s.contract.item(made["id"]))
         s.setup(deleted_ex.status == 204, "could not delete", deleted_ex)
@@ -244,22 +245,24 @@ def _after_commit(s: Session) -> None:
         with lock:
             finished.set()
         s.join(reader)
-    expected: dict[str, tuple[int, dict[str, Any] | None, Exchange]] = {
-        created: (200, made, made_ex),
-        updated: (200, changed, changed_ex),
-        deleted: (404, None, deleted_ex),
+    # What each event's arrival must find: the conversation, its change, its absence. Only
+    # that: the rest of a GET's answer is other rules' business.
+    expected: dict[str, tuple[int, dict[str, Any], Exchange]] = {
+        created: (200, {}, made_ex),
+        updated: (200, {name: changed.get(name) for name in change}, changed_ex),
+        deleted: (404, {}, deleted_ex),
     }
     for delivery, got in _first_of_each(seen):
         if delivery.event_type not in expected:
             continue  # not an event of these writes: judged by the webhooks group
         status, state, write = expected[delivery.event_type]
-        body = got.json if status == 200 else None
+        body = got.json if isinstance(got.json, dict) else {}
         s.expect(
             "WEBHOOK-AFTER-COMMIT",
-            got.status == status and body == state,
+            got.status == status and all(body.get(k) == v for k, v in state.items()),
             f"conversation {made['id']}: when its {delivery.event_type} event arrived, a GET "
             "did not yet show that change",
-            expected=f"{status} " + (json.dumps(state, sort_keys=True) if state else ""),
+            expected=f"{status} " + (f"with {json.dumps(state, sort_keys=True)}" if state else ""),
             actual=got.summary(),
             exchange=write,
         )
