@@ -51,7 +51,8 @@ def register(
         description=(
             "Check that a server implements the Protocol Conversations API contract. A "
             "behavioural suite (hand-written rules with stable ids: lifecycle, create, update, "
-            "concurrency, list, auth, isolation, webhooks, protocol) runs first, then a property-based phase with "
+            "concurrency, list, auth, isolation, webhooks, delivery, restart, encoding, protocol) runs "
+            "first, then a property-based phase with "
             "schemathesis (or alongside the suite, when that phase has accounts of its own: "
             "--fuzz-token, or the embedded server's). Without BASE_URL the bundled reference server is started on a free "
             "port with a temporary database and generated tokens, verified and stopped. "
