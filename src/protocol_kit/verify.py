@@ -20,11 +20,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 @contextmanager
-def reference_server(spec: Spec, webhook: tuple[str, str] | None) -> Iterator[command.Target]:
+def reference_server(
+    spec: Spec, webhook: tuple[str, str] | None, *, supervised: bool = False
+) -> Iterator[command.Target]:
     """The bundled reference server on a free port, a temporary database and four new tokens
     (two accounts for the behavioural suite, two for the schemathesis phase, which then runs
-    alongside it); the first token's account sends its webhooks to ``webhook`` (URL, secret)."""
+    alongside it); the first token's account sends its webhooks to ``webhook`` (URL, secret).
+    ``supervised``: in a child process, started again whenever it exits (for a restart check)."""
     from protocol_kit.server.runner import running_server  # uvicorn: only for embedded runs
+    from protocol_kit.server.supervised import supervised_server
     from protocol_kit.server.webhooks import Endpoint
 
     # uvicorn logs schemathesis' deliberately malformed probes as warnings: noise here.
@@ -33,10 +37,9 @@ def reference_server(spec: Spec, webhook: tuple[str, str] | None) -> Iterator[co
     endpoints = [Endpoint(tokens[0], *webhook)] if webhook else []
     with tempfile.TemporaryDirectory(prefix="protocol-kit-verify-") as tmp, ExitStack() as stack:
         try:
+            start = supervised_server if supervised else running_server
             base_url = stack.enter_context(
-                running_server(
-                    db=Path(tmp) / "verify.db", tokens=tokens, spec=spec, webhooks=endpoints
-                )
+                start(db=Path(tmp) / "verify.db", tokens=tokens, spec=spec, webhooks=endpoints)
             )
         except (RuntimeError, OSError) as exc:
             raise CouldNotRun(f"the bundled reference server did not start: {exc}") from exc

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from protocol_kit.conformance.contract import Contract
-from protocol_kit.conformance.webhooks import Receiver, WebhookSetup
+from protocol_kit.conformance.delivery_receiver import DeliveryReceiver
+from protocol_kit.conformance.webhooks import WebhookSetup
 from protocol_kit.spec import Spec
 from tests.support.fake_server import TOKENS, FakeServer
 from tests.support.fake_webhooks import webhook_setup
@@ -21,7 +22,7 @@ def contract() -> Contract:
 @pytest.fixture(scope="module")
 def webhooks() -> Iterator[WebhookSetup]:
     """The kit's webhook receiver, for one module's fake server to send to."""
-    with Receiver() as receiver:
+    with DeliveryReceiver() as receiver:
         yield webhook_setup(receiver)
 
 

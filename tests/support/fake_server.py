@@ -14,6 +14,7 @@ import string
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
@@ -28,6 +29,7 @@ ITEM = re.compile(r"^/v1/conversations/([^/]+)$")
 ID = re.compile(r"[A-Za-z0-9]{16}")
 MIB = 1024 * 1024
 MAX_TIMESTAMP = 2**53 - 1
+_LATE_COMMIT = 1.0  # seconds: the before-commit fault's update is stored this long after its event
 FIELDS = (
     "id",
     "contact_id",
@@ -86,6 +88,7 @@ class FakeServer:
         self.deleted: list[dict[str, Any]] = []
         self.log: list[str] = []  # every request, for the determinism self-test
         self.lock = threading.Lock()
+        self.committing: dict[str, threading.Timer] = {}  # the before-commit fault's updates
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -179,6 +182,9 @@ class FakeServer:
             if body_too_large or (len(body) > limit and "no-size-limit" not in f):
                 raise Reject(413, "The request body is larger than 1 MiB.")
             data = self._body(method, headers, body)
+        late = self.committing.pop(conversation_id or "", None) if method != "GET" else None
+        if late is not None:
+            late.join()  # writes wait for the row's late commit; reads see what is committed
         if method == "PUT" and "update-lost-write" in f:
             assert conversation_id is not None
             return 200, self._update_without_lock(account, conversation_id, data), {}
@@ -202,8 +208,10 @@ class FakeServer:
                 return 200, _public(row), {}
             if method == "PUT":
                 before = _public(row)
+                # The fault's change is stored only a moment after its event went out.
+                draft = dict(row) if "webhook-before-commit" in f else row
                 try:
-                    updated = self._update(row, data)
+                    updated = self._update(draft, data)
                 except Reject:
                     if "webhook-event-on-failure" in f:
                         self._event(account, "updated", before)
@@ -211,6 +219,10 @@ class FakeServer:
                 if updated != before or "webhook-event-on-no-op" in f:
                     stale = "webhook-payload-stale" in f
                     self._event(account, "updated", before if stale else updated)
+                if draft is not row:
+                    commit = threading.Timer(_LATE_COMMIT, row.update, (draft,))
+                    self.committing[row["id"]] = commit
+                    commit.start()
                 return 200, updated, {}
             if "webhook-skip-deleted" not in f:
                 gone = {"id": row["id"]} if "webhook-deleted-id-only" in f else _public(row)
@@ -267,8 +279,10 @@ class FakeServer:
             media = "application/json"
         if media == "application/json":
             try:
-                data = json.loads(body if "json-any-encoding" in f else body.decode("utf-8"))
-            except (ValueError, UnicodeDecodeError) as exc:
+                data = _json(body, f)
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+                if "json-deep-500" in f and isinstance(exc, RecursionError):
+                    raise Reject(500, "Something went wrong.") from exc
                 if "malformed-json-500" in f:
                     raise Reject(500, "Something went wrong.") from exc
                 raise Reject(400, f"The body is not valid JSON: {exc}.") from exc
@@ -399,7 +413,7 @@ class FakeServer:
     def _list(self, account: str, query: dict[str, str]) -> dict[str, Any]:
         f = self.faults
         raw_limit = query.get("limit", "20" if "default-limit-20" in f else "10")
-        if not re.fullmatch(r"-?\d+", raw_limit):
+        if not re.fullmatch(r"-?\d+", raw_limit, 0 if "query-int-lenient" in f else re.ASCII):
             raise Reject(400, f"Query parameter `limit`: {raw_limit!r} is not an integer.")
         limit = int(raw_limit)
         low, high = (0, 1000) if "limit-bounds-loose" in f else (1, 100)
@@ -510,6 +524,22 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in FIELDS}
 
 
+def _json(body: bytes, faults: set[str]) -> Any:
+    """A JSON body: UTF-8 only, and a number a double rounds to an integer stays what was written."""
+    if "json-any-encoding" in faults:
+        return json.loads(body, parse_float=_exact)  # detects UTF-16 and UTF-32 too
+    text = body.decode("utf-8")
+    if "json-rounded-numbers" in faults:
+        return json.loads(text)
+    return json.loads(text, parse_float=_exact)
+
+
+def _exact(text: str) -> float | Decimal:
+    """A double where it is exact enough to tell an integer, else the number as written."""
+    number = Decimal(text)
+    return float(text) if number == number.to_integral_value() else number
+
+
 def _form_value(name: str, value: str, empty_is_null: bool) -> Any:
     """Form values are text: true/false are booleans, decimal digits are timestamps (wherever
     they stand: the contract's letter), the literal null is null, and so is an empty value of an
@@ -552,13 +582,46 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                     self.rfile.readline()
                 body = b"".join(chunks)
             else:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                length = self.headers.get("Content-Length") or "0"
+                if not (length.isascii() and length.isdigit()):
+                    raise ValueError(f"Content-Length {length!r} is not a number")
+                body = self.rfile.read(int(length))
             limit = 1_000_000 if "size-limit-decimal" in server.faults else MIB
             return body, len(body) > limit and "no-size-limit" not in server.faults
 
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
+            """Errors of the HTTP layer (a head too large, a bad Content-Length) as the API's."""
+            if "http-errors-html" in server.faults:
+                super().send_error(code, message, explain)
+                return
+            if "http-errors-unanswered" in server.faults:
+                self.close_connection = True  # hung up: no status at all
+                return
+            self.close_connection = True
+            kind = "invalid_request"
+            content = json.dumps(
+                {
+                    "type": kind,
+                    "message": message or "The request is not valid HTTP/1.1.",
+                    "documentation_url": f"https://protocol.chat/docs/errors/{kind}",
+                }
+            ).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(content)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(content)
+
         def _dispatch(self) -> None:
             f = server.faults
-            body, too_large = self._read_body()
+            try:
+                body, too_large = self._read_body()
+            except ValueError as exc:
+                self.send_error(400, str(exc))
+                return
             headers = {k.lower(): v for k, v in self.headers.items()}
             target = self.path
             if server.prefix:
@@ -593,6 +656,8 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             media = (
                 "text/plain" if "success-text-plain" in f and status < 400 else "application/json"
             )
+            if "webhook-write-waits" in f and server.webhooks is not None:
+                server.webhooks.drain()  # the answer waits for the event's delivery
             self._send(status, content, media, extra)
 
         def _send(self, status: int, content: bytes, media: str, extra: dict[str, str]) -> None:

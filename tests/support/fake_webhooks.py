@@ -11,15 +11,18 @@ import string
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 
+from protocol_kit.conformance.delivery_receiver import DeliverySetup
 from protocol_kit.conformance.webhooks import Receiver, WebhookSetup
 
 SECRET = "fake-server-webhook-secret"
 _TIMEOUT = 5.0
 _TRIES = 8
+_DRAIN_WAIT = 4.0  # seconds: past the kit's 3 s held answer, within a client's patience
 _ALPHANUMERIC = string.ascii_letters + string.digits
 
 
@@ -31,6 +34,10 @@ class FakeSender:
         self._queue: queue.SimpleQueue[tuple[int, bytes, str] | None] = queue.SimpleQueue()
         self._generation = 0  # bumped by `reset`: events of an earlier test are dropped
         self._count = 0
+        self._pending = 0  # events emitted and not yet done with: what `drain` waits for
+        self._idle = threading.Condition()
+        self._by_subject: dict[Any, ThreadPoolExecutor] = {}
+        self.first_retry = 0.5  # seconds; doubling after each failed try
         self._client = httpx.Client()  # keep-alive: a run sends hundreds of events
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -47,12 +54,25 @@ class FakeSender:
         event = {"id": event_id, "type": event_type, "payload": payload}
         body = json.dumps(event).encode()
         self._count += 1
+        if "webhook-before-commit" in f or "webhook-retry-in-background" in f:
+            # Sent at once, one conversation's events in order (a retry may go to the
+            # background): it leaves before the change is stored, or passes a retried one.
+            subject = payload.get("id")
+            self._by_subject.setdefault(subject, ThreadPoolExecutor(1)).submit(self._deliver, body)
+            return
         if "webhook-unordered" in f:
             # Every other event is held back a little, on a thread of its own.
             delay = 0.4 if self._count % 2 == 0 else 0.0
             threading.Thread(target=self._later, args=(delay, body), daemon=True).start()
             return
+        with self._idle:
+            self._pending += 1
         self._queue.put((self._generation, body, event_id))
+
+    def drain(self) -> None:
+        """Wait until every event emitted so far is acknowledged or given up."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._pending == 0, _DRAIN_WAIT)
 
     def _later(self, delay: float, body: bytes) -> None:
         time.sleep(delay)
@@ -66,11 +86,15 @@ class FakeSender:
             generation, body, _ = item
             if generation == self._generation:
                 self._deliver(body)
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
 
     def _deliver(self, body: bytes) -> None:
         f = self._faults()
         generation = self._generation
-        for attempt in range(_TRIES):
+        tries = 3 if "webhook-three-tries" in f else _TRIES
+        for attempt in range(tries):
             if generation != self._generation:
                 return
             if attempt and "webhook-retry-new-id" in f:
@@ -81,7 +105,28 @@ class FakeSender:
                 return
             if "webhook-no-retry" in f:
                 return
-            time.sleep(_gap(attempt, f))
+            if "webhook-retry-in-background" in f and attempt == 0:
+                # The next events go on while this one is retried: out of order.
+                threading.Thread(target=self._retry_later, args=(body,), daemon=True).start()
+                return
+            time.sleep(self._gap(attempt, f))
+
+    def _gap(self, attempt: int, f: set[str]) -> float:
+        """Seconds after the ``attempt``-th failed try (from 0): doubling from ``first_retry``."""
+        if "webhook-retry-slow" in f:
+            return 3.0
+        if "webhook-backoff-steep" in f:
+            return 0.2 * 10**attempt  # growing tenfold: 0.2 s, then 2 s
+        if "webhook-backoff-jump" in f and attempt == 3:
+            return self.first_retry * 2**attempt * 6  # one gap six times its predecessor
+        return float(min(60, self.first_retry * 2**attempt))
+
+    def _retry_later(self, body: bytes) -> None:
+        f = self._faults()
+        for attempt in range(1, _TRIES):
+            time.sleep(self._gap(attempt - 1, f))
+            if self._send(body, f):
+                return
 
     def _send(self, body: bytes, f: set[str]) -> bool:
         signed = body
@@ -95,7 +140,7 @@ class FakeSender:
         media = "text/plain" if "webhook-text-plain" in f else "application/json"
         timeout = 30.0 if "webhook-no-timeout" in f else _TIMEOUT
         # The whole answer, body included, must arrive in time: httpx's timeout is per read.
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + (30.0 if "webhook-idle-timeout" in f else timeout)
         try:
             with self._client.stream(
                 "POST",
@@ -103,22 +148,14 @@ class FakeSender:
                 content=body,
                 headers={"content-type": media, "x-protocol-signature": signature},
                 timeout=timeout,
+                follow_redirects="webhook-follow-redirects" in f,
             ) as answer:
-                for _ in answer.iter_bytes():
+                for _ in answer.iter_raw():
                     if time.monotonic() > deadline:
                         return False
         except httpx.HTTPError:
             return False
         return answer.is_success and time.monotonic() <= deadline
-
-
-def _gap(attempt: int, f: set[str]) -> float:
-    """Seconds after the ``attempt``-th failed try (from 0): doubling from half a second."""
-    if "webhook-retry-slow" in f:
-        return 3.0
-    if "webhook-backoff-steep" in f:
-        return 0.2 * 10**attempt  # growing tenfold: 0.2 s, then 2 s
-    return min(60, 0.5 * 2**attempt)
 
 
 def _new_id() -> str:
@@ -127,4 +164,4 @@ def _new_id() -> str:
 
 def webhook_setup(receiver: Receiver) -> WebhookSetup:
     """What the kit's webhook rules need to judge what a fake server sends ``receiver``."""
-    return WebhookSetup(receiver, SECRET, "x-protocol-signature")
+    return DeliverySetup(receiver, SECRET, "x-protocol-signature")

@@ -21,6 +21,7 @@ BROKEN = {
     "default-limit-20": "LIST-DEFAULT-LIMIT",
     "limit-clamp-50": "LIST-LIMIT",
     "limit-bounds-loose": "LIST-LIMIT-BOUNDS",
+    "query-int-lenient": "LIST-LIMIT-BOUNDS",
     "after-inclusive": "LIST-CURSOR-FORWARD",
     "before-from-top": "LIST-CURSOR-BACKWARD",
     "before-oldest-first": "LIST-CURSOR-BACKWARD",

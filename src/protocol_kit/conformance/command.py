@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import os
 import secrets
@@ -20,6 +21,7 @@ from protocol_kit.conformance.control import (
     RunControl,
     stop_on_signals,
 )
+from protocol_kit.conformance.delivery_receiver import DeliveryReceiver, DeliverySetup
 from protocol_kit.conformance.outcome import (
     FUZZ_GROUP,
     GROUP_NAMES,
@@ -30,10 +32,11 @@ from protocol_kit.conformance.outcome import (
     counted,
 )
 from protocol_kit.conformance.reports import terminal
+from protocol_kit.conformance.restarting import restarter
 from protocol_kit.conformance.rules import GROUPS
 from protocol_kit.conformance.runner import run as run_checks
 from protocol_kit.conformance.verdicts import SKIPPED
-from protocol_kit.conformance.webhooks import Receiver, WebhookSetup
+from protocol_kit.conformance.webhooks import WebhookSetup
 from protocol_kit.spec import Spec, SpecError
 from protocol_kit.spec.problems import blocking_problems
 
@@ -45,7 +48,8 @@ Target = tuple[str, str, str | None, tuple[str, str | None] | None]
 # Starts a server for the spec for one run, when no BASE_URL is given, sending its webhooks to
 # (receiver URL, secret). The command line passes the bundled reference server: the kit itself
 # never imports a server.
-Embedded = Callable[[Spec, tuple[str, str] | None], AbstractContextManager[Target]]
+# With supervised=True it runs as a child process ($SERVER_PID) restarted whenever it exits.
+Embedded = Callable[..., AbstractContextManager[Target]]
 
 
 def register(
@@ -58,7 +62,8 @@ def register(
         description=(
             "Check that a server implements the Protocol Conversations API contract. A "
             "behavioural suite (hand-written rules with stable ids: lifecycle, create, update, "
-            "concurrency, list, auth, isolation, webhooks, protocol) runs first, then a property-based phase with "
+            "concurrency, list, auth, isolation, webhooks, delivery, restart, encoding, protocol) runs "
+            "first, then a property-based phase with "
             "schemathesis (or alongside the suite, when that phase has accounts of its own: "
             "--fuzz-token, or the embedded server's). Without BASE_URL the bundled reference server is started on a free "
             "port with a temporary database and generated tokens, verified and stopped. "
@@ -184,6 +189,21 @@ def register(
         help="the secret the endpoint registered at --webhook-listen signs with",
     )
     parser.add_argument(
+        "--webhooks-full",
+        action="store_true",
+        help="also count an unacknowledged event's tries up to 8 and check every gap against "
+        "the contract's backoff (adds up to about 3 minutes at the contract's slowest schedule)",
+    )
+    parser.add_argument(
+        "--restart-command",
+        metavar="CMD",
+        help="restart the server under test with this shell command in the middle of the run "
+        "(after acknowledged writes, with their events pending) and check that nothing was "
+        "lost; needs --webhook-listen. Without BASE_URL the bundled server runs as a child "
+        "process whose id is in $SERVER_PID, restarted whenever it exits: "
+        "--restart-command 'kill -9 $SERVER_PID'",
+    )
+    parser.add_argument(
         "--keep-data",
         action="store_true",
         help="leave the conversations the run creates in place (for debugging a failure; "
@@ -237,6 +257,9 @@ def _verify(args: argparse.Namespace, control: RunControl) -> Outcome:
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     with _receiver(args, spec) as hooks, _server(args, spec, hooks) as target:
         base_url, token, other_token, fuzz = target
+        if args.restart_command:
+            hooks = _restarting(args.restart_command, base_url, hooks)
+            fuzz = None  # the schemathesis phase waits for the suite: a restart would cut it
         options = Options(
             base_url=base_url,
             token=token,
@@ -466,14 +489,20 @@ def _receiver(args: argparse.Namespace, spec: Spec) -> Iterator[WebhookSetup | N
             raise CouldNotRun("--webhook-listen needs --webhook-secret (the endpoint's secret)")
     secret = args.webhook_secret or secrets.token_urlsafe(24)
     try:
-        receiver = Receiver(host, port).start()
+        receiver = DeliveryReceiver(host, port).start()
     except OSError as exc:
         raise CouldNotRun(f"--webhook-listen: cannot listen on {host}:{port}: {exc}") from exc
     try:
         print(f"webhook receiver listening at {receiver.url}", flush=True)
-        yield WebhookSetup(receiver, secret, headers[0])
+        yield DeliverySetup(receiver, secret, headers[0], full=args.webhooks_full)
     finally:
         receiver.stop()
+
+
+def _restarting(command: str, base_url: str, hooks: WebhookSetup | None) -> DeliverySetup:
+    if not isinstance(hooks, DeliverySetup):
+        raise CouldNotRun("--restart-command needs --webhook-listen: pending events are checked")
+    return dataclasses.replace(hooks, restart=restarter(command, base_url))
 
 
 @contextmanager
@@ -485,5 +514,6 @@ def _server(args: argparse.Namespace, spec: Spec, hooks: WebhookSetup | None) ->
         return
     if args.embedded is None:
         raise CouldNotRun("BASE_URL is required: no server to start was configured")
-    with args.embedded(spec, (hooks.receiver.url, hooks.secret) if hooks else None) as target:
+    webhook = (hooks.receiver.url, hooks.secret) if hooks else None
+    with args.embedded(spec, webhook, supervised=bool(args.restart_command)) as target:
         yield target

@@ -162,7 +162,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             status = 503 if action == FAIL else 200
             try:
                 if action == STALL:
-                    _trickle(self)
+                    trickle(self)
                     return
                 self.send_response(status)
                 self.send_header("content-length", "0")
@@ -176,7 +176,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _trickle(handler: BaseHTTPRequestHandler) -> None:
+def trickle(handler: BaseHTTPRequestHandler) -> None:
     """A 2xx whose status line comes at once but whose body is complete only after
     STALL_SECONDS: it acknowledges nothing, since the whole answer must arrive within 5 s."""
     body = b'{"received": true}'

@@ -9,10 +9,13 @@ from protocol_kit.conformance.rules import (
     auth,
     concurrency,
     create,
+    delivery,
+    encoding,
     isolation,
     lifecycle,
     listing,
     protocol,
+    restart,
     update,
     webhooks,
 )
@@ -51,6 +54,9 @@ GROUPS: list[Group] = [
         auth,
         isolation,
         webhooks,
+        delivery,
+        restart,
+        encoding,
         protocol,
     )
 ]

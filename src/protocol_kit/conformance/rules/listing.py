@@ -211,7 +211,7 @@ def check(s: Session) -> None:
 def _check_refusals(s: Session) -> None:
     """Queries that are wrong whatever the account holds."""
     low, high, _ = s.contract.limit_bounds
-    for bad in (low - 1, high + 1, -1, "abc", "1.5", "5x", "2.5", "1_0", " 3", "0x10"):
+    for bad in (low - 1, high + 1, -1, "abc", "1.5", "5x", "2.5", "1_0", " 3", "0x10", "\u0665"):
         exchange = s.listing(limit=bad)
         s.expect_status("LIST-LIMIT-BOUNDS", exchange, 400, f"limit={bad!r} must answer 400")
     for name in _FILTERS:

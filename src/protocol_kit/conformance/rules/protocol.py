@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from protocol_kit.conformance.diffs import json_text
+from protocol_kit.conformance.raw_http import send_raw
 from protocol_kit.conformance.session import FORM, JSON, Session
 from protocol_kit.conformance.transport import NOT_JSON, Exchange
 from protocol_kit.conformance.verdicts import requirement
@@ -23,6 +24,7 @@ RULES = [
     requirement("PROTO-HEAD", GROUP),
     requirement("PROTO-OPTIONS", GROUP),
     requirement("PROTO-UNKNOWN-METHOD", GROUP),
+    requirement("PROTO-BELOW-APP-STATUS", GROUP),
     requirement("PROTO-BELOW-APP-ERROR-BODY", GROUP),
     requirement("PROTO-JSON-UTF8", GROUP),
     requirement("PROTO-UNSUPPORTED-MEDIA-TYPE", GROUP),
@@ -41,6 +43,7 @@ _UNKNOWN_METHOD = "FROBNICATE"
 _OPTIONAL_IN_ALLOW = {"HEAD", "OPTIONS"}
 # More fields than form parsers take by default (1000 in Starlette and Werkzeug).
 _MANY_FIELDS = 1500
+_HUGE_HEADER = 64 * 1024  # past every HTTP parser's default limit on a request's head
 
 
 def check(s: Session) -> None:
@@ -57,6 +60,7 @@ def _check_bodies(s: Session) -> None:
         None, s.create({"group_id": s.new_id()}), "could not create a conversation"
     )
     _check_unknown_method(s, made)
+    _check_below_app(s, s.contract.item(made["id"]))
     _check_media_types(s, made)
     _check_encoding(s)
     _check_sizes(s, made)
@@ -190,6 +194,46 @@ def _check_unknown_method(s: Session, made: dict[str, Any]) -> None:
             s, "PROTO-UNKNOWN-METHOD", exchange, {405, 501, 400}, f"{_UNKNOWN_METHOD} {path}"
         )
     _unchanged(s, "PROTO-UNKNOWN-METHOD", made, f"a {_UNKNOWN_METHOD} request")
+
+
+def _check_below_app(s: Session, item: str) -> None:
+    """Requests the HTTP parser refuses before the API sees them: a head too large, a
+    Content-Length that is not a number. Each is answered with an error status (the status
+    is a MUST, the error object a SHOULD)."""
+    auth = f"Bearer {s.main.token}"
+    host = urlsplit(s.transport.base_url).netloc
+    heads = {
+        f"a {_HUGE_HEADER // 1024} KiB header": (
+            f"GET {item} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\n"
+            f"X-Padding: {'a' * _HUGE_HEADER}\r\nConnection: close\r\n\r\n"
+        ).encode(),
+        "a Content-Length that is not a number": (
+            f"PUT {item} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 1x\r\nConnection: close\r\n\r\n"
+            '{"is_muted": true}'
+        ).encode(),
+    }
+    for what, request in heads.items():
+        exchange = send_raw(s.transport.base_url, item, request)
+        refused = 400 <= exchange.status < 600
+        s.expect(
+            "PROTO-BELOW-APP-STATUS",
+            refused,
+            f"{what} was not answered with a 4xx or 5xx status",
+            expected="a 4xx or 5xx status",
+            actual=exchange.summary(),
+            exchange=exchange,
+        )
+        if refused:
+            problems = _error_problems(s, exchange)
+            s.expect(
+                "PROTO-BELOW-APP-ERROR-BODY",
+                not problems,
+                f"the {exchange.status} for {what}: {'; '.join(problems)}",
+                expected=f"the Error object of {s.contract.error_pointer}",
+                actual=exchange.summary(),
+                exchange=exchange,
+            )
 
 
 def _check_encoding(s: Session) -> None:

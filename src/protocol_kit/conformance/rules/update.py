@@ -257,6 +257,9 @@ def _check_form(s: Session, conversation_id: str, current: dict[str, Any]) -> di
         {"archived_at": "-5"},
         {"archived_at": "1.5"},
         {"archived_at": "1_0"},
+        {"archived_at": "1_000"},
+        {"archived_at": " 5"},
+        {"archived_at": "\u0665"},  # ARABIC-INDIC DIGIT FIVE: a digit, not a decimal one
     ):
         what = "form " + "&".join(f"{k}={v}" for k, v in sent.items())
         exchange = s.put(conversation_id, sent, media_type=FORM)
