@@ -13,6 +13,7 @@ from protocol_kit.conformance.webhooks import (
     Delivery,
     Receiver,
     WebhookSetup,
+    read_body,
     trickle,
 )
 
@@ -83,13 +84,8 @@ def _handler(
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(base):  # type: ignore[valid-type,misc]
         def do_POST(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            try:
-                body = self.rfile.read(length)
-            except OSError:
-                return
-            if len(body) < length:
-                self.close_connection = True  # the sender hung up mid-body: nothing arrived
+            body = read_body(self)
+            if body is None:
                 return
             received = time.monotonic()
             # The redirect's target only acknowledges: it has no cues of its own.

@@ -145,15 +145,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            try:
-                body = self.rfile.read(length)
-            except OSError:
-                return
-            if len(body) < length:
-                # The sender hung up mid-body (a crash, a timeout): nothing was delivered, and
-                # the half-received bytes must not count as an event or a bad signature.
-                self.close_connection = True
+            body = read_body(self)
+            if body is None:
                 return
             received = time.monotonic()
             action = receiver._action(body)
@@ -174,6 +167,21 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             pass  # the kit reports deliveries itself
 
     return Handler
+
+
+def read_body(handler: BaseHTTPRequestHandler) -> bytes | None:
+    """A delivery's whole body; None when the sender hung up mid-body (a crash, a timeout):
+    nothing was delivered, and the half-received bytes must not count as an event or a bad
+    signature."""
+    length = int(handler.headers.get("content-length") or 0)
+    try:
+        body = handler.rfile.read(length)
+    except OSError:
+        return None
+    if len(body) < length:
+        handler.close_connection = True
+        return None
+    return body
 
 
 def trickle(handler: BaseHTTPRequestHandler) -> None:
