@@ -226,28 +226,28 @@ def test_baseline_accepts_known_failures_and_reports_new_ones(
 def test_a_baseline_accepts_the_cases_it_names_not_the_whole_rule(
     fake_server: FakeServer, tmp_path: Path
 ) -> None:
-    """Accepting HEAD answered like GET does not hide OPTIONS answered 200: another case of the
-    same rule. An entry with the rule id alone (the older format) still accepts every case, and
+    """Accepting PATCH answered 404 does not hide TRACE answered 404: another case of the same
+    rule. An entry with the rule id alone (the older format) still accepts every case, and
     the run suggests rewriting it."""
     baseline = tmp_path / "baseline.txt"
     selection = ("--only", "PROTO-METHOD-NOT-ALLOWED", "--baseline", str(baseline))
-    fake_server.reset({"head-allowed"})
+    fake_server.reset({"patch-404"})
     assert verify_against(fake_server.url, *selection, "--baseline-update").returncode == 0
     entries = [line for line in baseline.read_text().splitlines() if line[:1] != "#"]
-    assert entries and all(e.startswith("PROTO-METHOD-NOT-ALLOWED @ HEAD /v1/") for e in entries)
+    assert entries and all(e.startswith("PROTO-METHOD-NOT-ALLOWED @ PATCH /v1/") for e in entries)
 
-    fake_server.reset({"head-allowed"})
+    fake_server.reset({"patch-404"})
     assert verify_against(fake_server.url, *selection).returncode == 0
 
-    fake_server.reset({"head-allowed", "options-allowed"})
+    fake_server.reset({"patch-404", "trace-404"})
     new_case = verify_against(fake_server.url, *selection)
     assert new_case.returncode == 1, new_case.stdout
     assert "FAILED PROTO-METHOD-NOT-ALLOWED" in new_case.stdout
-    assert "OPTIONS /v1/conversations" in new_case.stdout  # the new case, shown
+    assert "TRACE /v1/conversations" in new_case.stdout  # the new case, shown
     assert "(this case is accepted by the baseline)" in new_case.stdout
 
     baseline.write_text("PROTO-METHOD-NOT-ALLOWED  # written by an older version\n")
-    fake_server.reset({"head-allowed", "options-allowed"})
+    fake_server.reset({"patch-404", "trace-404"})
     old = verify_against(fake_server.url, *selection)
     assert old.returncode == 0, old.stdout
     assert "accepts whole rules (PROTO-METHOD-NOT-ALLOWED)" in old.stdout
@@ -377,7 +377,7 @@ def test_a_base_url_with_a_path_prefix_is_verified_under_it(tmp_path: Path) -> N
     """Behind a gateway (https://gateway.example/protocol): every request of the suite and of
     schemathesis goes under the prefix, the reproductions too."""
     report = tmp_path / "r.json"
-    with FakeServer(TOKENS, {"head-allowed"}, prefix="/protocol") as server:
+    with FakeServer(TOKENS, {"head-404"}, prefix="/protocol") as server:
         result = verify_against(
             server.url,
             *("--only", "lifecycle,protocol,schemathesis", "--max-examples", "2"),
@@ -389,7 +389,7 @@ def test_a_base_url_with_a_path_prefix_is_verified_under_it(tmp_path: Path) -> N
     by_status: dict[str, set[str]] = {}
     for r in document["results"]:
         by_status.setdefault(r["status"], set()).add(r["id"])
-    assert by_status["failed"] == {"PROTO-METHOD-NOT-ALLOWED"}, by_status["failed"]
+    assert by_status["failed"] == {"PROTO-HEAD"}, by_status["failed"]
     assert any(i.startswith("schemathesis:") for i in by_status["passed"])
     assert f"curl -I {server.url}/v1/conversations" in result.stdout  # curl's own HEAD
     assert "-X HEAD" not in result.stdout
@@ -401,7 +401,7 @@ def test_only_one_rule_counts_that_rule_in_progress_and_summary(
 ) -> None:
     """On a terminal (a pty, via script(1)): the progress bar and the summary agree on the one
     rule selected, and counts read in the right number."""
-    fake_server.reset({"head-allowed"})
+    fake_server.reset({"patch-404"})
     command = " ".join(
         shlex.quote(word)
         for word in cli_command(

@@ -154,7 +154,8 @@ class FakeServer:
         if "unknown-method-as-get" in f and method not in HTTP_METHODS:
             method = "GET"
         if method not in allowed:
-            if "method-404" in f:
+            # method-404: every method the path lacks; patch-404, trace-404: that one alone.
+            if "method-404" in f or f"{method.lower()}-404" in f:
                 raise Reject(404, f"No route for {method} {path}.")
             extra = {} if "no-allow-header" in f else {"Allow": ", ".join(allowed)}
             raise Reject(405, f"{method} is not allowed on {path}.", extra)
