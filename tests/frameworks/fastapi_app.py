@@ -99,7 +99,7 @@ def build(setup: fixture.Setup) -> FastAPI:
             try:
                 # Strictly UTF-8: json.loads would guess UTF-16 and UTF-32 from the bytes.
                 text = raw if "lenient-json" in planted else raw.decode("utf-8")
-                data = json.loads(text)
+                data = fixture.read_json(text) if isinstance(text, str) else json.loads(text)
             except ValueError as exc:
                 raise Invalid(f"The body is not JSON in UTF-8: {exc}.") from exc
             if not isinstance(data, dict):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from tests.frameworks.deliveries import Deliverer
@@ -20,6 +22,23 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.headers = status, message, headers or {}
+
+
+def read_json(text: str) -> Any:
+    """A JSON body as the contract reads it: a number is judged as written (one a double rounds
+    to an integer is no integer), and nesting too deep to read is a bad body, not a crash.
+    ValueError when it is not such JSON."""
+
+    def number(literal: str) -> float:
+        value = float(literal)
+        if value.is_integer() and Decimal(literal) != Decimal(int(value)):
+            raise ValueError(f"{literal} is not an integer")
+        return value
+
+    try:
+        return json.loads(text, parse_float=number)
+    except RecursionError as exc:
+        raise ValueError("the body is nested too deeply") from exc
 
 
 @dataclass

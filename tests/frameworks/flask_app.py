@@ -8,7 +8,6 @@ parser and body size limit, auth before every request.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
@@ -47,6 +46,11 @@ def build(setup: fixture.Setup) -> Flask:
 
     @app.before_request
     def authenticate() -> None:
+        # Werkzeug's development server reads a Content-Length that is not a number as no body;
+        # HTTP says such a request cannot be framed (RFC 9112, section 6.3): 400.
+        length = request.headers.get("Content-Length")
+        if length is not None and not length.isdigit():
+            raise ApiError(400, f"Content-Length {length!r} is not a number.")
         g.account = fixture.account_of(request.headers.get("Authorization", ""), setup.tokens)
 
     @app.errorhandler(ApiError)
@@ -85,7 +89,7 @@ def build(setup: fixture.Setup) -> Flask:
         else:
             try:
                 # Strictly UTF-8: json.loads would guess UTF-16 and UTF-32 from the bytes.
-                data = json.loads(raw.decode("utf-8"))
+                data = fixture.read_json(raw.decode("utf-8"))
             except ValueError as exc:
                 raise Invalid(f"The body is not JSON in UTF-8: {exc}.") from exc
         if not isinstance(data, dict):

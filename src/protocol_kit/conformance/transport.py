@@ -192,6 +192,9 @@ def _tls() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+
+
 class Transport:
     """An httpx client bound to the server under test that records every exchange."""
 
@@ -203,6 +206,18 @@ class Transport:
 
     def close(self) -> None:
         self._client.close()
+
+    def _send(self, request: httpx.Request, replayable: bool) -> httpx.Response:
+        """The response to ``request``. An idempotent request that met a connection the server
+        had closed (a kept-alive one it let go) is sent once more on a new one, as HTTP clients
+        do (RFC 9110, section 9.2.2): sending it again is harmless, and a server that fails it
+        twice is still reported."""
+        try:
+            return self._client.send(request)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            if request.method not in _IDEMPOTENT or not replayable:
+                raise
+            return self._client.send(request)
 
     def send(
         self,
@@ -228,7 +243,7 @@ class Transport:
             request_body=content or b"",
         )
         try:
-            response = self._client.send(request)
+            response = self._send(request, content is None or not chunked)
             exchange.status = response.status_code
             exchange.response_headers = {k.lower(): v for k, v in response.headers.items()}
             exchange.response_body = response.content

@@ -44,6 +44,8 @@ export class Deliverer {
         method: "POST",
         body,
         headers: { "Content-Type": "application/json", "x-protocol-signature": signature },
+        // fetch follows redirects by default; the contract counts a 3xx as a failed try.
+        redirect: "manual",
         signal,
       });
       await answer.arrayBuffer();

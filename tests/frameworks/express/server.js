@@ -107,7 +107,21 @@ function notAllowed(methods) {
 
 const app = express();
 app.disable("x-powered-by");
-app.use(express.json({ limit: planted.has("default-body-limit") ? undefined : MAX_BODY }));
+// JSON.parse rounds a number to the nearest double: 1700000000.0000001 would read as an
+// integer. The raw text is kept so that such a number is refused as written.
+const ROUNDED = /[:[,]\s*-?\d+\.(\d+)(?![\deE])/g;
+app.use(
+  express.json({
+    limit: planted.has("default-body-limit") ? undefined : MAX_BODY,
+    verify: (req, res, buf) => {
+      for (const match of buf.toString("utf8").matchAll(ROUNDED)) {
+        if (/[1-9]/.test(match[1]) && Number.isInteger(Number(match[0].replace(/^[:[,]\s*/, "")))) {
+          throw new ApiError(400, `${match[0].replace(/^[:[,]\s*/, "")} is not an integer.`);
+        }
+      }
+    },
+  }),
+);
 app.use(
   express.urlencoded({
     extended: false,

@@ -216,9 +216,12 @@ def _check_below_app(s: Session, item: str) -> None:
     for what, request in heads.items():
         exchange = send_raw(s.transport.base_url, item, request)
         refused = 400 <= exchange.status < 600
+        # The contract sets no limit on a request's head: a server that reads 64 KiB of headers
+        # and answers as usual refused nothing, and this requirement is about refusals.
+        accepted = what.endswith("header") and 200 <= exchange.status < 300
         s.expect(
             "PROTO-BELOW-APP-STATUS",
-            refused,
+            refused or accepted,
             f"{what} was not answered with a 4xx or 5xx status",
             expected="a 4xx or 5xx status",
             actual=exchange.summary(),
