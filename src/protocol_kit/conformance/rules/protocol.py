@@ -190,6 +190,12 @@ def _check_unknown_method(s: Session, made: dict[str, Any]) -> None:
     """A made-up method is refused (by the API or the HTTP parser below it), changing nothing."""
     for path in (s.contract.collection_path, s.contract.item(made["id"])):
         exchange = s.send(_UNKNOWN_METHOD, path, body={"is_muted": not made.get("is_muted")})
+        reset = ("ReadError", "RemoteProtocolError")
+        if exchange.status == 0 and any(kind in (exchange.error or "") for kind in reset):
+            # An HTTP parser that refuses the method (Node's answers 400 and closes at once)
+            # can close while the body is still arriving, and the client then sees only the
+            # reset: a refusal all the same; whether anything changed is judged below.
+            continue
         _expect_one_of(
             s, "PROTO-UNKNOWN-METHOD", exchange, {405, 501, 400}, f"{_UNKNOWN_METHOD} {path}"
         )
