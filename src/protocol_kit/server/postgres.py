@@ -14,7 +14,16 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
-from .storage import FIELDS, ListQuery, OutboxRow, UnknownCursor, event_body, new_id, page_shape
+from .storage import (
+    FIELDS,
+    ListQuery,
+    OutboxRow,
+    UnknownCursor,
+    event_body,
+    new_id,
+    new_row,
+    page_shape,
+)
 from .store import ClaimsLost, StorageUnavailable
 from .webhooks import RECEIVER_TIMEOUT
 
@@ -167,9 +176,7 @@ class PostgresStore:
     async def create(
         self, account: str, attributes: Mapping[str, Any], event: str | None = None
     ) -> dict[str, Any]:
-        row: dict[str, Any] = dict.fromkeys(FIELDS)
-        row.update(is_pinned=False, is_muted=False, created_at=int(time.time()))
-        row.update(attributes)
+        row = new_row(attributes)
 
         async def insert(db: psycopg.AsyncConnection[Any]) -> dict[str, Any]:
             while True:

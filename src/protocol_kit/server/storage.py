@@ -175,9 +175,7 @@ class ConversationStore:
     async def create(
         self, account: str, attributes: Mapping[str, Any], event: str | None = None
     ) -> dict[str, Any]:
-        row: dict[str, Any] = {name: None for name in FIELDS}
-        row.update(is_pinned=False, is_muted=False, created_at=int(time.time()))
-        row.update(attributes)
+        row = new_row(attributes)
 
         def insert(db: sqlite3.Connection) -> dict[str, Any]:
             while True:
@@ -555,6 +553,14 @@ def _settle(done: asyncio.Future[Any], result: Any, error: BaseException | None)
         done.set_exception(error)
     else:
         done.set_result(result)
+
+
+def new_row(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """A conversation about to be created: every field, the defaults, then ``attributes``."""
+    row: dict[str, Any] = dict.fromkeys(FIELDS)
+    row.update(is_pinned=False, is_muted=False, created_at=int(time.time()))
+    row.update(attributes)
+    return row
 
 
 def new_id() -> str:
