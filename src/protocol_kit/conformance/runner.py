@@ -31,6 +31,7 @@ from protocol_kit.conformance.verdicts import (
     Ledger,
     Rule,
     RuleResult,
+    attribute,
 )
 
 if TYPE_CHECKING:
@@ -154,14 +155,14 @@ def _reported(ledger: Ledger, chosen: set[str] | None, interrupted: bool) -> lis
     (threads still finishing must not change it) with the rules not judged yet said so."""
     results = []
     for result in list(ledger.results.values()):
-        if chosen is not None and result.rule.id not in chosen:
-            continue
         if interrupted:
             result = replace(result, findings=list(result.findings))
             if result.status == SKIPPED and result.reason == "not run":
                 result.reason = "not run: the run was interrupted"
         results.append(result)
-    return results
+    # Attributed over every rule run, chosen or not: a rule chosen with --only that only
+    # echoes another's failure says which.
+    return [r for r in attribute(results) if chosen is None or r.rule.id in chosen]
 
 
 def _leave_or_clean_up(session: Session, options: Options, outcome: Outcome) -> None:
@@ -252,10 +253,11 @@ def _fuzz_accounts(options: Options) -> list[Account]:
 
 
 def _counts(ledger: Ledger, group: str, chosen: set[str] | None, strict: bool) -> dict[str, int]:
-    """The group's rules by status (a failed SHOULD as a warning unless the run is strict),
-    counting only the rules the run reports (``chosen``)."""
+    """The group's rules by status (a failed SHOULD as a warning unless the run is strict, a
+    failure another rule's explains as skipped), counting only the rules the run reports
+    (``chosen``)."""
     tally = {PASSED: 0, FAILED: 0, SKIPPED: 0, WARNINGS: 0}
-    for result in ledger.results.values():
+    for result in attribute(list(ledger.results.values())):
         if result.rule.group == group and (chosen is None or result.rule.id in chosen):
             tally[WARNINGS if warns(result, strict) else result.status] += 1
     return tally

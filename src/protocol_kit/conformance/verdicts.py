@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from protocol_kit.conformance.transport import Exchange
@@ -55,6 +55,12 @@ class Rule:
     statement: str
     citation: Citation
     level: str = MUST
+    # The rules whose behaviour this rule's checks use as a means (to make their data, to read
+    # it back): when one of those fails, this rule's failure may only echo it.
+    relies_on: tuple[str, ...] = ()
+    # Judges every answer of the run, whichever rule's request provoked it: an answer that
+    # another rule's finding is about is that rule's to report.
+    audits: bool = False
 
 
 @cache
@@ -62,18 +68,23 @@ def _catalogue() -> dict[str, Requirement]:
     return {found.id: found for found in Spec.load().requirements}
 
 
-def requirement(rule_id: str, group: str) -> Rule:
+def requirement(
+    rule_id: str, group: str, relies_on: tuple[str, ...] = (), audits: bool = False
+) -> Rule:
     """The rule that checks the spec's requirement of the same id: statement, level and
     citation as the catalogue (``x-requirements``) words them."""
     found = _catalogue().get(rule_id)
     if found is None:  # the catalogue test names every rule without a requirement
-        return Rule(rule_id, group, "", Citation(f"/{REQUIREMENTS}/{rule_id}", ""))
+        citation = Citation(f"/{REQUIREMENTS}/{rule_id}", "")
+        return Rule(rule_id, group, "", citation, relies_on=relies_on, audits=audits)
     return Rule(
         rule_id,
         group,
         found.statement,
         Citation(found.pointer, f"{found.page}#{found.anchor}"),
         found.level,
+        relies_on,
+        audits,
     )
 
 
@@ -104,6 +115,7 @@ class RuleResult:
     # The omitted findings themselves (up to a bound), for a baseline to tell known cases
     # from new ones; reports show ``findings``.
     more: list[Finding] = field(default_factory=list)
+    blocked_by: str = ""  # skipped because this rule's failure may explain this one's
 
 
 class Blocked(Exception):
@@ -154,8 +166,77 @@ class Ledger:
             self._on_judged(result.rule)
         return ok
 
-    def skip(self, rule_id: str, reason: str) -> None:
+    def skip(self, rule_id: str, reason: str, blocked_by: str = "") -> None:
         with self._lock:
             result = self.results[rule_id]
             if result.status == SKIPPED and result.reason == "not run":
-                result.reason = reason
+                result.reason, result.blocked_by = reason, blocked_by
+
+
+def attribute(results: list[RuleResult]) -> list[RuleResult]:
+    """One deviation, one failure: a failed rule whose check relied on a rule that failed, or
+    an audit whose every finding is an answer another failed rule reports, is blocked by the
+    failure at the root of it (reported skipped, with ``blocked_by``). The results given are
+    left as they are; those that change are copies."""
+    by_id = {result.rule.id: result for result in results}
+    failed = {rule_id for rule_id, result in by_id.items() if result.status == FAILED}
+    explained_by = {
+        rule_id: cause
+        for rule_id in failed
+        if (cause := _cause(by_id[rule_id], failed, by_id)) is not None
+    }
+    attributed = []
+    for result in results:
+        root = _root(result.rule.id, explained_by)
+        if root is None:
+            attributed.append(result)
+            continue
+        why = (
+            f"its check relies on behaviour that {root} found failing"
+            if explained_by[result.rule.id] in result.rule.relies_on
+            else f"the answers it would fail are findings of {root}"
+        )
+        attributed.append(
+            replace(
+                result,
+                status=SKIPPED,
+                reason=f"blocked by {root}: {why}; judged again once {root} passes",
+                findings=[],
+                omitted=0,
+                more=[],
+                blocked_by=root,
+            )
+        )
+    return attributed
+
+
+def _cause(result: RuleResult, failed: set[str], by_id: dict[str, RuleResult]) -> str | None:
+    """The failed rule that explains ``result``'s failure, if one does."""
+    for relied in result.rule.relies_on:
+        if relied in failed:
+            return relied
+    if not result.rule.audits or result.omitted:
+        return None
+    reporters: dict[int, str] = {}
+    for rule_id in sorted(failed):
+        other = by_id[rule_id]
+        if other.rule.audits:
+            continue
+        for finding in (*other.findings, *other.more):
+            if finding.exchange is not None:
+                reporters.setdefault(id(finding.exchange), rule_id)
+    causes = [reporters.get(id(f.exchange)) if f.exchange else None for f in result.findings]
+    return causes[0] if causes and None not in causes else None
+
+
+def _root(rule_id: str, explained_by: dict[str, str]) -> str | None:
+    """The failure at the end of ``rule_id``'s chain of causes; None when nothing explains it
+    or the chain comes back to it (rules explaining each other are both reported)."""
+    seen = {rule_id}
+    cause = explained_by.get(rule_id)
+    while cause is not None and cause in explained_by:
+        if cause in seen:
+            return None
+        seen.add(cause)
+        cause = explained_by[cause]
+    return cause

@@ -58,6 +58,7 @@ def _result(result: RuleResult, outcome: Outcome, show_secrets: bool) -> dict[st
         "status": WARNING if outcome.warns(result) else result.status,
         "baselined": result.baselined,
         "reason": result.reason,
+        "blocked_by": result.blocked_by,
         "checks": result.checks,
         "findings": [_finding(f, outcome, show_secrets) for f in result.findings],
         "more_findings": result.omitted,

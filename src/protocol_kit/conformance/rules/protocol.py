@@ -25,16 +25,18 @@ RULES = [
     requirement("PROTO-OPTIONS", GROUP),
     requirement("PROTO-UNKNOWN-METHOD", GROUP),
     requirement("PROTO-BELOW-APP-STATUS", GROUP),
-    requirement("PROTO-BELOW-APP-ERROR-BODY", GROUP),
+    requirement("PROTO-BELOW-APP-ERROR-BODY", GROUP, audits=True),
     requirement("PROTO-JSON-UTF8", GROUP),
     requirement("PROTO-UNSUPPORTED-MEDIA-TYPE", GROUP),
     requirement("PROTO-MEDIA-TYPE-PARAMETERS", GROUP),
     requirement("PROTO-PAYLOAD-TOO-LARGE", GROUP),
-    requirement("PROTO-JSON-RESPONSES", GROUP),
-    requirement("PROTO-ERROR-SHAPE", GROUP),
-    requirement("PROTO-ERROR-MESSAGE", GROUP),
-    requirement("PROTO-RESPONSE-SHAPE", GROUP),
-    requirement("PROTO-NO-SERVER-ERROR", GROUP),
+    requirement("PROTO-JSON-RESPONSES", GROUP, audits=True),
+    requirement("PROTO-ERROR-SHAPE", GROUP, relies_on=("PROTO-JSON-RESPONSES",), audits=True),
+    requirement(
+        "PROTO-ERROR-MESSAGE", GROUP, relies_on=("PROTO-JSON-RESPONSES", "PROTO-ERROR-SHAPE")
+    ),
+    requirement("PROTO-RESPONSE-SHAPE", GROUP, relies_on=("PROTO-JSON-RESPONSES",), audits=True),
+    requirement("PROTO-NO-SERVER-ERROR", GROUP, audits=True),
 ]
 # Methods HTTP defines: the ones a path lacks must be refused with 405 (HEAD and OPTIONS have
 # rules of their own). A made-up name may be refused by the HTTP parser, below the API.

@@ -78,7 +78,9 @@ def _anything_arrives(s: Session) -> bool:
     for rule in RULES:
         if rule.id != _FIRST_RULE:
             s.ledger.skip(
-                rule.id, f"blocked by {_FIRST_RULE}: no webhook arrived at {receiver.url}"
+                rule.id,
+                f"blocked by {_FIRST_RULE}: no webhook arrived at {receiver.url}",
+                blocked_by=_FIRST_RULE,
             )
     return False
 
