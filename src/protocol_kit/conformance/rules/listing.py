@@ -352,9 +352,8 @@ def _check_filters(
                 (data.newest_first(group_id=main, **{name: value}), False),
             )
             # Without group_id the kit's conversations are the account's newest: the page starts
-            # with the kit's matching ones, and every item on it must match.
-            # How many the page holds is LIST-LIMIT's: its items agree with the expected ones
-            # as far as both go.
+            # with the kit's matching ones (as far as both go: how many is LIST-LIMIT's), and
+            # every item on it must match.
             query = {name: value, "limit": high}
             exchange = s.listing(**query)
             page = read_page(exchange)
@@ -363,7 +362,7 @@ def _check_filters(
             ok = (
                 page is not None
                 and all(matches(c) == value for c in page[0])
-                and bool(listed) == bool(expected)
+                and (bool(listed) or not expected)
                 and listed[: len(expected)] == expected[: len(listed)]
             )
             s.expect(
