@@ -197,7 +197,9 @@ class FakeServer:
                 self._event(account, "created", created)
                 return (200 if "create-200" in f else 201), created, {}
             assert conversation_id is not None
-            row = self._find(account, conversation_id)
+            # isolation-off: a retrieve by id that forgets whose conversation it is.
+            owner = None if ("isolation-off" in f and method == "GET") else account
+            row = self._find(owner, conversation_id)
             if row is None:
                 if "malformed-id-400" in f and not _is_id(conversation_id):
                     raise Reject(400, f"`{conversation_id}` is not an id.")
@@ -407,7 +409,7 @@ class FakeServer:
             same = row["id"] == conversation_id or (
                 "id-case-insensitive" in f and row["id"].lower() == conversation_id.lower()
             )
-            if same and (row["account"] == account or account is None or "isolation-off" in f):
+            if same and (row["account"] == account or account is None):
                 return row
         return None
 
@@ -431,7 +433,7 @@ class FakeServer:
                 value = lenient.get(value, value)
                 if value not in ("true", "false"):
                     raise Reject(400, f"Query parameter `{name}` must be true or false.")
-                if value == "false" and "false-means-absent" in f:
+                if value == "false" and name == "muted" and "false-means-absent" in f:
                     continue
                 if name == "muted" and "muted-ignored" in f:
                     continue
@@ -440,7 +442,7 @@ class FakeServer:
         if group is not None and not _is_id(group):
             raise Reject(400, "Query parameter `group_id` must be a 16-character id.")
         if "filters-need-group" in f and group is None:
-            filters = {}
+            filters.pop("pinned", None)  # pinned is applied only within a group
         after, before = query.get("starting_after"), query.get("ending_before")
         if after is not None and before is not None and "both-cursors" not in f:
             raise Reject(400, "Give `starting_after` or `ending_before`, not both.")
@@ -471,10 +473,10 @@ class FakeServer:
                 else row["is_pinned"],
             }
             checks = [states[k] == v for k, v in filters.items()]
+            if "filters-or" in f and checks:
+                checks = [any(checks)]  # the boolean filters ORed, the group still required
             if group is not None and "group-ignored" not in f:
                 checks.append(row["group_id"] == group)
-            if "filters-or" in f and len(checks) > 1:
-                return any(checks)
             return all(checks)
 
         cursor = after or before
@@ -483,7 +485,10 @@ class FakeServer:
                 raise Reject(400, f"`{cursor}` is not an id.")
             pool = self.rows if "cursor-any-account" in f else ordered
             ids = [r["id"] for r in ordered]
-            if cursor not in ids:
+            # isolation-list forgets the account in the list query only, not in the cursor's.
+            if cursor not in (
+                r["id"] for r in ordered if r["account"] == account or "isolation-list" not in f
+            ):
                 if "cursor-unknown-empty" in f:
                     return {"has_more": False, "data": []}
                 if "cursor-any-account" in f and any(r["id"] == cursor for r in pool):
