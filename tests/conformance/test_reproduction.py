@@ -63,13 +63,13 @@ def test_a_printed_script_shows_the_same_wrong_answer(
 def test_bytes_that_are_not_text_survive_the_script(
     fake_server: FakeServer, tmp_path: Path
 ) -> None:
-    findings = _findings(fake_server, "malformed-json-500", "CREATE-MALFORMED-BODY", tmp_path)
-    (finding,) = [f for f in findings if "invalid UTF-8" in f["message"]]
+    findings = _findings(fake_server, "json-any-encoding", "PROTO-JSON-UTF8", tmp_path)
+    (finding,) = [f for f in findings if f["message"] == "a create body in UTF-16 must answer 400"]
     script = finding["script"]
     assert "printf '" in script and "\\377\\376" in script and "--data-binary @-" in script
-    fake_server.reset({"malformed-json-500"})
+    fake_server.reset({"json-any-encoding"})
     status, _ = _run(script)
-    assert status == int(finding["actual"].split()[0]) == 500
+    assert status == int(finding["actual"].split()[0]) == 201
 
 
 def test_keep_data_leaves_the_runs_conversations(fake_server: FakeServer) -> None:

@@ -286,20 +286,23 @@ class FakeServer:
             except (ValueError, UnicodeDecodeError, RecursionError) as exc:
                 if "json-deep-500" in f and isinstance(exc, RecursionError):
                     raise Reject(500, "Something went wrong.") from exc
-                if "malformed-json-500" in f:
+                # A create handler that lets the parser's syntax error escape.
+                syntax = isinstance(exc, json.JSONDecodeError)
+                if "malformed-json-500" in f and method == "POST" and syntax:
                     raise Reject(500, "Something went wrong.") from exc
                 raise Reject(400, f"The body is not valid JSON: {exc}.") from exc
             if not isinstance(data, dict):
                 raise Reject(400, "The body must be a JSON object.")
             return data
-        if media == "application/x-www-form-urlencoded" and "form-unsupported" not in f:
+        form_unsupported = "form-unsupported" in f and method == "POST"  # creates take JSON only
+        if media == "application/x-www-form-urlencoded" and not form_unsupported:
             try:
                 pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise Reject(400, f"The form body is malformed: {exc}.") from exc
-            if "form-untyped" in f:
+            if "form-untyped" in f and method == "PUT":  # updates store the form's text as is
                 return dict(pairs)
-            empty_is_null = "form-empty-kept" not in f
+            empty_is_null = "form-empty-kept" not in f or method != "PUT"
             return {k: _form_value(k, v, empty_is_null) for k, v in pairs}
         raise Reject(
             415, f"Content-Type {media or '(none)'} is not supported; send JSON or form data."
@@ -315,14 +318,12 @@ class FakeServer:
             value = data.get(name)
             if value is not None and not _is_id(value) and "create-id-lenient" not in f:
                 raise Reject(400, f"`{name}` must be a 16-character id.")
-        given = [
-            k
-            for k in known
-            if (k in data if "null-counts-as-given" in f else data.get(k) is not None)
-        ]
+        given = [k for k in known if data.get(k) is not None]
         if not given:
             raise Reject(400, "Give exactly one of `contact_id` or `group_id`.")
-        if len(given) > 1 and "create-both-allowed" not in f:
+        # The fault tells "both" by the names present, so a null other target counts as given.
+        both = [k for k in known if k in data] if "null-counts-as-given" in f else given
+        if len(both) > 1 and "create-both-allowed" not in f:
             raise Reject(400, "Give exactly one of `contact_id` or `group_id`, not both.")
         if "dedupe-contact" in f and data.get("contact_id"):
             for row in self.rows:
@@ -357,10 +358,10 @@ class FakeServer:
                     continue
                 if "read-only-same-value-ok" in f and row.get(name) == value:
                     continue
-                if "update-partial-apply" in f:
+                if "update-partial-apply" in f and name not in FIELDS:  # an unknown name
                     row.update(changes)
                 raise Reject(400, f"`{name}` cannot be updated.")
-            if value is None and "null-ignored" in f:
+            if value is None and "null-ignored" in f and name in _NULLABLE:  # null as not given
                 continue
             if name in ("is_pinned", "is_muted"):
                 if "bool-coerce" in f and value in ("true", "false"):

@@ -16,7 +16,12 @@ from protocol_kit.conformance.verdicts import requirement
 GROUP = "concurrency"
 DESCRIPTION = "simultaneous updates of one conversation (timing-dependent: rounds of parallel PUTs)"
 RULES = [
-    requirement("UPDATE-CONCURRENT-NO-LOST-WRITES", GROUP),
+    # Each update must change only its own attribute (and be stored) for all of them to persist.
+    requirement(
+        "UPDATE-CONCURRENT-NO-LOST-WRITES",
+        GROUP,
+        relies_on=("LIFECYCLE-UPDATE-RESPONSE", "LIFECYCLE-UPDATE-PERSISTS"),
+    ),
 ]
 
 
@@ -41,7 +46,13 @@ def check(s: Session) -> None:
             "is_muted": True,
             "archived_at": stamp,
         },
-        {"pinned_message_id": None, "is_pinned": False, "is_muted": False, "archived_at": None},
+        # Other values, not null: clearing is UPDATE-NULL-CLEARS' to judge.
+        {
+            "pinned_message_id": s.new_id(),
+            "is_pinned": False,
+            "is_muted": False,
+            "archived_at": stamp + 1,
+        },
     ]
     names = [n for n in s.contract.updatable_fields if n in states[0]]
     if len(names) < 2:

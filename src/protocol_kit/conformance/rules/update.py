@@ -11,18 +11,34 @@ from protocol_kit.conformance.verdicts import requirement
 
 GROUP = "update"
 DESCRIPTION = "PUT /v1/conversations/{id}: what is accepted, what is rejected, what is stored"
+# A refused update is read back with GET to see that nothing changed; an accepted one is
+# judged by its answer and read back too: the rules whose behaviour those checks use.
+_READS_BACK = ("LIFECYCLE-GET-NO-SIDE-EFFECTS",)
+_APPLIES = ("LIFECYCLE-UPDATE-RESPONSE", "LIFECYCLE-UPDATE-PERSISTS", *_READS_BACK)
 RULES = [
-    requirement("UPDATE-READ-ONLY", GROUP),
-    requirement("UPDATE-UNKNOWN-ATTRIBUTE", GROUP),
-    requirement("UPDATE-TYPES", GROUP),
-    requirement("UPDATE-TIMESTAMP-RANGE", GROUP),
-    requirement("UPDATE-INTEGRAL-FLOAT", GROUP),
-    requirement("UPDATE-NULL-CLEARS", GROUP),
-    requirement("UPDATE-EMPTY", GROUP),
-    requirement("UPDATE-MALFORMED-BODY", GROUP),
-    requirement("UPDATE-RANDOM-SEQUENCE", GROUP),
-    requirement("UPDATE-FORM", GROUP),
-    requirement("UPDATE-FORM-EMPTY-IS-NULL", GROUP),
+    requirement("UPDATE-READ-ONLY", GROUP, relies_on=_READS_BACK),
+    requirement("UPDATE-UNKNOWN-ATTRIBUTE", GROUP, relies_on=_READS_BACK),
+    requirement("UPDATE-TYPES", GROUP, relies_on=_READS_BACK),
+    requirement("UPDATE-TIMESTAMP-RANGE", GROUP, relies_on=_APPLIES),
+    requirement("UPDATE-INTEGRAL-FLOAT", GROUP, relies_on=_APPLIES),
+    requirement("UPDATE-NULL-CLEARS", GROUP, relies_on=_APPLIES),
+    requirement("UPDATE-EMPTY", GROUP, relies_on=_APPLIES),
+    requirement("UPDATE-MALFORMED-BODY", GROUP, relies_on=_READS_BACK),
+    # Clears with the literal `null` (and its own values are read back, as every update's).
+    requirement("UPDATE-FORM", GROUP, relies_on=(*_APPLIES, "UPDATE-NULL-CLEARS")),
+    # Form-encoded, and an empty value is null: clearing and form typing are its means.
+    requirement(
+        "UPDATE-FORM-EMPTY-IS-NULL",
+        GROUP,
+        relies_on=(*_APPLIES, "UPDATE-NULL-CLEARS", "UPDATE-FORM"),
+    ),
+    # Draws from every kind of update the other rules judge one at a time: JSON and form,
+    # null, and the ends of the timestamp range.
+    requirement(
+        "UPDATE-RANDOM-SEQUENCE",
+        GROUP,
+        relies_on=(*_APPLIES, "UPDATE-NULL-CLEARS", "UPDATE-FORM", "UPDATE-TIMESTAMP-RANGE"),
+    ),
 ]
 
 
@@ -31,7 +47,7 @@ def check(s: Session) -> None:
     current = s.require_created(None, made_ex, "creating the conversation to update")
     conversation_id = current["id"]
     current = _check_empty(s, conversation_id, current)
-    _check_rejections(s, conversation_id, current)
+    current = _check_rejections(s, conversation_id, current)
     current = _check_values(s, conversation_id, current)
     current = _check_form(s, conversation_id, current)
     current = _check_form_empty(s, conversation_id, current)
@@ -68,7 +84,8 @@ def _check_random_sequence(s: Session, conversation_id: str, current: dict[str, 
 
 def _unchanged(
     s: Session, rule_id: str, conversation_id: str, before: dict[str, Any], what: str
-) -> None:
+) -> dict[str, Any]:
+    """Check a refused update changed nothing; return what is stored now."""
     read = s.get(conversation_id)
     s.expect(
         rule_id,
@@ -78,6 +95,15 @@ def _unchanged(
         actual=read.summary(),
         exchange=read,
     )
+    return _stored(s, read, before)
+
+
+def _stored(s: Session, read: Exchange, expected: dict[str, Any]) -> dict[str, Any]:
+    """What a GET shows is stored: the next expectation, so that one change the server made
+    wrongly is reported once, by the check that caused it, and not by every check after it.
+    An unreadable answer (judged where it was read) leaves ``expected`` in place."""
+    stored = s.conversation(read) if read.status == 200 else None
+    return stored if stored is not None and stored["id"] == expected["id"] else expected
 
 
 def _accepted(
@@ -101,10 +127,7 @@ def _accepted(
         actual=read.summary(),
         exchange=read,
     )
-    # What is stored becomes the next expectation, but only if it is this conversation: an
-    # unreadable answer has been judged above and must not derail the checks after it.
-    stored = s.conversation(read) if read.status == 200 else None
-    return stored if stored is not None and stored["id"] == expected["id"] else expected
+    return _stored(s, read, expected)
 
 
 def _check_empty(s: Session, conversation_id: str, current: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +136,7 @@ def _check_empty(s: Session, conversation_id: str, current: dict[str, Any]) -> d
     return _accepted(s, "UPDATE-EMPTY", bare, current, "with no body at all")
 
 
-def _check_rejections(s: Session, conversation_id: str, current: dict[str, Any]) -> None:
+def _check_rejections(s: Session, conversation_id: str, current: dict[str, Any]) -> dict[str, Any]:
     lo, hi = s.contract.timestamp_bounds
     plausible = {
         "id": s.new_id(),
@@ -158,7 +181,7 @@ def _check_rejections(s: Session, conversation_id: str, current: dict[str, Any])
     for rule_id, body, what in cases:
         exchange = s.put(conversation_id, body)
         s.expect_status(rule_id, exchange, 400, f"an update {what} must answer 400")
-        _unchanged(s, rule_id, conversation_id, current, what)
+        current = _unchanged(s, rule_id, conversation_id, current, what)
     for raw, what in (
         (b'{"is_muted": ', "truncated JSON"),
         (b"[]", "a JSON array"),
@@ -172,7 +195,8 @@ def _check_rejections(s: Session, conversation_id: str, current: dict[str, Any])
             400,
             f"an update whose body is {what} must answer 400",
         )
-        _unchanged(s, "UPDATE-MALFORMED-BODY", conversation_id, current, what)
+        current = _unchanged(s, "UPDATE-MALFORMED-BODY", conversation_id, current, what)
+    return current
 
 
 def _check_values(s: Session, conversation_id: str, current: dict[str, Any]) -> dict[str, Any]:
@@ -246,7 +270,7 @@ def _check_form(s: Session, conversation_id: str, current: dict[str, Any]) -> di
         what = "form " + "&".join(f"{k}={v}" for k, v in sent.items())
         exchange = s.put(conversation_id, sent, media_type=FORM)
         if exchange.status == 400:
-            _unchanged(s, "UPDATE-FORM", conversation_id, current, what)
+            current = _unchanged(s, "UPDATE-FORM", conversation_id, current, what)
         else:
             expected = {**current, **change}
             current = _accepted(s, "UPDATE-FORM", exchange, expected, what)
@@ -264,16 +288,19 @@ def _check_form(s: Session, conversation_id: str, current: dict[str, Any]) -> di
         what = "form " + "&".join(f"{k}={v}" for k, v in sent.items())
         exchange = s.put(conversation_id, sent, media_type=FORM)
         s.expect_status("UPDATE-FORM", exchange, 400, f"an update {what} must answer 400")
-        _unchanged(s, "UPDATE-FORM", conversation_id, current, what)
+        current = _unchanged(s, "UPDATE-FORM", conversation_id, current, what)
     return current
 
 
 def _check_form_empty(s: Session, conversation_id: str, current: dict[str, Any]) -> dict[str, Any]:
-    lo, hi = s.contract.timestamp_bounds
     rule_id = "UPDATE-FORM-EMPTY-IS-NULL"
     nullable = [n for n in s.contract.updatable_fields if n in s.contract.nullable_fields]
-    # Give every nullable attribute a value first, so that clearing it is observable.
-    values = {"pinned_message_id": s.new_id(), "archived_at": lo + s.rng.randrange(hi - lo)}
+    # Give every nullable attribute a value first, so that clearing it is observable (an
+    # ordinary timestamp: the ends of the range are UPDATE-TIMESTAMP-RANGE's).
+    values = {
+        "pinned_message_id": s.new_id(),
+        "archived_at": 1_600_000_000 + s.rng.randrange(10**8),
+    }
     for name in nullable:
         if name in values:
             expected = {**current, name: values[name]}
@@ -294,5 +321,5 @@ def _check_form_empty(s: Session, conversation_id: str, current: dict[str, Any])
         what = f"form {name}= (empty)"
         exchange = s.put(conversation_id, {name: ""}, media_type=FORM)
         s.expect_status(rule_id, exchange, 400, f"an update {what} must answer 400")
-        _unchanged(s, rule_id, conversation_id, current, what)
+        current = _unchanged(s, rule_id, conversation_id, current, what)
     return current
