@@ -28,9 +28,7 @@ RULES = [
     requirement("PROTO-BELOW-APP-STATUS", GROUP),
     # The error object it asks for is the API's: a server whose own error objects are wrong
     # answers below the application with the same wrong object.
-    requirement(
-        "PROTO-BELOW-APP-ERROR-BODY", GROUP, relies_on=("PROTO-ERROR-SHAPE",), audits=True
-    ),
+    requirement("PROTO-BELOW-APP-ERROR-BODY", GROUP, relies_on=("PROTO-ERROR-SHAPE",), audits=True),
     requirement("PROTO-JSON-UTF8", GROUP),
     requirement("PROTO-UNSUPPORTED-MEDIA-TYPE", GROUP),
     requirement("PROTO-MEDIA-TYPE-PARAMETERS", GROUP),
