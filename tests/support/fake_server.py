@@ -528,6 +528,15 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in FIELDS}
 
 
+def _serialised(conversation: dict[str, Any], faults: set[str]) -> dict[str, Any]:
+    """A conversation as the API shows it: the shape faults add or drop a field."""
+    if "extra-field" in faults:
+        conversation = {**conversation, "object": "conversation"}
+    if "missing-field" in faults:
+        conversation = {k: v for k, v in conversation.items() if k != "last_opened_at"}
+    return conversation
+
+
 def _json(body: bytes, faults: set[str]) -> Any:
     """A JSON body: UTF-8 only, and a number a double rounds to an integer stays what was written."""
     if "json-any-encoding" in faults:
@@ -652,10 +661,10 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                     self._send(status, message.encode(), "text/plain", extra)
                     return
             if isinstance(payload, dict) and "id" in payload and "is_muted" in payload:
-                if "extra-field" in f:
-                    payload = {**payload, "object": "conversation"}
-                if "missing-field" in f:
-                    payload = {k: v for k, v in payload.items() if k != "last_opened_at"}
+                payload = _serialised(payload, f)
+            elif isinstance(payload, dict) and isinstance(payload.get("data"), list):
+                # One serialiser for a conversation wherever it is shown: pages too.
+                payload = {**payload, "data": [_serialised(c, f) for c in payload["data"]]}
             content = b"" if payload is None else json.dumps(payload).encode()
             media = (
                 "text/plain" if "success-text-plain" in f and status < 400 else "application/json"
