@@ -40,13 +40,13 @@ DEVIATIONS = {
         "lenient-limit": "LIST-LIMIT-BOUNDS",  # pydantic reads "1_0" and " 3" as integers
     },
     "flask": {
-        "default-404": "PROTO-ERROR-SHAPE",  # Werkzeug's HTML error pages
+        "default-404": "PROTO-JSON-RESPONSES",  # Werkzeug's HTML error pages
         "lenient-json": "PROTO-JSON-UTF8",  # request.get_json() reads UTF-16 too
         "lenient-args": "LIST-LIMIT-BOUNDS",  # request.args.get(type=int): " 3", or the default
     },
     "express": {
-        "default-404": "PROTO-ERROR-SHAPE",  # "Cannot GET /v1/nope" in HTML
-        "default-error-handler": "PROTO-ERROR-SHAPE",  # body-parser errors as HTML pages
+        "default-404": "PROTO-JSON-RESPONSES",  # "Cannot GET /v1/nope" in HTML
+        "default-error-handler": "PROTO-JSON-RESPONSES",  # body-parser errors as HTML pages
         "default-body-limit": "PROTO-PAYLOAD-TOO-LARGE",  # express.json() stops at 100 kB
         "default-parameter-limit": "PROTO-PAYLOAD-TOO-LARGE",  # 413 past 1000 form fields
     },

@@ -154,8 +154,11 @@ class FakeServer:
         if "unknown-method-as-get" in f and method not in HTTP_METHODS:
             method = "GET"
         if method not in allowed:
-            # method-404: every method the path lacks; patch-404, trace-404: that one alone.
-            if "method-404" in f or f"{method.lower()}-404" in f:
+            # method-404: every method the router knows that the path lacks (HEAD and OPTIONS
+            # are answered before routing, a made-up method never reaches it); patch-404,
+            # trace-404: that one alone.
+            routed = method in HTTP_METHODS and method not in ("HEAD", "OPTIONS")
+            if ("method-404" in f and routed) or f"{method.lower()}-404" in f:
                 raise Reject(404, f"No route for {method} {path}.")
             extra = {} if "no-allow-header" in f else {"Allow": ", ".join(allowed)}
             raise Reject(405, f"{method} is not allowed on {path}.", extra)
@@ -164,9 +167,9 @@ class FakeServer:
             raise Reject(404, f"No conversation with id `{conversation_id}`.")
         if "validate-before-auth" in f and method in ("POST", "PUT"):
             self._body(method, headers, body)
-        account = (
-            None if ("auth-skip-delete" in f and method == "DELETE") else self._account(headers)
-        )
+        # auth-skip-delete: a DELETE that carries no Authorization header at all is let through.
+        unguarded = method == "DELETE" and "authorization" not in headers
+        account = None if ("auth-skip-delete" in f and unguarded) else self._account(headers)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         if "unknown-query-400" in f and set(query) - {
             "limit",
@@ -531,6 +534,15 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in FIELDS}
 
 
+def _serialised(conversation: dict[str, Any], faults: set[str]) -> dict[str, Any]:
+    """A conversation as the API shows it: the shape faults add or drop a field."""
+    if "extra-field" in faults:
+        conversation = {**conversation, "object": "conversation"}
+    if "missing-field" in faults:
+        conversation = {k: v for k, v in conversation.items() if k != "last_opened_at"}
+    return conversation
+
+
 def _json(body: bytes, faults: set[str]) -> Any:
     """A JSON body: UTF-8 only, and a number a double rounds to an integer stays what was written."""
     if "json-any-encoding" in faults:
@@ -655,10 +667,10 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                     self._send(status, message.encode(), "text/plain", extra)
                     return
             if isinstance(payload, dict) and "id" in payload and "is_muted" in payload:
-                if "extra-field" in f:
-                    payload = {**payload, "object": "conversation"}
-                if "missing-field" in f:
-                    payload = {k: v for k, v in payload.items() if k != "last_opened_at"}
+                payload = _serialised(payload, f)
+            elif isinstance(payload, dict) and isinstance(payload.get("data"), list):
+                # One serialiser for a conversation wherever it is shown: pages too.
+                payload = {**payload, "data": [_serialised(c, f) for c in payload["data"]]}
             content = b"" if payload is None else json.dumps(payload).encode()
             media = (
                 "text/plain" if "success-text-plain" in f and status < 400 else "application/json"

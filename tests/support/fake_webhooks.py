@@ -24,6 +24,7 @@ _TIMEOUT = 5.0
 _TRIES = 8
 _DRAIN_WAIT = 4.0  # seconds: past the kit's 3 s held answer, within a client's patience
 _ALPHANUMERIC = string.ascii_letters + string.digits
+_ACKNOWLEDGED, _REFUSED, _UNANSWERED = "acknowledged", "refused", "unanswered"  # a try's outcome
 
 
 class FakeSender:
@@ -94,27 +95,31 @@ class FakeSender:
         f = self._faults()
         generation = self._generation
         tries = 3 if "webhook-three-tries" in f else _TRIES
+        refused = False  # the last try was answered, with a status other than 2xx
         for attempt in range(tries):
             if generation != self._generation:
                 return
-            if attempt and "webhook-retry-new-id" in f:
+            if refused and "webhook-retry-new-id" in f:
+                # A refused event is sent again as a new one (a timed-out try is repeated).
                 event = json.loads(body)
                 event["id"] = _new_id()
                 body = json.dumps(event).encode()
-            if self._send(body, f):
+            outcome = self._send(body, f)
+            if outcome == _ACKNOWLEDGED:
                 return
-            if "webhook-no-retry" in f:
-                return
+            refused = outcome == _REFUSED
+            if refused and "webhook-no-retry" in f:
+                return  # an answer, whatever its status, is taken as delivered
             if "webhook-retry-in-background" in f and attempt == 0:
                 # The next events go on while this one is retried: out of order.
                 threading.Thread(target=self._retry_later, args=(body,), daemon=True).start()
                 return
-            time.sleep(self._gap(attempt, f))
+            time.sleep(self._gap(attempt, f, refused))
 
-    def _gap(self, attempt: int, f: set[str]) -> float:
+    def _gap(self, attempt: int, f: set[str], refused: bool = False) -> float:
         """Seconds after the ``attempt``-th failed try (from 0): doubling from ``first_retry``."""
-        if "webhook-retry-slow" in f:
-            return 3.0
+        if refused and "webhook-retry-slow" in f:
+            return 3.0  # a refusal waits out a Retry-After of its own making
         if "webhook-backoff-steep" in f:
             return 0.2 * 10**attempt  # growing tenfold: 0.2 s, then 2 s
         if "webhook-backoff-jump" in f and attempt == 3:
@@ -125,10 +130,11 @@ class FakeSender:
         f = self._faults()
         for attempt in range(1, _TRIES):
             time.sleep(self._gap(attempt - 1, f))
-            if self._send(body, f):
+            if self._send(body, f) == _ACKNOWLEDGED:
                 return
 
-    def _send(self, body: bytes, f: set[str]) -> bool:
+    def _send(self, body: bytes, f: set[str]) -> str:
+        """One try: acknowledged, refused (a whole answer in time, not a 2xx) or unanswered."""
         signed = body
         if "webhook-sign-reserialised" in f:
             signed = json.dumps(json.loads(body), indent=2, sort_keys=True).encode()
@@ -152,10 +158,12 @@ class FakeSender:
             ) as answer:
                 for _ in answer.iter_raw():
                     if time.monotonic() > deadline:
-                        return False
+                        return _UNANSWERED
         except httpx.HTTPError:
-            return False
-        return answer.is_success and time.monotonic() <= deadline
+            return _UNANSWERED
+        if time.monotonic() > deadline:
+            return _UNANSWERED
+        return _ACKNOWLEDGED if answer.is_success else _REFUSED
 
 
 def _new_id() -> str:

@@ -413,15 +413,22 @@ class Session:
 
     def page(self, exchange: Exchange) -> tuple[list[dict[str, Any]], bool] | None:
         """(data, has_more) if the response is a 200 list page of objects with ids, else None."""
-        body = exchange.json
-        if exchange.status != 200 or not isinstance(body, dict):
+        data, body = self.page_data(exchange), exchange.json
+        has_more = body.get("has_more") if isinstance(body, dict) else None
+        if data is None or not isinstance(has_more, bool):
             return None
-        data, has_more = body.get("data"), body.get("has_more")
-        if not isinstance(data, list) or not isinstance(has_more, bool):
+        return data, has_more
+
+    def page_data(self, exchange: Exchange) -> list[dict[str, Any]] | None:
+        """The conversations of a 200 list page, whatever else the page carries or lacks: for
+        checks that only look at what is listed (the page's shape is PROTO-RESPONSE-SHAPE's)."""
+        body = exchange.json
+        data = body.get("data") if exchange.status == 200 and isinstance(body, dict) else None
+        if not isinstance(data, list):
             return None
         if not all(isinstance(c, dict) and isinstance(c.get("id"), str) for c in data):
             return None
-        return [dict(c) for c in data], has_more
+        return [dict(c) for c in data]
 
 
 def crash_message(exc: Exception) -> str:
