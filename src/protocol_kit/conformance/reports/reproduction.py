@@ -237,25 +237,52 @@ def _auth_word(exchange: Exchange, tokens: dict[str, str]) -> str | None:
     scheme, space, credential = value.partition(" ")
     if not space:
         scheme, credential = "", value
-    word = _credential_word(credential, tokens)
+    word = _credential_word(scheme, credential, tokens)
     if word is None:
         return shlex.quote(f"Authorization: {value}")
     return '"Authorization: ' + _double_quoted(scheme + space) + word + '"'
 
 
-def _credential_word(credential: str, tokens: dict[str, str]) -> str | None:
+def _credential_word(scheme: str, credential: str, tokens: dict[str, str]) -> str | None:
     """``credential`` inside double quotes with the token it is (or is made from) as a variable;
-    None when it names no token of the run."""
+    None when it names no token of the run. Basic credentials (base64 of ``user:password``)
+    that carry a token are rebuilt whole by the shell: base64 hides nothing."""
+    if scheme.lower() == "basic":
+        return _basic_word(credential, tokens) or _token_word(credential, tokens)
+    return _token_word(credential, tokens)
+
+
+def _token_word(text: str, tokens: dict[str, str]) -> str | None:
+    """``text`` for the inside of double quotes with the run's token as a variable where it is
+    the whole text, or (a long token only) part of it; None when it holds no token."""
     by_length = sorted(tokens.items(), key=lambda item: -len(item[1]))
     for name, token in by_length:
-        if credential == token:
+        if text == token:
             return "${" + name + "}"
-        if credential == base64.b64encode(f"{token}:".encode()).decode():
-            return f"$(printf '%s:' \"${{{name}}}\" | base64 | tr -d '\\n')"
     for name, token in by_length:
-        if len(token) >= _SHORTEST_TOKEN_IN_A_WORD and token in credential:
-            return _double_quoted(credential).replace(_double_quoted(token), "${" + name + "}")
+        if len(token) >= _SHORTEST_TOKEN_IN_A_WORD and token in text:
+            return _double_quoted(text).replace(_double_quoted(token), "${" + name + "}")
     return None
+
+
+def _basic_word(credential: str, tokens: dict[str, str]) -> str | None:
+    """Basic credentials whose user or password holds a token of the run, as a command that
+    encodes them again from the token's variable (the whole base64 replaced, whatever the
+    token's length); None when they hold none, or are not base64 the shell writes the same."""
+    try:
+        pair = base64.b64decode(credential, validate=True).decode()
+    except ValueError:  # not base64, or not UTF-8 text (UnicodeDecodeError is a ValueError)
+        return None
+    if not pair or base64.b64encode(pair.encode()).decode() != credential:
+        return None
+    fields = [_token_word(field, tokens) for field in pair.split(":", 1)]
+    if all(word is None for word in fields):
+        return None
+    text = ":".join(
+        _double_quoted(field) if word is None else word
+        for field, word in zip(pair.split(":", 1), fields, strict=True)
+    )
+    return f"$(printf '%s' \"{text}\" | base64 | tr -d '\\n')"
 
 
 def _double_quoted(text: str) -> str:
