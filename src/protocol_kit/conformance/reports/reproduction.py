@@ -16,6 +16,11 @@ from protocol_kit.conformance.verdicts import Finding, RuleResult
 # Longer set-ups (the list group builds a dataset of a hundred conversations) are replayed by
 # re-running the rule: same seed, same requests.
 MAX_SCRIPT_REQUESTS = 25
+# Said by a script whose set-up leaves out some of the requests the answer may depend on.
+LEFT_OUT = (
+    "{} earlier request(s) about it left out to keep it short, so the last answer may differ: "
+    "the re-run command replays them all."
+)
 _CAPTURE_ID = 'sed -n \'s/.*"id" *: *"\\([^"]*\\)".*/\\1/p\''
 
 
@@ -47,7 +52,7 @@ def shown(finding: Finding, outcome: Outcome, show_secrets: bool) -> tuple[str, 
     """How a report shows the finding's reproduction: (label, text), a script when set-up comes
     with it, else one curl command; None when there is no request to show."""
     replay = script(finding, outcome, show_secrets)
-    if replay and len(_relevant(finding.requests, outcome.base_url)) > 1:
+    if replay and len(_relevant(finding.requests, outcome.base_url)[0]) > 1:
         label, text = "reproduce (sh)", replay
     elif finding.exchange is None:
         return None
@@ -73,11 +78,13 @@ def script(finding: Finding, outcome: Outcome, show_secrets: bool) -> str:
     """A POSIX shell script that sends the finding's requests again, in order, capturing the
     ids the server creates; the last request's answer is the deviation. Empty when the
     sequence is too long to be worth pasting (``command`` re-runs it instead)."""
-    requests = _relevant(finding.requests, outcome.base_url)
+    requests, left_out = _relevant(finding.requests, outcome.base_url)
     if not requests or len(requests) > MAX_SCRIPT_REQUESTS:
         return ""
     lines = [
-        f"# {len(requests)} request(s), set-up included; the last answer shows the deviation.",
+        f"# {len(requests)} request(s), set-up included; the last answer shows the deviation."
+        if not left_out
+        else f"# {len(requests)} request(s), set-up included; {LEFT_OUT.format(left_out)}",
         f"BASE={shlex.quote(outcome.base_url)}",
     ]
     for name, token in outcome.tokens.items():
@@ -174,19 +181,22 @@ def curl(exchange: Exchange, outcome: Outcome, show_secrets: bool) -> str:
     return exchange.curl(show_secrets, header_words={"authorization": auth} if auth else None)
 
 
-def _relevant(requests: list[Exchange], base_url: str) -> list[Exchange]:
+def _relevant(requests: list[Exchange], base_url: str) -> tuple[list[Exchange], int]:
     """The requests the last answer can depend on. About a conversation the sequence created:
     every request about it (its create, updates, reads). A create: the earlier creates with the
     same body (a server may merge those). A list (GET of the collection) depends on the whole
     account: every request. Anything else (one conversation's, a method the path does not
-    have): itself."""
+    have): itself. With the number of requests it depends on that were left out to keep it
+    short."""
     if not requests:
-        return []
+        return [], 0
     *earlier, last = requests
-    # Reads change nothing (GET and HEAD are safe): no answer depends on them.
-    earlier = [e for e in earlier if e.method not in ("GET", "HEAD")]
+    # Reads change nothing on a server that keeps to the contract (GET and HEAD are safe): no
+    # answer depends on them, but for one about a conversation, whose reads a broken server
+    # may make change it.
+    writes = [e for e in earlier if e.method not in ("GET", "HEAD")]
     url = last.url.lower()  # an id in other letter case is about the same conversation
-    wanted = {found for e in earlier if (found := _created_id(e)) and found.lower() in url}
+    wanted = {found for e in writes if (found := _created_id(e)) and found.lower() in url}
     if wanted:
         about = [
             e
@@ -194,17 +204,26 @@ def _relevant(requests: list[Exchange], base_url: str) -> list[Exchange]:
             if _created_id(e) in wanted or any(i.lower() in e.url.lower() for i in wanted)
         ]
         if len(about) >= MAX_SCRIPT_REQUESTS:
-            # A long history (a sequence of updates): making the conversation again is the
-            # set-up a replay needs; the re-run command replays the whole history.
-            about = [e for e in about if _created_id(e) in wanted]
-        return [*about, last]
+            # A long history (a sequence of updates): the conversation made again, with the
+            # latest writes that fit and the request just before the answer; the writes the
+            # server accepted first (they made its state), then the refused ones (a broken
+            # server may have applied them in part). The re-run command replays them all.
+            made = [e for e in about if _created_id(e) in wanted]
+            others = [e for e in about if e.method not in ("GET", "HEAD") and e not in made]
+            room = MAX_SCRIPT_REQUESTS - len(made) - 2
+            accepted = [e for e in others if 200 <= e.status < 300][-room:] if room > 0 else []
+            refused = [e for e in others if not 200 <= e.status < 300 and e is not about[-1]]
+            kept = accepted + (refused[-(room - len(accepted)) :] if room > len(accepted) else [])
+            cut = made + [e for e in about if e is about[-1] or any(e is k for k in kept)]
+            return [*cut, last], len(about) - len(cut)
+        return [*about, last], 0
+    earlier = writes
     if last.method == "POST":
-        return [
-            e for e in earlier if e.method == "POST" and e.request_body == last.request_body
-        ] + [last]
-    return (
-        [*earlier, last] if last.method == "GET" and _is_collection(last.url, base_url) else [last]
-    )
+        same = [e for e in earlier if e.method == "POST" and e.request_body == last.request_body]
+        return [*same, last], 0
+    if last.method == "GET" and _is_collection(last.url, base_url):
+        return [*earlier, last], 0
+    return [last], 0
 
 
 def _is_collection(url: str, base_url: str) -> bool:
