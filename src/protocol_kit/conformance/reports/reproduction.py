@@ -209,7 +209,11 @@ def _relevant(requests: list[Exchange], base_url: str) -> tuple[list[Exchange], 
             # server accepted first (they made its state), then the refused ones (a broken
             # server may have applied them in part). The re-run command replays them all.
             made = [e for e in about if _created_id(e) in wanted]
-            others = [e for e in about if e.method not in ("GET", "HEAD") and e not in made]
+            others = [
+                e
+                for e in about
+                if e.method not in ("GET", "HEAD") and not any(e is m for m in made)
+            ]
             room = MAX_SCRIPT_REQUESTS - len(made) - 2
             accepted = [e for e in others if 200 <= e.status < 300][-room:] if room > 0 else []
             refused = [e for e in others if not 200 <= e.status < 300 and e is not about[-1]]
