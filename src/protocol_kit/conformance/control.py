@@ -132,7 +132,7 @@ def stop_on_signals(control: RunControl, stream: TextIO | None = None) -> Iterat
     def again(signum: int, frame: FrameType | None) -> None:
         what = (
             control.what_may_be_left()
-            or "no conversation the run created is left behind, and no create is unanswered"
+            or "no conversation the run created is known to be left behind"
         )
         print(
             f"\nprotocol-kit verify: stopped at once, without cleaning up; {what}",
