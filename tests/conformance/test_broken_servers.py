@@ -3,11 +3,15 @@ and by the rule that is about that deviation."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -17,7 +21,8 @@ from protocol_kit.conformance.outcome import Options, Outcome
 from protocol_kit.conformance.reports import html, json_report, junit, reproduction
 from protocol_kit.conformance.rules import GROUPS, delivery, restart
 from protocol_kit.conformance.runner import run
-from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED
+from protocol_kit.conformance.transport import NOT_JSON
+from protocol_kit.conformance.verdicts import FAILED, PASSED, SKIPPED, Finding
 from protocol_kit.conformance.webhooks import WebhookSetup
 from tests.conformance.report_checks import (
     assert_printable,
@@ -153,10 +158,11 @@ def _assert_reports_valid(outcome: Outcome, tmp_path: Path) -> None:
 
 def _assert_reproductions_reproduce(outcome: Outcome) -> None:
     """Every reproduction the run prints (a script or one curl command), run by sh against the
-    same broken server, gets the answer the failing request got. Each makes its own data, so
-    they run side by side."""
+    same broken server, gets the answer the failing request got: its status and, where the
+    finding is about the answer's body, that body as far as the finding shows it. Each makes its
+    own data, so they run side by side."""
     shown = [
-        (result.rule.id, finding.exchange.status, printed[1])
+        (result.rule.id, finding, printed[1])
         for result in outcome.results
         if result.status == FAILED
         for finding in result.findings
@@ -166,14 +172,112 @@ def _assert_reproductions_reproduce(outcome: Outcome) -> None:
     ]
     with ThreadPoolExecutor(max_workers=4) as pool:
         replayed = list(pool.map(lambda each: _replay(each[2], outcome.tokens), shown))
-    for (rule_id, status, text), (got, output) in zip(shown, replayed, strict=True):
+    for (rule_id, finding, text), (got, output, body) in zip(shown, replayed, strict=True):
+        assert finding.exchange is not None
+        status = finding.exchange.status
         assert got == status, (
             f"{rule_id}: the reproduction got {got}, the run got {status}\n{text}\n{output}"
         )
+        about = _what_the_body_finding_shows(finding, outcome)
+        if about is None:
+            continue
+        shows, take = about
+        differences = _same(shows, take(body), text, "")
+        assert not differences, (
+            f"{rule_id}: the reproduction's answer differs from the run's: "
+            f"{'; '.join(differences)}\n{text}\n{output}"
+        )
 
 
-def _replay(text: str, tokens: dict[str, str]) -> tuple[int | None, str]:
-    """The status of the last answer the printed reproduction gets, and what it printed."""
+def _what_the_body_finding_shows(
+    finding: Finding, outcome: Outcome
+) -> tuple[Any, Callable[[Any], Any]] | None:
+    """What a finding about the failing answer's JSON body shows of it (the fields that differ,
+    or the whole body when that is what was expected otherwise), and how to take the same from
+    the replay's answer; None when the finding is about the status, or the reproduction cannot
+    make what the answer is about: data the run deleted, or a whole account's list (it holds
+    what the other replays made meanwhile)."""
+    answer = finding.exchange
+    prefix = f"{answer.status} " if answer is not None else ""
+    if answer is None or answer.json is NOT_JSON or not finding.actual.startswith(prefix):
+        return None
+    collections = tuple(path for path in outcome.paths if "{" not in path)
+    on_the_collection = urlsplit(answer.url).path.rstrip("/").endswith(collections)
+    if on_the_collection and answer.method != "POST":
+        return None
+    script = reproduction.script(finding, outcome, False)
+    if (len(finding.requests) > 1 and not script) or _says_it_left_out_requests(script):
+        return None
+    rest = finding.actual.removeprefix(prefix)
+    item = rest.startswith("data[0] ")
+    try:
+        shown, _ = json.JSONDecoder().raw_decode(rest.removeprefix("data[0] "))
+    except ValueError:
+        return None
+    if shown == answer.json:  # the whole answer: about the body unless a status was expected
+        if re.fullmatch(r"\d{3}", finding.expected.strip()):
+            return None
+        return answer.json, lambda replayed: replayed
+    if not isinstance(shown, dict):
+        return None
+
+    def fields(body: Any) -> Any:
+        """The fields the finding shows, of the object (or a list page's first item)."""
+        if item:
+            data = body.get("data") if isinstance(body, dict) else None
+            body = data[0] if isinstance(data, list) and data else None
+        if not isinstance(body, dict):
+            return body
+        return {name: body.get(name, NOT_JSON) for name in shown}
+
+    return fields(answer.json), fields
+
+
+def _says_it_left_out_requests(script: str) -> bool:
+    """Whether the script says its set-up is cut short (its last answer may then differ)."""
+    return reproduction.LEFT_OUT.partition("{}")[2] in script
+
+
+def _same(run: Any, replay: Any, text: str, at: str) -> list[str]:
+    """Where the replay's answer differs from the run's (as JSON pointers): values the server
+    makes up on its own (ids, timestamps) may differ, but not in type; all else must not."""
+    where = at or "/"
+    if isinstance(run, dict) and isinstance(replay, dict):
+        if run.keys() != replay.keys():
+            return [f"{where}: fields {sorted(run)} in the run, {sorted(replay)} replayed"]
+        return [d for k in run for d in _same(run[k], replay[k], text, f"{at}/{k}")]
+    if isinstance(run, list) and isinstance(replay, list):
+        if len(run) != len(replay):
+            return [f"{where}: {len(run)} items in the run, {len(replay)} replayed"]
+        return [
+            d
+            for n, (r, p) in enumerate(zip(run, replay, strict=True))
+            for d in _same(r, p, text, f"{at}/{n}")
+        ]
+    if run == replay and type(run) is type(replay):
+        return []
+    if _made_up(run, text) and _made_up(replay, text) and type(run) is type(replay):
+        return []
+    return [f"{where}: {_json(run)} in the run, {_json(replay)} replayed"]
+
+
+def _made_up(value: Any, text: str) -> bool:
+    """A value the server chose itself: a string or number (not a flag) that the reproduction
+    does not send anywhere."""
+    return (
+        isinstance(value, str | int | float)
+        and not isinstance(value, bool)
+        and str(value) not in text
+    )
+
+
+def _json(value: Any) -> str:
+    return "nothing" if value is NOT_JSON else json.dumps(value, ensure_ascii=False)
+
+
+def _replay(text: str, tokens: dict[str, str]) -> tuple[int | None, str, Any]:
+    """The status of the last answer the printed reproduction gets, what it printed, and that
+    answer's body as JSON (``NOT_JSON`` when it is not)."""
     done = subprocess.run(
         ["sh", "-c", text],
         capture_output=True,
@@ -183,4 +287,11 @@ def _replay(text: str, tokens: dict[str, str]) -> tuple[int | None, str]:
         check=False,
     )
     statuses = re.findall(r"^HTTP/[\d.]+ (\d{3})", done.stdout, re.MULTILINE)
-    return (int(statuses[-1]) if statuses else None), done.stdout[-2000:] + done.stderr
+    # The last answer is the last block curl -i printed: its head, a blank line, its body
+    # (line ends read as "\n").
+    body = done.stdout.rpartition("\nHTTP/")[2].partition("\n\n")[2]
+    try:
+        parsed = json.loads(body) if body else NOT_JSON
+    except ValueError:
+        parsed = NOT_JSON
+    return (int(statuses[-1]) if statuses else None), done.stdout[-2000:] + done.stderr, parsed

@@ -3,6 +3,7 @@ shows the same wrong answer; --keep-data leaves the run's data in place."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -10,9 +11,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from protocol_kit.conformance.outcome import Outcome
+from protocol_kit.conformance.reports import reproduction
+from protocol_kit.conformance.transport import Transport
 from tests.conformance.report_checks import assert_valid_report
 from tests.support.cli import verify_against
 from tests.support.fake_server import TOKENS, FakeServer
+from tests.support.scripted import ScriptedServer
 
 
 def _findings(fake_server: FakeServer, fault: str, rule_id: str, tmp_path: Path) -> list[Any]:
@@ -88,3 +95,57 @@ def test_a_printed_curl_line_runs_as_printed(fake_server: FakeServer, tmp_path: 
     fake_server.reset({"no-allow-header"})
     status, _ = _run(line)
     assert status == int(findings[0]["exchange"]["status"]) == 405
+
+
+def _basic(pair: str) -> str:
+    return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "tokens",
+    [("A", "B"), ("short1", "B2"), (TOKENS[0], TOKENS[1])],
+    ids=["one letter", "under 8", "long"],
+)
+def test_basic_credentials_holding_a_token_are_redacted_whole_and_replay_the_same(
+    tokens: tuple[str, str],
+) -> None:
+    """Base64 hides nothing: Basic credentials whose user or password is a token of the run are
+    shown as a command that encodes them again, whatever the token's length; the rest of the
+    line (and Basic credentials of no token) is left as it is, and the line sends what was sent."""
+    token, other = tokens
+    variables = {"TOKEN": token, "OTHER_TOKEN": other}
+    outcome = Outcome("", 5, [], [], {}, 0.0, tokens=variables)
+    server = ScriptedServer()
+    transport = Transport(server.url)
+    try:
+        long = len(token) >= 8
+        for authorization, held in [
+            (_basic(f"{token}:"), {"TOKEN"}),
+            (_basic(f":{other}"), {"OTHER_TOKEN"}),
+            (_basic(f"{token}:{other}"), {"TOKEN", "OTHER_TOKEN"}),
+            (_basic(f"user:{token}"), {"TOKEN"}),
+            (_basic("user:pass"), set()),
+            (_basic(f"x{token}x:"), {"TOKEN"} if long else set()),  # a short one is no word
+        ]:
+            server.script()
+            path = f"/v1/conversations/{token}{other}B/{authorization[6:]}"
+            sent = transport.send("GET", path, headers={"Authorization": authorization})
+            line = reproduction.curl(sent, outcome, show_secrets=False)
+            credential = authorization.removeprefix("Basic ")
+            header = line.split("-H ")[1]
+            assert (credential not in header) == bool(held), line
+            assert line.count(f"/{token}{other}B/{credential}") == 1, line  # the URL as it was
+            assert set(re.findall(r"\$\{(\w+)\}", header)) == held, line
+            server.script()
+            subprocess.run(
+                ["sh", "-c", line],
+                capture_output=True,
+                env={**os.environ, **variables},
+                timeout=30,
+                check=True,
+            )
+            (replayed,) = server.requests
+            assert replayed.headers["Authorization"] == authorization, line
+    finally:
+        transport.close()
+        server.close()

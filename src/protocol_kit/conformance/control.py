@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sys
@@ -26,7 +27,8 @@ class Interrupted(BaseException):
 
 class RunControl:
     """What one run's threads share so that it can stop: the stop flag, the requests still in
-    flight, and the conversations created and not deleted yet (for a report of what is left)."""
+    flight, the conversations created and not deleted yet, and the creates sent whose answers
+    were not read (each may have stored one): what a stopped run may leave behind."""
 
     def __init__(self) -> None:
         self.stopping = threading.Event()
@@ -34,14 +36,19 @@ class RunControl:
         self._in_flight = 0
         self._main_in_flight = 0  # the main thread's: a signal then waits for its answer
         self._left: list[Callable[[], list[str]]] = []
+        self._creates: dict[int, str] = {}  # sent, answer not read yet: the request, described
+        self._numbers = itertools.count()
 
     @contextmanager
     def request(self) -> Iterator[None]:
-        """One request to the server under test: clean-up waits for those under way."""
+        """One request to the server under test: clean-up waits for those under way, and a
+        signal does not stop the main thread inside one (what its answer says is noted first)."""
         main = threading.current_thread() is threading.main_thread()
         with self._idle:
-            self._in_flight += 1
+            # The main thread's count first: from here on a signal lets the request finish, so
+            # the count of all requests cannot be left raised by one that never began.
             self._main_in_flight += main
+            self._in_flight += 1
         try:
             yield
         finally:
@@ -49,6 +56,17 @@ class RunControl:
                 self._in_flight -= 1
                 self._main_in_flight -= main
                 self._idle.notify_all()
+
+    def create_sent(self, request: str) -> int:
+        """A create goes out (call inside ``request``): until ``create_answered``, it may have
+        stored a conversation nobody knows the id of."""
+        number = next(self._numbers)
+        self._creates[number] = request
+        return number
+
+    def create_answered(self, number: int) -> None:
+        """The create's answer was read, and what it created noted with ``track``'s ids."""
+        self._creates.pop(number, None)
 
     @property
     def main_thread_waits_for_an_answer(self) -> bool:
@@ -75,6 +93,31 @@ class RunControl:
     def left_behind(self) -> list[str]:
         return list(dict.fromkeys(i for left in self._left for i in left()))
 
+    def creates_unanswered(self) -> list[str]:
+        """The creates sent whose answers were not read (under way, or lost): described."""
+        return list(self._creates.values())
+
+    def what_may_be_left(self) -> str:
+        """For a reader: the conversations the run created that may still exist, by id, and
+        the creates that may have stored one; "" when there are none."""
+        left, unanswered = self.left_behind(), self.creates_unanswered()
+        parts = []
+        if left:
+            these = "this conversation" if len(left) == 1 else f"these {len(left)} conversations"
+            parts.append(f"{these} the run created may be left behind: " + ", ".join(left))
+        if unanswered:
+            parts.append(
+                (
+                    "a create was sent and may have stored a conversation (its answer was not "
+                    "read): "
+                    if len(unanswered) == 1
+                    else f"{len(unanswered)} creates were sent and each may have stored a "
+                    "conversation (their answers were not read): "
+                )
+                + "; ".join(unanswered)
+            )
+        return "; ".join(parts)
+
 
 @contextmanager
 def stop_on_signals(control: RunControl, stream: TextIO | None = None) -> Iterator[None]:
@@ -87,13 +130,9 @@ def stop_on_signals(control: RunControl, stream: TextIO | None = None) -> Iterat
     err = stream or sys.stderr
 
     def again(signum: int, frame: FrameType | None) -> None:
-        left = control.left_behind()
         what = (
-            f"these {len(left)} conversations the run created may be left behind: "
-            + ", ".join(left)
-            if left
-            else "no conversation the run created is known to be left behind, though requests "
-            "under way may have created some"
+            control.what_may_be_left()
+            or "no conversation the run created is known to be left behind"
         )
         print(
             f"\nprotocol-kit verify: stopped at once, without cleaning up; {what}",

@@ -121,6 +121,9 @@ def run(contract: Contract, options: Options, progress: Progress) -> Outcome:
             outcome.notes += notes
     finally:
         transport.close()
+    left = "" if options.keep_data else control.what_may_be_left()
+    if left:  # what clean-up could not delete, or cannot know of
+        outcome.notes.append(f"clean-up: {left}")
     outcome.elapsed = time.time() - started
     return outcome
 

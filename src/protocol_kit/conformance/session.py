@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from protocol_kit.conformance.contract import Contract
 from protocol_kit.conformance.control import RunControl
 from protocol_kit.conformance.diffs import json_text, list_difference, object_difference
+from protocol_kit.conformance.reports.visible import decoded
 from protocol_kit.conformance.transport import Exchange, Transport
 from protocol_kit.conformance.verdicts import Blocked, Ledger
 from protocol_kit.conformance.webhooks import WebhookSetup
@@ -25,6 +26,7 @@ from protocol_kit.conformance.webhooks import WebhookSetup
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _GIVE_UP_AFTER = 5
 _READS = ("GET", "HEAD")
+_DESCRIBED_BODY = 120  # bytes of a request body shown where a create may have stored something
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
@@ -240,7 +242,11 @@ class Session:
             raise Blocked(
                 f"the server stopped answering ({_GIVE_UP_AFTER} requests in a row got no response)"
             )
+        creates = method == "POST" and path == self.contract.collection_path
         with nullcontext() if method in _READS else self.writing(), self.control.request():
+            # Inside the request (a signal lets it finish, clean-up waits for it): a create is
+            # known to be under way from before it is sent until what it made is remembered.
+            sent = self.control.create_sent(_described(method, path, content)) if creates else None
             exchange = self.transport.send(
                 method,
                 path,
@@ -250,6 +256,9 @@ class Session:
                 record=record,
                 chunked=chunked,
             )
+            if sent is not None and not exchange.error:
+                self.remember(exchange, account)
+                self.control.create_answered(sent)
         self._silent = self._silent + 1 if exchange.error else 0
         if record:
             self._note_history(exchange)
@@ -285,13 +294,14 @@ class Session:
         return exchange
 
     def remember(self, exchange: Exchange, account: Account | None = None) -> None:
-        """Note a conversation the run created (from any 2xx answer to a POST)."""
+        """Note a conversation the run created (from any 2xx answer to a POST), once."""
         account = account or self.main
         body = exchange.json
         if (
             200 <= exchange.status < 300
             and isinstance(body, dict)
             and isinstance(body.get("id"), str)
+            and body["id"] not in account.created
         ):
             account.created.append(body["id"])
 
@@ -324,13 +334,17 @@ class Session:
 
     def clean_up(self) -> None:
         """Delete every conversation the run created (unrecorded: not part of any verdict),
-        once the requests under way (of threads told to stop) are answered."""
+        once the requests under way (of threads told to stop) are answered. What could not be
+        deleted stays in ``created``, to be named."""
         self.control.wait_idle(timeout=5)
         for account in (self.main, self.other):
             if account is None:
                 continue
-            while account.created:
-                conversation_id = account.created[0]
+            tried: set[str] = set()
+            # Not a snapshot: a thread still finishing may remember one more meanwhile.
+            while left := [c for c in account.created if c not in tried]:
+                conversation_id = left[0]
+                tried.add(conversation_id)
                 exchange = self.transport.send(
                     "DELETE",
                     self.contract.item(conversation_id),
@@ -339,7 +353,8 @@ class Session:
                 )
                 if exchange.error:
                     return  # the server is gone: nothing more can be cleaned
-                account.created.remove(conversation_id)
+                if exchange.status < 300 or exchange.status == 404:  # deleted, or gone already
+                    account.created.remove(conversation_id)
 
     # ---- verdicts ------------------------------------------------------------------------
 
@@ -438,6 +453,14 @@ def crash_message(exc: Exception) -> str:
         f"the checks stopped on an unexpected answer ({type(exc).__name__}: {exc} "
         f"at {where.name}:{where.lineno})"
     )
+
+
+def _described(method: str, path: str, content: bytes | None) -> str:
+    """A request in one line, to find what it may have stored: method, path, body excerpt."""
+    body = decoded(content[:_DESCRIBED_BODY]) if content else ""
+    if content and len(content) > _DESCRIBED_BODY:
+        body += "…"
+    return f"{method} {path} {body}".rstrip()
 
 
 def _encode(body: Any, media_type: str) -> bytes:

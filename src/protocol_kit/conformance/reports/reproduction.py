@@ -16,6 +16,11 @@ from protocol_kit.conformance.verdicts import Finding, RuleResult
 # Longer set-ups (the list group builds a dataset of a hundred conversations) are replayed by
 # re-running the rule: same seed, same requests.
 MAX_SCRIPT_REQUESTS = 25
+# Said by a script whose set-up leaves out some of the requests the answer may depend on.
+LEFT_OUT = (
+    "{} earlier request(s) about it left out to keep it short, so the last answer may differ: "
+    "the re-run command replays them all."
+)
 _CAPTURE_ID = 'sed -n \'s/.*"id" *: *"\\([^"]*\\)".*/\\1/p\''
 
 
@@ -47,7 +52,7 @@ def shown(finding: Finding, outcome: Outcome, show_secrets: bool) -> tuple[str, 
     """How a report shows the finding's reproduction: (label, text), a script when set-up comes
     with it, else one curl command; None when there is no request to show."""
     replay = script(finding, outcome, show_secrets)
-    if replay and len(_relevant(finding.requests, outcome.base_url)) > 1:
+    if replay and len(_relevant(finding.requests, outcome.base_url)[0]) > 1:
         label, text = "reproduce (sh)", replay
     elif finding.exchange is None:
         return None
@@ -73,11 +78,13 @@ def script(finding: Finding, outcome: Outcome, show_secrets: bool) -> str:
     """A POSIX shell script that sends the finding's requests again, in order, capturing the
     ids the server creates; the last request's answer is the deviation. Empty when the
     sequence is too long to be worth pasting (``command`` re-runs it instead)."""
-    requests = _relevant(finding.requests, outcome.base_url)
+    requests, left_out = _relevant(finding.requests, outcome.base_url)
     if not requests or len(requests) > MAX_SCRIPT_REQUESTS:
         return ""
     lines = [
-        f"# {len(requests)} request(s), set-up included; the last answer shows the deviation.",
+        f"# {len(requests)} request(s), set-up included; the last answer shows the deviation."
+        if not left_out
+        else f"# {len(requests)} request(s), set-up included; {LEFT_OUT.format(left_out)}",
         f"BASE={shlex.quote(outcome.base_url)}",
     ]
     for name, token in outcome.tokens.items():
@@ -174,19 +181,22 @@ def curl(exchange: Exchange, outcome: Outcome, show_secrets: bool) -> str:
     return exchange.curl(show_secrets, header_words={"authorization": auth} if auth else None)
 
 
-def _relevant(requests: list[Exchange], base_url: str) -> list[Exchange]:
+def _relevant(requests: list[Exchange], base_url: str) -> tuple[list[Exchange], int]:
     """The requests the last answer can depend on. About a conversation the sequence created:
     every request about it (its create, updates, reads). A create: the earlier creates with the
     same body (a server may merge those). A list (GET of the collection) depends on the whole
     account: every request. Anything else (one conversation's, a method the path does not
-    have): itself."""
+    have): itself. With the number of requests it depends on that were left out to keep it
+    short."""
     if not requests:
-        return []
+        return [], 0
     *earlier, last = requests
-    # Reads change nothing (GET and HEAD are safe): no answer depends on them.
-    earlier = [e for e in earlier if e.method not in ("GET", "HEAD")]
+    # Reads change nothing on a server that keeps to the contract (GET and HEAD are safe): no
+    # answer depends on them, but for one about a conversation, whose reads a broken server
+    # may make change it.
+    writes = [e for e in earlier if e.method not in ("GET", "HEAD")]
     url = last.url.lower()  # an id in other letter case is about the same conversation
-    wanted = {found for e in earlier if (found := _created_id(e)) and found.lower() in url}
+    wanted = {found for e in writes if (found := _created_id(e)) and found.lower() in url}
     if wanted:
         about = [
             e
@@ -194,17 +204,30 @@ def _relevant(requests: list[Exchange], base_url: str) -> list[Exchange]:
             if _created_id(e) in wanted or any(i.lower() in e.url.lower() for i in wanted)
         ]
         if len(about) >= MAX_SCRIPT_REQUESTS:
-            # A long history (a sequence of updates): making the conversation again is the
-            # set-up a replay needs; the re-run command replays the whole history.
-            about = [e for e in about if _created_id(e) in wanted]
-        return [*about, last]
+            # A long history (a sequence of updates): the conversation made again, with the
+            # latest writes that fit and the request just before the answer; the writes the
+            # server accepted first (they made its state), then the refused ones (a broken
+            # server may have applied them in part). The re-run command replays them all.
+            made = [e for e in about if _created_id(e) in wanted]
+            others = [
+                e
+                for e in about
+                if e.method not in ("GET", "HEAD") and not any(e is m for m in made)
+            ]
+            room = MAX_SCRIPT_REQUESTS - len(made) - 2
+            accepted = [e for e in others if 200 <= e.status < 300][-room:] if room > 0 else []
+            refused = [e for e in others if not 200 <= e.status < 300 and e is not about[-1]]
+            kept = accepted + (refused[-(room - len(accepted)) :] if room > len(accepted) else [])
+            cut = made + [e for e in about if e is about[-1] or any(e is k for k in kept)]
+            return [*cut, last], len(about) - len(cut)
+        return [*about, last], 0
+    earlier = writes
     if last.method == "POST":
-        return [
-            e for e in earlier if e.method == "POST" and e.request_body == last.request_body
-        ] + [last]
-    return (
-        [*earlier, last] if last.method == "GET" and _is_collection(last.url, base_url) else [last]
-    )
+        same = [e for e in earlier if e.method == "POST" and e.request_body == last.request_body]
+        return [*same, last], 0
+    if last.method == "GET" and _is_collection(last.url, base_url):
+        return [*earlier, last], 0
+    return [last], 0
 
 
 def _is_collection(url: str, base_url: str) -> bool:
@@ -237,25 +260,52 @@ def _auth_word(exchange: Exchange, tokens: dict[str, str]) -> str | None:
     scheme, space, credential = value.partition(" ")
     if not space:
         scheme, credential = "", value
-    word = _credential_word(credential, tokens)
+    word = _credential_word(scheme, credential, tokens)
     if word is None:
         return shlex.quote(f"Authorization: {value}")
     return '"Authorization: ' + _double_quoted(scheme + space) + word + '"'
 
 
-def _credential_word(credential: str, tokens: dict[str, str]) -> str | None:
+def _credential_word(scheme: str, credential: str, tokens: dict[str, str]) -> str | None:
     """``credential`` inside double quotes with the token it is (or is made from) as a variable;
-    None when it names no token of the run."""
+    None when it names no token of the run. Basic credentials (base64 of ``user:password``)
+    that carry a token are rebuilt whole by the shell: base64 hides nothing."""
+    if scheme.lower() == "basic":
+        return _basic_word(credential, tokens) or _token_word(credential, tokens)
+    return _token_word(credential, tokens)
+
+
+def _token_word(text: str, tokens: dict[str, str]) -> str | None:
+    """``text`` for the inside of double quotes with the run's token as a variable where it is
+    the whole text, or (a long token only) part of it; None when it holds no token."""
     by_length = sorted(tokens.items(), key=lambda item: -len(item[1]))
     for name, token in by_length:
-        if credential == token:
+        if text == token:
             return "${" + name + "}"
-        if credential == base64.b64encode(f"{token}:".encode()).decode():
-            return f"$(printf '%s:' \"${{{name}}}\" | base64 | tr -d '\\n')"
     for name, token in by_length:
-        if len(token) >= _SHORTEST_TOKEN_IN_A_WORD and token in credential:
-            return _double_quoted(credential).replace(_double_quoted(token), "${" + name + "}")
+        if len(token) >= _SHORTEST_TOKEN_IN_A_WORD and token in text:
+            return _double_quoted(text).replace(_double_quoted(token), "${" + name + "}")
     return None
+
+
+def _basic_word(credential: str, tokens: dict[str, str]) -> str | None:
+    """Basic credentials whose user or password holds a token of the run, as a command that
+    encodes them again from the token's variable (the whole base64 replaced, whatever the
+    token's length); None when they hold none, or are not base64 the shell writes the same."""
+    try:
+        pair = base64.b64decode(credential, validate=True).decode()
+    except ValueError:  # not base64, or not UTF-8 text (UnicodeDecodeError is a ValueError)
+        return None
+    if not pair or base64.b64encode(pair.encode()).decode() != credential:
+        return None
+    fields = [_token_word(field, tokens) for field in pair.split(":", 1)]
+    if all(word is None for word in fields):
+        return None
+    text = ":".join(
+        _double_quoted(field) if word is None else word
+        for field, word in zip(pair.split(":", 1), fields, strict=True)
+    )
+    return f"$(printf '%s' \"{text}\" | base64 | tr -d '\\n')"
 
 
 def _double_quoted(text: str) -> str:
