@@ -89,3 +89,13 @@ def test_the_suite_s_reliances_name_rules_and_never_come_back() -> None:
                 reachable.add(relied)
                 chain += _RULES[relied].relies_on
         assert rule.id not in reachable, f"{rule.id} relies on itself through {sorted(reachable)}"
+
+
+def test_an_audit_with_more_findings_than_shown_is_blocked_only_when_all_are_reported() -> None:
+    reported = [_exchange() for _ in range(7)]
+    audit = _result("NO-5XX", audits=True, exchanges=tuple(reported[:5]))
+    audit.more, audit.omitted = [Finding("m", "e", "a", e) for e in reported[5:]], 2
+    results = [_result("MALFORMED", exchanges=tuple(reported)), audit]
+    assert _statuses(results)["NO-5XX"] == (SKIPPED, "MALFORMED")
+    audit.omitted = 3  # one finding nobody kept: it may be an answer no other rule reports
+    assert _statuses(results)["NO-5XX"] == (FAILED, "")

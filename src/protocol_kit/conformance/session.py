@@ -187,14 +187,15 @@ class Session:
                 found = recorded[self._mark : index + 1]
                 break
         # A conversation made before the part began (by the group's set-up, another part): its
-        # own history comes first, so that a replay can make it again.
+        # own history up to the exchange comes first, so that a replay can make it again (what
+        # came after, a later delete, would change the answer).
         earlier = [
             e
             for conversation_id, history in list(self.history.items())
             if conversation_id.lower() in exchange.url.lower()
             and not any(e is history[0] for e in found)
-            for e in history
-            if e is not exchange and not any(e is f for f in found)
+            for e in _before(history, exchange, recorded)
+            if not any(e is f for f in found)
         ]
         return earlier + found
 
@@ -515,3 +516,15 @@ def _difference(expected: Any, actual: Any, exchange: Exchange | None) -> tuple[
 
 def _is_id_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _before(
+    history: list[Exchange], exchange: Exchange, recorded: list[Exchange]
+) -> list[Exchange]:
+    """The requests of ``history`` sent before ``exchange``, in the order ``recorded`` (every
+    request of the run) has them; all of them when ``exchange`` is not recorded."""
+    order = {id(each): index for index, each in enumerate(recorded)}
+    sent = order.get(id(exchange))
+    if sent is None:
+        return list(history)
+    return [e for e in history if order.get(id(e), -1) < sent]

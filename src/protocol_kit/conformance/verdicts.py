@@ -215,7 +215,8 @@ def _cause(result: RuleResult, failed: set[str], by_id: dict[str, RuleResult]) -
     for relied in result.rule.relies_on:
         if relied in failed:
             return relied
-    if not result.rule.audits or result.omitted:
+    # An audit's findings beyond those kept cannot be told apart: it keeps its failure.
+    if not result.rule.audits or result.omitted > len(result.more):
         return None
     reporters: dict[int, str] = {}
     for rule_id in sorted(failed):
@@ -225,7 +226,10 @@ def _cause(result: RuleResult, failed: set[str], by_id: dict[str, RuleResult]) -
         for finding in (*other.findings, *other.more):
             if finding.exchange is not None:
                 reporters.setdefault(id(finding.exchange), rule_id)
-    causes = [reporters.get(id(f.exchange)) if f.exchange else None for f in result.findings]
+    causes = [
+        reporters.get(id(f.exchange)) if f.exchange else None
+        for f in (*result.findings, *result.more)
+    ]
     return causes[0] if causes and None not in causes else None
 
 
