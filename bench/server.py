@@ -299,6 +299,27 @@ def targets(
     return "\n".join(lines)
 
 
+def postgres_ratios(
+    results: Results,
+    operations: tuple[str, ...],
+    concurrency: tuple[int, ...],
+    with_prism: bool,
+) -> str:
+    """PostgreSQL against the SQLite reference, two replicas against one, and both against Prism."""
+    pairs = [("postgres", "reference"), ("postgres×2", "postgres")]
+    if with_prism:
+        pairs += [("postgres", "prism"), ("postgres×2", "prism")]
+    lines = [
+        "| operation | conc. | " + " | ".join(f"{a} / {b}" for a, b in pairs) + " |",
+        "|---|---:|" + "---:|" * len(pairs),
+    ]
+    for operation in operations:
+        for connections in concurrency:
+            cells = [_fmt(_ratio(results, a, b, operation, connections)) for a, b in pairs]
+            lines.append(f"| {operation} | {connections} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def profile_servers(contenders: list[Contender], seconds: int, directory: Path) -> str:
     """py-spy on each reference server while wrk drives one operation at 16 connections.
 
@@ -505,6 +526,14 @@ def main(argv: list[str] | None = None) -> int:
             table(results, names, OPERATIONS, concurrency),
             "Throughput ratios (median of the per-repetition ratios; each pair ran back to back):",
             targets(results, OPERATIONS, concurrency, with_prism),
+            *(
+                [
+                    "PostgreSQL ratios (same pairing; *reference* is the SQLite server):",
+                    postgres_ratios(results, OPERATIONS, concurrency, with_prism),
+                ]
+                if "postgres" in names
+                else []
+            ),
             profiled,
             _WHY,
         ]

@@ -25,6 +25,7 @@ from .storage import (
     page_shape,
 )
 from .store import ClaimsLost, StorageUnavailable
+from .subscriptions import EventSubscriptions
 from .webhooks import RECEIVER_TIMEOUT
 
 _T = TypeVar("_T")
@@ -121,7 +122,7 @@ RETURNING w.seq, w.endpoint, w.subject, w.event_id, w.event_type, w.body, w.atte
 """
 
 
-class PostgresStore:
+class PostgresStore(EventSubscriptions):
     """Conversations in a PostgreSQL database, which several server processes may share.
 
     The API's reads and writes run on an asyncio connection pool, each write in a transaction
@@ -132,6 +133,7 @@ class PostgresStore:
     """
 
     def __init__(self, url: str) -> None:
+        super().__init__()
         self._url = url
         try:
             _migrate(url)
@@ -144,8 +146,6 @@ class PostgresStore:
         self._outbox = ConnectionPool(
             url, min_size=1, max_size=2, timeout=_WAIT, kwargs=_connection_options(), open=True
         )
-        self._endpoints: dict[str, tuple[str, ...]] = {}
-        self._on_event: Callable[[], None] | None = None
         self._me = _replica_name()
         self._renewed_at = 0.0  # monotonic start of the last successful claim or renewal
         self._holding = False
@@ -164,14 +164,6 @@ class PostgresStore:
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
-
-    def subscribe(
-        self, endpoints: Mapping[str, tuple[str, ...]], on_event: Callable[[], None]
-    ) -> None:
-        """Record events for these accounts' endpoints from now on; call ``on_event`` after each
-        commit that recorded one."""
-        self._endpoints = dict(endpoints)
-        self._on_event = on_event
 
     async def create(
         self, account: str, attributes: Mapping[str, Any], event: str | None = None
@@ -320,6 +312,25 @@ class PostgresStore:
                 self._holding = False
                 raise ClaimsLost
 
+    def outbox_release(self) -> None:
+        """Hand this replica's unsettled rows back at once instead of after their lease: the
+        deliverer calls it as it stops, once none of its deliveries is in flight any more.
+
+        Order holds as when a lease runs out: the claim's NOT EXISTS only has to keep a
+        subject's later rows from another replica while this one might still send an earlier
+        row, and from here on it sends nothing. One statement frees all of a subject's rows at
+        once, and an unsettled row stays in the outbox, so the next claim of the subject starts
+        from its first unsettled event (sent again: at least once).
+        """
+        with self._claim_lock:
+            with self._blocking() as db:
+                db.execute(
+                    "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = '-infinity' "
+                    "WHERE claimed_by = %s",
+                    (self._me,),
+                )
+            self._holding = False
+
     def outbox_settle(self, done: Iterable[int], retries: Iterable[tuple[int, int, float]]) -> None:
         """Remove the rows acknowledged (or given up) and reschedule ``(seq, attempts,
         next_try_at)``, in one transaction committed without waiting for its flush: a crash
@@ -346,7 +357,7 @@ class PostgresStore:
         payload: Mapping[str, Any],
     ) -> None:
         """Put the event in the outbox for each of the account's endpoints, in this transaction."""
-        endpoints = self._endpoints.get(account, ()) if event else ()
+        endpoints = self._subscribers(account, event)
         if event and endpoints:
             event_id, body = event_body(event, payload)
             for url in endpoints:
@@ -354,8 +365,7 @@ class PostgresStore:
 
     async def _write(self, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[_T]]) -> _T:
         result = await self._transaction(work)
-        if self._on_event is not None and self._endpoints:
-            self._on_event()  # cheap: it only wakes the deliverer, which finds what is due
+        self._committed()
         return result
 
     async def _transaction(
