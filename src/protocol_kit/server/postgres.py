@@ -98,6 +98,13 @@ _OUTBOX_INSERT_SQL = (
     "INSERT INTO webhook_outbox (endpoint, subject, event_id, event_type, body) "
     "VALUES (%s, %s, %s, %s, %s)"
 )
+# Every replica LISTENs on one channel, which a replica stopping NOTIFYs as it hands its rows
+# back. A write does not NOTIFY: PostgreSQL commits notifying transactions one at a time, which
+# would cost the writes their shared flush, and the writing replica's own deliverer is woken
+# directly (a subject another replica holds is read again by that one after it settles).
+_LISTEN_SQL = "LISTEN protocol_kit_outbox"
+_NOTIFY_SQL = "NOTIFY protocol_kit_outbox"
+_LISTEN_TURN = 1.0  # seconds between the listener's looks at whether the store is closing
 # The oldest rows nobody holds, skipping a subject while another replica holds an earlier row
 # of it: its events go out one at a time, in order, whichever replica sends them. Claims are
 # serialised by the transaction's advisory lock, so two claims never both pass the NOT EXISTS
@@ -150,9 +157,14 @@ class PostgresStore(EventSubscriptions):
         self._renewed_at = 0.0  # monotonic start of the last successful claim or renewal
         self._holding = False
         self._claim_lock = threading.Lock()
+        self._closing = threading.Event()
+        self._listener: threading.Thread | None = None
 
     def close(self) -> None:
-        """Close both pools (the asyncio one only while its loop still runs)."""
+        """Stop listening; close both pools (the asyncio one only while its loop still runs)."""
+        self._closing.set()
+        if self._listener is not None:
+            self._listener.join(timeout=_LISTEN_TURN + 5)
         self._outbox.close()
         pool, loop = self._pool, self._pool_loop
         if pool is not None and loop is not None and loop.is_running():
@@ -164,6 +176,35 @@ class PostgresStore(EventSubscriptions):
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
+
+    def subscribe(
+        self, endpoints: Mapping[str, tuple[str, ...]], on_event: Callable[[], None]
+    ) -> None:
+        """As every store does; and with endpoints, also call ``on_event`` when another
+        replica hands its rows back (the deliverer need not wait for its next idle look)."""
+        super().subscribe(endpoints, on_event)
+        if endpoints and self._listener is None:
+            self._listener = threading.Thread(
+                target=self._listen, name="outbox-listener", daemon=True
+            )
+            self._listener.start()
+
+    def _listen(self) -> None:
+        """LISTEN for other replicas' hand-backs, on a connection of its own, until ``close``.
+
+        While the connection is away, nothing is missed for long: the deliverer still looks at
+        the outbox every second, and a new connection wakes it once on its way in.
+        """
+        while not self._closing.is_set():
+            try:
+                with psycopg.connect(self._url, **_connection_options()) as db:
+                    db.execute(_LISTEN_SQL)
+                    self._committed()
+                    while not self._closing.is_set():
+                        for _ in db.notifies(timeout=_LISTEN_TURN):
+                            self._committed()
+            except psycopg.Error:
+                self._closing.wait(_LISTEN_TURN)
 
     async def create(
         self, account: str, attributes: Mapping[str, Any], event: str | None = None
@@ -323,12 +364,14 @@ class PostgresStore(EventSubscriptions):
         from its first unsettled event (sent again: at least once).
         """
         with self._claim_lock:
-            with self._blocking() as db:
-                db.execute(
+            with self._blocking() as db, db.transaction():
+                released = db.execute(
                     "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = '-infinity' "
                     "WHERE claimed_by = %s",
                     (self._me,),
                 )
+                if released.rowcount:
+                    db.execute(_NOTIFY_SQL)  # the other replicas look at once
             self._holding = False
 
     def outbox_settle(self, done: Iterable[int], retries: Iterable[tuple[int, int, float]]) -> None:
