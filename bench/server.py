@@ -364,7 +364,8 @@ def profile_servers(contenders: list[Contender], seconds: int, directory: Path) 
         f"Profile (py-spy, 250 samples/s for {seconds} s per column while wrk runs the operation "
         "at 16 connections; share of the samples in which the server was busy, each charged to "
         "its innermost recognised frame; C code counts for the Python line that called it, so "
-        "SQLite's commit and fsync show under SQLite). Flame graphs: "
+        "SQLite's commit and fsync show under SQLite, and psycopg's under PostgreSQL; the "
+        "PostgreSQL server's own processes, on the same cores, are not sampled). Flame graphs: "
         + ", ".join(f"[{name} {op}](profiles/server-{name}-{op}.svg)" for name, op in columns)
         + ".\n\n"
         + "\n".join(lines)
@@ -409,9 +410,39 @@ app) on an in-memory transport under callgrind, which the machine's load cannot 
   h11 and asyncio otherwise; llhttp's errors answer in the API's error shape and any head it
   refuses is replayed into the hardened h11 protocol, so hostile input gets the same answers
   on both stacks (`tests/hardening/test_hostile.py`, `tests/reference_server/test_http_stacks.py`).
+  The listening socket is opened as TCP by name: asyncio sets `TCP_NODELAY` only on such
+  sockets, and without it each answer on h11 and asyncio waited out the client's delayed ACK
+  (43 ms per request at one connection until 2026-12-07; *before* is measured with the fix).
 - Prism's *list* returns two items whatever the `limit`; compare *list2*. The machine is shared
   with other jobs (2 cores, several agents): single runs swing by 2×; read the medians and the
   per-repetition ratios, which pair runs taken back to back."""
+
+
+_POSTGRES_WHY = """\
+Where PostgreSQL's time goes (the run of 2026-12-07 05:49 UTC, with the profile's *postgres*
+columns; the machine's load average was 11–13 on 2 cores from other agents' jobs during it,
+so its figures swing more than those of quieter runs: read the paired ratios):
+
+- **Reads** (get, list) run at 0.08–0.95× of SQLite's (median 0.19×): each is a round trip to
+  another process (a pooled connection, the query sent, its rows parsed by psycopg: 29–41 % of
+  the server's busy samples) where SQLite reads a cached page inside the process; the
+  PostgreSQL backend's CPU comes out of the same two cores.
+- **create** is a transaction of its own whose 2xx waits for the WAL flush (PostgreSQL's
+  default `synchronous_commit`): 2.6 ms p50 at one connection on this disk, against 0.8 ms
+  for SQLite's fsync in the same run. Concurrent creates share flushes, so create goes from
+  310 req/s at one connection to 1,270–1,550 at 64 and 16.
+- **update** (every connection updates the same conversation): PostgreSQL holds the row's
+  lock from the `SELECT … FOR UPDATE` that reads the state before (so the event reports the
+  change, in order) to the commit, so updates of one row run one at a time, each waiting for
+  its own flush: about 400 req/s at 16 connections, p50 35 ms. SQLite's writer commits every
+  waiting write in one transaction instead. Updates of different conversations do not wait for
+  each other.
+- **Two replicas** behind HAProxy: postgres×2 / postgres 0.34–2.57× (median 0.84×). On one
+  2-core machine a second replica adds no CPU (the database, both replicas, HAProxy and wrk
+  share the two cores) and HAProxy adds a hop. Replicas are for staying up through a restart
+  and for spreading over machines (`docs/deployment.md`), not for throughput on one small box.
+- Prism is ahead of the PostgreSQL rows in this run (postgres / Prism 0.06–0.75×): Prism keeps
+  nothing, the PostgreSQL server commits every write to disk and shares it between replicas."""
 
 
 def _prism_version() -> str:
@@ -535,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
                 else []
             ),
             profiled,
+            *([_POSTGRES_WHY] if "postgres" in names else []),
             _WHY,
         ]
     )
