@@ -419,30 +419,30 @@ app) on an in-memory transport under callgrind, which the machine's load cannot 
 
 
 _POSTGRES_WHY = """\
-Where PostgreSQL's time goes (the run of 2026-12-07 05:49 UTC, with the profile's *postgres*
-columns; the machine's load average was 11–13 on 2 cores from other agents' jobs during it,
-so its figures swing more than those of quieter runs: read the paired ratios):
+Where PostgreSQL's time goes (the run of 2026-12-07 06:23 UTC, with the profile's *postgres*
+columns; the machine's load average was 8–10 on 2 cores from other agents' jobs during it:
+read the paired ratios):
 
-- **Reads** (get, list) run at 0.08–0.95× of SQLite's (median 0.19×): each is a round trip to
-  another process (a pooled connection, the query sent, its rows parsed by psycopg: 29–41 % of
+- **Reads** (get, list) run at 0.21–0.57× of SQLite's (median 0.39×): each is a round trip to
+  another process (a pooled connection, the query sent, its rows parsed by psycopg: 41–52 % of
   the server's busy samples) where SQLite reads a cached page inside the process; the
   PostgreSQL backend's CPU comes out of the same two cores.
 - **create** is a transaction of its own whose 2xx waits for the WAL flush (PostgreSQL's
-  default `synchronous_commit`): 2.6 ms p50 at one connection on this disk, against 0.8 ms
-  for SQLite's fsync in the same run. Concurrent creates share flushes, so create goes from
-  310 req/s at one connection to 1,270–1,550 at 64 and 16.
+  default `synchronous_commit`): 1.08 ms p50 at one connection, against 0.43 ms for SQLite's
+  fsync in the same run. Concurrent creates share flushes: 783 req/s at one connection,
+  1,900–2,300 at 16 and 64 (0.33–0.59× of SQLite's).
 - **update** (every connection updates the same conversation): PostgreSQL holds the row's
   lock from the `SELECT … FOR UPDATE` that reads the state before (so the event reports the
   change, in order) to the commit, so updates of one row run one at a time, each waiting for
-  its own flush: about 400 req/s at 16 connections, p50 35 ms. SQLite's writer commits every
-  waiting write in one transaction instead. Updates of different conversations do not wait for
-  each other.
-- **Two replicas** behind HAProxy: postgres×2 / postgres 0.34–2.57× (median 0.84×). On one
+  its own flush: 962 req/s at 16 connections (p50 15 ms), 0.11–0.40× of SQLite's, whose
+  writer commits every waiting write in one transaction. Updates of different conversations
+  do not wait for each other.
+- **Two replicas** behind HAProxy: postgres×2 / postgres 0.55–0.91× (median 0.72×). On one
   2-core machine a second replica adds no CPU (the database, both replicas, HAProxy and wrk
   share the two cores) and HAProxy adds a hop. Replicas are for staying up through a restart
   and for spreading over machines (`docs/deployment.md`), not for throughput on one small box.
-- Prism is ahead of the PostgreSQL rows in this run (postgres / Prism 0.06–0.75×): Prism keeps
-  nothing, the PostgreSQL server commits every write to disk and shares it between replicas."""
+- Prism is ahead of the PostgreSQL rows (postgres / Prism 0.17–0.90×): Prism keeps nothing,
+  the PostgreSQL server commits every write to disk and shares it between replicas."""
 
 
 def _prism_version() -> str:
