@@ -17,6 +17,7 @@ CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"_commit_loop \(|Runner\.run \(|selectors\.py|base_events\.py:\d+\)$"),
     ),
     ("SQLite (queries, commit and fsync)", re.compile(r"storage\.py|sqlite3")),
+    ("PostgreSQL (psycopg, its pool, queries)", re.compile(r"postgres\.py|[(/]psycopg")),
     (
         "HTTP parsing and socket writes",
         re.compile(r"uvicorn/protocols|[(/]h11/|http11\.py|http_llhttp\.py|httptools"),

@@ -63,6 +63,14 @@ def write_section(name: str, body: str, path: Path = DOCS) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def publish(name: str, parts: Sequence[str], output: Path | None) -> None:
+    """Print a bench's section (its parts a blank line apart) and write it into ``output``."""
+    body = "\n\n".join(parts)
+    print(body)
+    if output is not None:
+        write_section(name, body, output)
+
+
 def tool_version(args: Sequence[str]) -> str:
     try:
         done = subprocess.run(args, check=False, capture_output=True, text=True, timeout=30)

@@ -10,11 +10,11 @@ import statistics
 import string
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -64,6 +64,8 @@ def _filter_checks() -> list[Check]:
     return checks
 
 
+_L = TypeVar("_L", bound="Loaded")
+
 PLAIN_CHECKS = [Check("none", "all", (), page) for page in _PLAIN]
 FILTER_CHECKS = _filter_checks()
 
@@ -81,7 +83,7 @@ class Loaded:
     sample_ids: list[str] = field(default_factory=list)
 
 
-def _rows(size: int, rng: random.Random, rare: bool) -> list[tuple[Any, ...]]:
+def conversation_rows(size: int, rng: random.Random, rare: bool) -> list[tuple[Any, ...]]:
     """One account's conversations, oldest first.
 
     Common account: muted, pinned, archived and the group each hold for half the conversations,
@@ -130,7 +132,7 @@ def build(path: Path, size: int, seed: int = 1) -> None:
         db.executemany(
             f"INSERT INTO conversations (account, {', '.join(FIELDS)}) "
             f"VALUES ({', '.join('?' * (len(FIELDS) + 1))})",
-            _rows(size, rng, rare),
+            conversation_rows(size, rng, rare),
         )
     db.execute("COMMIT")
     db.close()
@@ -185,7 +187,7 @@ def load(directory: Path, size: int) -> Loaded:
     return loaded
 
 
-def _query(loaded: Loaded, check: Check) -> ListQuery:
+def list_query(loaded: Loaded, check: Check) -> ListQuery:
     cursor = loaded.deep_cursor[check] if check.page == "deep page" else None
     return ListQuery(limit=10, starting_after=cursor, **dict(check.filters))
 
@@ -206,7 +208,7 @@ def _store_call(store: ConversationStore, loaded: Loaded, check: Check) -> Calla
     if check.page == "get":
         rng = random.Random(loaded.size)
         return lambda: store.get(account, rng.choice(loaded.sample_ids))
-    query = _query(loaded, check)
+    query = list_query(loaded, check)
     return lambda: store.list(account, query)
 
 
@@ -238,7 +240,7 @@ def measure_old_plan(loaded: Loaded, checks: list[Check], calls: int) -> dict[Ch
     try:
         medians = {}
         for check in checks:
-            sql, params = _old_statement(account_of(check.token), _query(loaded, check))
+            sql, params = _old_statement(account_of(check.token), list_query(loaded, check))
             times = []
             for _ in range(calls):
                 started = time.perf_counter()
@@ -297,7 +299,7 @@ def measure_store(loaded: Loaded, checks: list[Check], requests: int, samples: S
         store.close()
 
 
-def _ratio(
+def size_ratio(
     values: dict[tuple[int, Check], list[float]], check: Check, small: int, big: int
 ) -> float:
     return statistics.median(
@@ -305,9 +307,11 @@ def _ratio(
     )
 
 
-def _plain_table(samples: Samples, loads: list[Loaded]) -> str:
+def plain_table(samples: Samples, loads: Sequence[Loaded], store: str = "store") -> str:
+    """The unfiltered checks at every size; ``store`` names the in-process column."""
     lines = [
-        "| conversations | DB bytes / conversation | check | HTTP ms, median (min–max) | store µs, median (min–max) |",
+        "| conversations | DB bytes / conversation | check | HTTP ms, median (min–max) | "
+        f"{store} µs, median (min–max) |",
         "|---:|---:|---|---:|---:|",
     ]
     for loaded in loads:
@@ -320,19 +324,26 @@ def _plain_table(samples: Samples, loads: list[Loaded]) -> str:
     return "\n".join(lines)
 
 
-def _filter_table(
-    samples: Samples, small: Loaded, big: Loaded, old: dict[Check, float]
+def filter_table(
+    samples: Samples,
+    small: Loaded,
+    big: Loaded,
+    old: Mapping[Check, float] | None = None,
+    store: str = "store",
 ) -> tuple[str, list[str]]:
+    """The filtered checks at the smallest and the biggest size, and the checks that missed 2×;
+    ``old`` adds the old plan's column."""
+    old_header = f" old plan µs {big.size:,} |" if old is not None else ""
     lines = [
         f"| filters (all `true`) | matches | page | rows | HTTP ms {small.size:,} | "
-        f"HTTP ms {big.size:,} | HTTP ratio | within 2× | store µs {small.size:,} | "
-        f"store µs {big.size:,} | store ratio | old plan µs {big.size:,} |",
-        "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+        f"HTTP ms {big.size:,} | HTTP ratio | within 2× | {store} µs {small.size:,} | "
+        f"{store} µs {big.size:,} | {store} ratio |{old_header}",
+        "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|" + ("---:|" if old else ""),
     ]
     misses = []
     for check in FILTER_CHECKS:
-        store_ratio = _ratio(samples.store_us, check, small.size, big.size)
-        http_ratio = _ratio(samples.http_ms, check, small.size, big.size)
+        store_ratio = size_ratio(samples.store_us, check, small.size, big.size)
+        http_ratio = size_ratio(samples.http_ms, check, small.size, big.size)
         met = http_ratio <= 2
         if not met:
             misses.append(f"{check.name} ({check.matches}, {check.page})")
@@ -343,17 +354,16 @@ def _filter_table(
             f"{statistics.median(samples.http_ms[(big.size, check)]):.2f} | {http_ratio:.2f}× | "
             f"{'met' if met else 'MISSED'} | "
             f"{statistics.median(samples.store_us[(small.size, check)]):.0f} | "
-            f"{statistics.median(samples.store_us[(big.size, check)]):.0f} | {store_ratio:.2f}× | "
-            f"{old[check]:,.0f} |"
+            f"{statistics.median(samples.store_us[(big.size, check)]):.0f} | {store_ratio:.2f}× |"
+            + (f" {old[check]:,.0f} |" if old is not None else "")
         )
     return "\n".join(lines), misses
 
 
-def _target(samples: Samples, small: Loaded, big: Loaded, misses: list[str]) -> str:
-    """The verdicts, and why the figures are what they are."""
+def verdicts(samples: Samples, small: Loaded, big: Loaded, misses: list[str]) -> str:
+    """The two targets' verdicts in a sentence: the unfiltered deep page and every filter."""
     deep = next(check for check in PLAIN_CHECKS if check.page == "deep page")
-    ratio = _ratio(samples.http_ms, deep, small.size, big.size)
-    verdict = "met" if ratio <= 2 else "MISSED"
+    ratio = size_ratio(samples.http_ms, deep, small.size, big.size)
     filtered = (
         f"**met** for all {len(FILTER_CHECKS)} filtered rows"
         if not misses
@@ -362,8 +372,95 @@ def _target(samples: Samples, small: Loaded, big: Loaded, misses: list[str]) -> 
     return (
         f"Targets — at {big.size:,} within 2× of the same query at {small.size:,} (median of "
         f"per-round ratios, HTTP as a client sees it): unfiltered deep page {ratio:.2f}×, "
-        f"**{verdict}**; every filter combination, first and deep page, rare and common matches: "
-        f"{filtered}. The store ratio of a rare first page is the page's fill, not a walk: 0.1 % "
+        f"**{'met' if ratio <= 2 else 'MISSED'}**; every filter combination, first and deep "
+        f"page, rare and common matches: {filtered}."
+    )
+
+
+def run_options(parser: argparse.ArgumentParser) -> None:
+    """The options both scale benches take."""
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run for CI: 1k and 10k, one round"
+    )
+    parser.add_argument("--rounds", type=int, help="rounds over all sizes (default 5; quick 1)")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        help="requests per unfiltered check per round (default 200; quick 10)",
+    )
+    parser.add_argument(
+        "--filter-requests",
+        type=int,
+        help="requests per filtered check per round (default 30; quick 3)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="markdown file to update (default docs/benchmarks.md; quick: none)",
+    )
+
+
+def clients_of(stack: ExitStack, url: str) -> dict[str, httpx.Client]:
+    """A kept-alive client per account of the server at ``url``, closed with ``stack``."""
+    return {
+        token: stack.enter_context(
+            httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        )
+        for token in (TOKEN, RARE_TOKEN)
+    }
+
+
+def measure_rounds(
+    clients: Sequence[dict[str, httpx.Client]],
+    loads: Sequence[_L],
+    args: argparse.Namespace,
+    measure_store: Callable[[_L, list[Check], int, Samples], None],
+) -> Samples:
+    """Every check at every size, ``args.rounds`` times; the filtered checks only at the
+    smallest and biggest sizes."""
+    rounds = args.rounds or (1 if args.quick else 5)
+    requests = args.requests or (10 if args.quick else 200)
+    filter_requests = args.filter_requests or (3 if args.quick else 30)
+    extremes = {loads[0].size, loads[-1].size}
+    samples = Samples()
+
+    def checks_for(loaded: Loaded) -> list[Check]:
+        return PLAIN_CHECKS + (FILTER_CHECKS if loaded.size in extremes else [])
+
+    for client, loaded in zip(clients, loads, strict=True):  # warm-up: caches
+        measure_http(client, loaded, checks_for(loaded), 3, Samples())
+    for round_number in range(rounds):
+        # Sizes alternate round by round, in a rotating order, so drift hits them alike.
+        order = list(range(len(loads)))
+        order = order[round_number % len(order) :] + order[: round_number % len(order)]
+        for i in order:
+            measure_http(clients[i], loads[i], PLAIN_CHECKS, requests, samples)
+            measure_store(loads[i], PLAIN_CHECKS, requests, samples)
+            if loads[i].size in extremes:
+                measure_http(clients[i], loads[i], FILTER_CHECKS, filter_requests, samples)
+                measure_store(loads[i], FILTER_CHECKS, filter_requests * 5, samples)
+        print(f"round {round_number + 1}/{rounds} done", flush=True)
+    return samples
+
+
+def counts(args: argparse.Namespace, served: str, called: str) -> str:
+    """How many rounds and requests a run made, in words: requests to the server ``served``,
+    and calls ``called``."""
+    requests = args.requests or (10 if args.quick else 200)
+    filter_requests = args.filter_requests or (3 if args.quick else 30)
+    return (
+        f"{args.rounds or (1 if args.quick else 5)} rounds, the sizes alternating round by "
+        f"round; per round and check, {requests} sequential requests (filtered checks: "
+        f"{filter_requests}) over one kept-alive connection to {served}, and {requests} / "
+        f"{filter_requests * 5} {called}"
+    )
+
+
+def _target(samples: Samples, small: Loaded, big: Loaded, misses: list[str]) -> str:
+    """The verdicts, and why the figures are what they are."""
+    return (
+        verdicts(samples, small, big, misses)
+        + " The store ratio of a rare first page is the page's fill, not a walk: 0.1 % "
         "of 1,000 is one row, of 1,000,000 a full page of 10, and turning rows into "
         "conversations costs a few µs each. *old plan* = the same page with the query shape "
         "before the flag indexes (walk `(account, [group_id,] seq)` and filter), once on the big "
@@ -381,39 +478,17 @@ def _target(samples: Samples, small: Loaded, big: Loaded, misses: list[str]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__)
-    parser.add_argument(
-        "--quick", action="store_true", help="a smoke run for CI: 1k and 10k, one round"
-    )
-    parser.add_argument("--rounds", type=int, help="rounds over all sizes (default 5; quick 1)")
-    parser.add_argument(
-        "--requests",
-        type=int,
-        help="requests per unfiltered check per round (default 200; quick 10)",
-    )
-    parser.add_argument(
-        "--filter-requests",
-        type=int,
-        help="requests per filtered check per round (default 30; quick 3)",
-    )
+    run_options(parser)
     parser.add_argument(
         "--cache",
         type=Path,
         help="directory keeping the built databases between runs "
         "(default: protocol-kit-bench-scale in the temp directory; quick: a fresh one)",
     )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        help="markdown file to update (default docs/benchmarks.md; quick: none)",
-    )
     args = parser.parse_args(argv)
     sizes = (1_000, 10_000) if args.quick else (1_000, 100_000, 1_000_000)
-    rounds = args.rounds or (1 if args.quick else 5)
-    requests = args.requests or (10 if args.quick else 200)
-    filter_requests = args.filter_requests or (3 if args.quick else 30)
     output = args.output or (None if args.quick else report.DOCS)
 
-    samples = Samples()
     with ExitStack() as stack:
         if args.cache is None and args.quick:
             cache = Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -421,41 +496,16 @@ def main(argv: list[str] | None = None) -> int:
             cache = args.cache or Path(tempfile.gettempdir()) / "protocol-kit-bench-scale"
         cache.mkdir(parents=True, exist_ok=True)
         loads = [load(cache, size) for size in sizes]
-        extremes = {sizes[0], sizes[-1]}
-        clients = []
-        for loaded in loads:
-            url = stack.enter_context(serve(loaded.path, [TOKEN, RARE_TOKEN]))
-            clients.append(
-                {
-                    token: stack.enter_context(
-                        httpx.Client(
-                            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-                        )
-                    )
-                    for token in (TOKEN, RARE_TOKEN)
-                }
-            )
-
-        def checks_for(loaded: Loaded) -> list[Check]:
-            return PLAIN_CHECKS + (FILTER_CHECKS if loaded.size in extremes else [])
-
-        for client, loaded in zip(clients, loads, strict=True):  # warm-up: page cache
-            measure_http(client, loaded, checks_for(loaded), 3, Samples())
-        for round_number in range(rounds):
-            # Sizes alternate round by round, in a rotating order, so drift hits them alike.
-            order = list(range(len(loads)))
-            order = order[round_number % len(order) :] + order[: round_number % len(order)]
-            for i in order:
-                measure_http(clients[i], loads[i], PLAIN_CHECKS, requests, samples)
-                measure_store(loads[i], PLAIN_CHECKS, requests, samples)
-                if loads[i].size in extremes:
-                    measure_http(clients[i], loads[i], FILTER_CHECKS, filter_requests, samples)
-                    measure_store(loads[i], FILTER_CHECKS, filter_requests * 5, samples)
-            print(f"round {round_number + 1}/{rounds} done", flush=True)
+        clients = [
+            clients_of(stack, stack.enter_context(serve(loaded.path, [TOKEN, RARE_TOKEN])))
+            for loaded in loads
+        ]
+        samples = measure_rounds(clients, loads, args, measure_store)
         old = measure_old_plan(loads[-1], FILTER_CHECKS, 3)
 
-    filter_table, misses = _filter_table(samples, loads[0], loads[-1], old)
-    body = "\n\n".join(
+    filter_rows, misses = filter_table(samples, loads[0], loads[-1], old)
+    report.publish(
+        "scale",
         [
             "## Scale",
             (
@@ -464,22 +514,17 @@ def main(argv: list[str] | None = None) -> int:
                 "migration then makes the indexes): in the *common* one muted, pinned, archived and "
                 f"the group each hold for half the conversations, independently; in the *rare* one "
                 "one conversation in 1,000 is muted, pinned, archived and in the group at once. "
-                f"{rounds} rounds, the sizes alternating round by round; per round and check, "
-                f"{requests} sequential requests (filtered checks: {filter_requests}) over one "
-                "kept-alive connection to `protocol-kit serve`, and "
-                f"{requests} / {filter_requests * 5} calls on `ConversationStore` in-process "
-                "(*store*: the database's share, without HTTP); each figure is the median over "
+                + counts(args, "`protocol-kit serve`", "calls on `ConversationStore` in-process")
+                + " (*store*: the database's share, without HTTP); each figure is the median over "
                 "rounds of the per-round median. *deep page* = `limit=10&starting_after=<the "
                 "11th-oldest match>` (the newest match, with fewer than 11); *get* = random ids."
             ),
-            _plain_table(samples, loads),
-            filter_table,
+            plain_table(samples, loads),
+            filter_rows,
             _target(samples, loads[0], loads[-1], misses),
-        ]
+        ],
+        output,
     )
-    print(body)
-    if output is not None:
-        report.write_section("scale", body, output)
     return 0
 
 

@@ -299,6 +299,27 @@ def targets(
     return "\n".join(lines)
 
 
+def postgres_ratios(
+    results: Results,
+    operations: tuple[str, ...],
+    concurrency: tuple[int, ...],
+    with_prism: bool,
+) -> str:
+    """PostgreSQL against the SQLite reference, two replicas against one, and both against Prism."""
+    pairs = [("postgres", "reference"), ("postgres×2", "postgres")]
+    if with_prism:
+        pairs += [("postgres", "prism"), ("postgres×2", "prism")]
+    lines = [
+        "| operation | conc. | " + " | ".join(f"{a} / {b}" for a, b in pairs) + " |",
+        "|---|---:|" + "---:|" * len(pairs),
+    ]
+    for operation in operations:
+        for connections in concurrency:
+            cells = [_fmt(_ratio(results, a, b, operation, connections)) for a, b in pairs]
+            lines.append(f"| {operation} | {connections} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def profile_servers(contenders: list[Contender], seconds: int, directory: Path) -> str:
     """py-spy on each reference server while wrk drives one operation at 16 connections.
 
@@ -343,7 +364,8 @@ def profile_servers(contenders: list[Contender], seconds: int, directory: Path) 
         f"Profile (py-spy, 250 samples/s for {seconds} s per column while wrk runs the operation "
         "at 16 connections; share of the samples in which the server was busy, each charged to "
         "its innermost recognised frame; C code counts for the Python line that called it, so "
-        "SQLite's commit and fsync show under SQLite). Flame graphs: "
+        "SQLite's commit and fsync show under SQLite, and psycopg's under PostgreSQL; the "
+        "PostgreSQL server's own processes, on the same cores, are not sampled). Flame graphs: "
         + ", ".join(f"[{name} {op}](profiles/server-{name}-{op}.svg)" for name, op in columns)
         + ".\n\n"
         + "\n".join(lines)
@@ -388,9 +410,39 @@ app) on an in-memory transport under callgrind, which the machine's load cannot 
   h11 and asyncio otherwise; llhttp's errors answer in the API's error shape and any head it
   refuses is replayed into the hardened h11 protocol, so hostile input gets the same answers
   on both stacks (`tests/hardening/test_hostile.py`, `tests/reference_server/test_http_stacks.py`).
+  The listening socket is opened as TCP by name: asyncio sets `TCP_NODELAY` only on such
+  sockets, and without it each answer on h11 and asyncio waited out the client's delayed ACK
+  (43 ms per request at one connection until 2026-12-07; *before* is measured with the fix).
 - Prism's *list* returns two items whatever the `limit`; compare *list2*. The machine is shared
   with other jobs (2 cores, several agents): single runs swing by 2×; read the medians and the
   per-repetition ratios, which pair runs taken back to back."""
+
+
+_POSTGRES_WHY = """\
+Where PostgreSQL's time goes (the run of 2026-12-07 06:23 UTC, with the profile's *postgres*
+columns; the machine's load average was 8–10 on 2 cores from other agents' jobs during it:
+read the paired ratios):
+
+- **Reads** (get, list) run at 0.21–0.57× of SQLite's (median 0.39×): each is a round trip to
+  another process (a pooled connection, the query sent, its rows parsed by psycopg: 41–52 % of
+  the server's busy samples) where SQLite reads a cached page inside the process; the
+  PostgreSQL backend's CPU comes out of the same two cores.
+- **create** is a transaction of its own whose 2xx waits for the WAL flush (PostgreSQL's
+  default `synchronous_commit`): 1.08 ms p50 at one connection, against 0.43 ms for SQLite's
+  fsync in the same run. Concurrent creates share flushes: 783 req/s at one connection,
+  1,900–2,300 at 16 and 64 (0.33–0.59× of SQLite's).
+- **update** (every connection updates the same conversation): PostgreSQL holds the row's
+  lock from the `SELECT … FOR UPDATE` that reads the state before (so the event reports the
+  change, in order) to the commit, so updates of one row run one at a time, each waiting for
+  its own flush: 962 req/s at 16 connections (p50 15 ms), 0.11–0.40× of SQLite's, whose
+  writer commits every waiting write in one transaction. Updates of different conversations
+  do not wait for each other.
+- **Two replicas** behind HAProxy: postgres×2 / postgres 0.55–0.91× (median 0.72×). On one
+  2-core machine a second replica adds no CPU (the database, both replicas, HAProxy and wrk
+  share the two cores) and HAProxy adds a hop. Replicas are for staying up through a restart
+  and for spreading over machines (`docs/deployment.md`), not for throughput on one small box.
+- Prism is ahead of the PostgreSQL rows (postgres / Prism 0.17–0.90×): Prism keeps nothing,
+  the PostgreSQL server commits every write to disk and shares it between replicas."""
 
 
 def _prism_version() -> str:
@@ -505,7 +557,16 @@ def main(argv: list[str] | None = None) -> int:
             table(results, names, OPERATIONS, concurrency),
             "Throughput ratios (median of the per-repetition ratios; each pair ran back to back):",
             targets(results, OPERATIONS, concurrency, with_prism),
+            *(
+                [
+                    "PostgreSQL ratios (same pairing; *reference* is the SQLite server):",
+                    postgres_ratios(results, OPERATIONS, concurrency, with_prism),
+                ]
+                if "postgres" in names
+                else []
+            ),
             profiled,
+            *([_POSTGRES_WHY] if "postgres" in names else []),
             _WHY,
         ]
     )

@@ -263,7 +263,9 @@ def _port(value: str) -> int:
 def _listen(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port``; _CannotListen naming both when it cannot be had."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
+    # without it an answer written in two parts waits out the client's delayed ACK (40 ms).
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     # As uvicorn binds: a port left in TIME_WAIT by the last run may be taken again at once.
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

@@ -47,6 +47,15 @@ def _run_quick(name: str, output: Path) -> str:
             ],
         ),
         (
+            "scale_postgres",
+            [
+                "## Scale on PostgreSQL",
+                "| 10,000 |",
+                "| muted+archived+pinned+group_id | rare",
+                "Targets",
+            ],
+        ),
+        (
             "webhooks",
             [
                 "## Webhooks and create throughput",

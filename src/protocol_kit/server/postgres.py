@@ -25,6 +25,7 @@ from .storage import (
     page_shape,
 )
 from .store import ClaimsLost, StorageUnavailable
+from .subscriptions import EventSubscriptions
 from .webhooks import RECEIVER_TIMEOUT
 
 _T = TypeVar("_T")
@@ -42,6 +43,11 @@ _MARGIN = RECEIVER_TIMEOUT + 1.0
 _WAIT = 3.0  # seconds a request waits for a connection before it is answered 503
 _POOL_SIZE = 16
 _UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
+# psycopg prepares a statement from its fifth run on a connection. Each is planned once, for
+# any parameters: every statement's best plan is the same index walk whatever the account or
+# flags, and on a large table PostgreSQL's default would plan a list page again on every run
+# (at 1M conversations the planning took three times as long as the walk).
+PLAN_CACHE_MODE = "force_generic_plan"
 
 # Each migration runs once, in order, in one transaction; the applied versions are recorded in
 # `protocol_kit_schema`. `seq` is the creation order, as in SQLite: newest first is `seq DESC`.
@@ -97,6 +103,13 @@ _OUTBOX_INSERT_SQL = (
     "INSERT INTO webhook_outbox (endpoint, subject, event_id, event_type, body) "
     "VALUES (%s, %s, %s, %s, %s)"
 )
+# Every replica LISTENs on one channel, which a replica stopping NOTIFYs as it hands its rows
+# back. A write does not NOTIFY: PostgreSQL commits notifying transactions one at a time, which
+# would cost the writes their shared flush, and the writing replica's own deliverer is woken
+# directly (a subject another replica holds is read again by that one after it settles).
+_LISTEN_SQL = "LISTEN protocol_kit_outbox"
+_NOTIFY_SQL = "NOTIFY protocol_kit_outbox"
+_LISTEN_TURN = 1.0  # seconds between the listener's looks at whether the store is closing
 # The oldest rows nobody holds, skipping a subject while another replica holds an earlier row
 # of it: its events go out one at a time, in order, whichever replica sends them. Claims are
 # serialised by the transaction's advisory lock, so two claims never both pass the NOT EXISTS
@@ -121,7 +134,7 @@ RETURNING w.seq, w.endpoint, w.subject, w.event_id, w.event_type, w.body, w.atte
 """
 
 
-class PostgresStore:
+class PostgresStore(EventSubscriptions):
     """Conversations in a PostgreSQL database, which several server processes may share.
 
     The API's reads and writes run on an asyncio connection pool, each write in a transaction
@@ -132,6 +145,7 @@ class PostgresStore:
     """
 
     def __init__(self, url: str) -> None:
+        super().__init__()
         self._url = url
         try:
             _migrate(url)
@@ -144,15 +158,18 @@ class PostgresStore:
         self._outbox = ConnectionPool(
             url, min_size=1, max_size=2, timeout=_WAIT, kwargs=_connection_options(), open=True
         )
-        self._endpoints: dict[str, tuple[str, ...]] = {}
-        self._on_event: Callable[[], None] | None = None
         self._me = _replica_name()
         self._renewed_at = 0.0  # monotonic start of the last successful claim or renewal
         self._holding = False
         self._claim_lock = threading.Lock()
+        self._closing = threading.Event()
+        self._listener: threading.Thread | None = None
 
     def close(self) -> None:
-        """Close both pools (the asyncio one only while its loop still runs)."""
+        """Stop listening; close both pools (the asyncio one only while its loop still runs)."""
+        self._closing.set()
+        if self._listener is not None:
+            self._listener.join(timeout=_LISTEN_TURN + 5)
         self._outbox.close()
         pool, loop = self._pool, self._pool_loop
         if pool is not None and loop is not None and loop.is_running():
@@ -168,10 +185,31 @@ class PostgresStore:
     def subscribe(
         self, endpoints: Mapping[str, tuple[str, ...]], on_event: Callable[[], None]
     ) -> None:
-        """Record events for these accounts' endpoints from now on; call ``on_event`` after each
-        commit that recorded one."""
-        self._endpoints = dict(endpoints)
-        self._on_event = on_event
+        """As every store does; and with endpoints, also call ``on_event`` when another
+        replica hands its rows back (the deliverer need not wait for its next idle look)."""
+        super().subscribe(endpoints, on_event)
+        if endpoints and self._listener is None:
+            self._listener = threading.Thread(
+                target=self._listen, name="outbox-listener", daemon=True
+            )
+            self._listener.start()
+
+    def _listen(self) -> None:
+        """LISTEN for other replicas' hand-backs, on a connection of its own, until ``close``.
+
+        While the connection is away, nothing is missed for long: the deliverer still looks at
+        the outbox every second, and a new connection wakes it once on its way in.
+        """
+        while not self._closing.is_set():
+            try:
+                with psycopg.connect(self._url, **_connection_options()) as db:
+                    db.execute(_LISTEN_SQL)
+                    self._committed()
+                    while not self._closing.is_set():
+                        for _ in db.notifies(timeout=_LISTEN_TURN):
+                            self._committed()
+            except psycopg.Error:
+                self._closing.wait(_LISTEN_TURN)
 
     async def create(
         self, account: str, attributes: Mapping[str, Any], event: str | None = None
@@ -320,6 +358,27 @@ class PostgresStore:
                 self._holding = False
                 raise ClaimsLost
 
+    def outbox_release(self) -> None:
+        """Hand this replica's unsettled rows back at once instead of after their lease: the
+        deliverer calls it as it stops, once none of its deliveries is in flight any more.
+
+        Order holds as when a lease runs out: the claim's NOT EXISTS only has to keep a
+        subject's later rows from another replica while this one might still send an earlier
+        row, and from here on it sends nothing. One statement frees all of a subject's rows at
+        once, and an unsettled row stays in the outbox, so the next claim of the subject starts
+        from its first unsettled event (sent again: at least once).
+        """
+        with self._claim_lock:
+            with self._blocking() as db, db.transaction():
+                released = db.execute(
+                    "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = '-infinity' "
+                    "WHERE claimed_by = %s",
+                    (self._me,),
+                )
+                if released.rowcount:
+                    db.execute(_NOTIFY_SQL)  # the other replicas look at once
+            self._holding = False
+
     def outbox_settle(self, done: Iterable[int], retries: Iterable[tuple[int, int, float]]) -> None:
         """Remove the rows acknowledged (or given up) and reschedule ``(seq, attempts,
         next_try_at)``, in one transaction committed without waiting for its flush: a crash
@@ -346,7 +405,7 @@ class PostgresStore:
         payload: Mapping[str, Any],
     ) -> None:
         """Put the event in the outbox for each of the account's endpoints, in this transaction."""
-        endpoints = self._endpoints.get(account, ()) if event else ()
+        endpoints = self._subscribers(account, event)
         if event and endpoints:
             event_id, body = event_body(event, payload)
             for url in endpoints:
@@ -354,8 +413,7 @@ class PostgresStore:
 
     async def _write(self, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[_T]]) -> _T:
         result = await self._transaction(work)
-        if self._on_event is not None and self._endpoints:
-            self._on_event()  # cheap: it only wakes the deliverer, which finds what is due
+        self._committed()
         return result
 
     async def _transaction(
@@ -491,7 +549,11 @@ def _migrate(url: str) -> None:
 
 def _connection_options(autocommit: bool = True) -> dict[str, Any]:
     # connect_timeout: a database host that drops packets fails a connection in seconds.
-    return {"autocommit": autocommit, "connect_timeout": 3}
+    return {
+        "autocommit": autocommit,
+        "connect_timeout": 3,
+        "options": f"-c plan_cache_mode={PLAN_CACHE_MODE}",
+    }
 
 
 def _replica_name() -> str:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
+from .subscriptions import EventSubscriptions
+
 FIELDS = (
     "id",
     "contact_id",
@@ -114,7 +116,7 @@ class OutboxRow:
     next_try_at: float
 
 
-class ConversationStore:
+class ConversationStore(EventSubscriptions):
     """Conversations in one SQLite database.
 
     Reads run on the caller's thread. Writes are awaited: a single writer thread commits every
@@ -123,6 +125,7 @@ class ConversationStore:
     """
 
     def __init__(self, path: str = ":memory:") -> None:
+        super().__init__()
         self._db = _connect(path)
         self._migrate()
         if path == ":memory:":
@@ -134,9 +137,6 @@ class ConversationStore:
             self._reader, self._read_lock = _connect(path), threading.Lock()
             self._write_lock = threading.Lock()
         self._pending: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
-        # account -> the webhook endpoints (URLs) that get its events; see `subscribe`.
-        self._endpoints: dict[str, tuple[str, ...]] = {}
-        self._on_event: Callable[[], None] | None = None
         self._outbox_read_up_to = 0  # the last outbox seq handed out by `outbox_next`
         self._writer = threading.Thread(target=self._commit_loop, name="sqlite-writer", daemon=True)
         self._writer.start()
@@ -163,14 +163,6 @@ class ConversationStore:
         self._db.executescript(_SCHEMA)
         self._db.executescript(_OUTBOX_SCHEMA)
         self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-
-    def subscribe(
-        self, endpoints: Mapping[str, tuple[str, ...]], on_event: Callable[[], None]
-    ) -> None:
-        """Record events for these accounts' endpoints from now on; call ``on_event`` after each
-        commit that recorded one."""
-        self._endpoints = dict(endpoints)
-        self._on_event = on_event
 
     async def create(
         self, account: str, attributes: Mapping[str, Any], event: str | None = None
@@ -238,7 +230,7 @@ class ConversationStore:
         payload: Mapping[str, Any],
     ) -> None:
         """Put the event in the outbox for each of the account's endpoints, in this transaction."""
-        endpoints = self._endpoints.get(account, ()) if event else ()
+        endpoints = self._subscribers(account, event)
         if not endpoints:
             return
         assert event is not None  # no event, no endpoints (above)
@@ -271,6 +263,9 @@ class ConversationStore:
 
     def outbox_keep(self) -> None:
         """Nothing to renew: the rows handed out stay this deliverer's (see `outbox_next`)."""
+
+    def outbox_release(self) -> None:
+        """Nothing to hand back: one deliverer sends a database file's outbox."""
 
     def outbox_settle(self, done: Iterable[int], retries: Iterable[tuple[int, int, float]]) -> None:
         """Remove the rows acknowledged (or given up) and reschedule ``(seq, attempts,
@@ -356,8 +351,7 @@ class ConversationStore:
                         outcomes = self._run(batch, alone=True)
             except Exception as exc:
                 outcomes = [(write, None, exc) for write in batch]
-        if self._on_event is not None:
-            self._on_event()  # cheap: it only wakes the deliverer, which finds what is due
+        self._committed()
         for write, result, error in outcomes:
             write.loop.call_soon_threadsafe(_settle, write.done, result, error)
 

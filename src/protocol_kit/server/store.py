@@ -67,6 +67,11 @@ class Storage(Protocol):
         self, done: Iterable[int], retries: Iterable[tuple[int, int, float]]
     ) -> None: ...
 
+    def outbox_release(self) -> None:
+        """Give up the claims on rows not settled (no delivery of them is in flight), so that
+        another process may send them now."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -215,8 +215,17 @@ class Deliverer:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             self._settle()  # what was delivered is not sent again after a restart
+            self._release()
         finally:
             client.close()
+
+    def _release(self) -> None:
+        """Stopping, with nothing in flight: another replica may send what is left at once."""
+        try:
+            self._store.outbox_release()
+        except StorageUnavailable as exc:
+            # The claims then lapse by themselves, a lease later.
+            delivery_log.warning("webhook outbox: could not hand back its rows now (%s)", exc)
 
     def _read_outbox(self) -> None:
         """Read the next batch of rows when fewer heads are due than may go at once."""

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from protocol_kit.conformance.webhooks import Delivery, Receiver
@@ -218,3 +219,67 @@ def test_an_event_in_flight_on_a_killed_replica_is_sent_again_by_another_first(
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_replica_stopped_cleanly_hands_its_pending_events_to_the_other_at_once(
+    database: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    replicas = _replicas(database, receiver, tmp_path)
+    for process in replicas:
+        process.start()
+    try:
+        with httpx.Client(
+            base_url=replicas[0].url, headers={"Authorization": f"Bearer {_TOKEN}"}
+        ) as api:
+            cid = api.post("/v1/conversations", json={"contact_id": "WAz8eIbvDR60rouK"}).json()[
+                "id"
+            ]
+            assert receiver.wait_for(lambda ds: any(d.subject == cid for d in ds), 10)
+            receiver.cue(cid, "conversation.updated", *["503"] * 50)  # pending: retried
+            muted = api.put(f"/v1/conversations/{cid}", json={"is_muted": True}).json()
+            pinned = api.put(f"/v1/conversations/{cid}", json={"is_pinned": True}).json()
+        assert receiver.wait_for(lambda ds: any(d.answered == "503" for d in ds), 10)
+        # Whichever replica claimed the conversation's rows logs the failed try; the other
+        # cannot claim them while that one's lease on the earlier row lives.
+        holder, other = sorted(replicas, key=lambda r: ": 503 " not in r.output())
+        assert ": 503 " not in other.output()
+        with psycopg.connect(database, autocommit=True) as db:
+            holders = db.execute(
+                "SELECT DISTINCT claimed_by FROM webhook_outbox WHERE claimed_until > now()"
+            ).fetchall()
+            assert len(holders) == 1, holders
+            (name,) = holders[0]
+            holder.stop()  # Ctrl-C
+            stopped_at = time.monotonic()
+            receiver.cue(cid, "conversation.updated")  # answered 200 from now on
+            held, next_try_at = db.execute(
+                "SELECT count(*) FILTER (WHERE claimed_by = %s), max(next_try_at) "
+                "FROM webhook_outbox",
+                (name,),
+            ).fetchone()
+        assert held == 0, "the stopped replica still holds its rows"
+        # The other replica sends the head row as soon as its retry is due, not a lease later.
+        due_in = max(next_try_at - time.time(), 0.0)
+        assert due_in + 4 < LEASE - 2, "the retry is too far off for the test to tell"
+
+        def resent(deliveries: list[Delivery]) -> bool:
+            return any(d.subject == cid and d.received_at > stopped_at for d in deliveries)
+
+        assert receiver.wait_for(resent, due_in + 4), "not sent again within the retry's due time"
+
+        def acknowledged(deliveries: list[Delivery]) -> list[Event | None]:
+            return [
+                delivered(d)
+                for d in deliveries
+                if d.subject == cid
+                and d.event_type == "conversation.updated"
+                and d.answered == "200"
+            ]
+
+        expected = [event_of("updated", muted), event_of("updated", pinned)]
+        assert receiver.wait_for(lambda ds: len(acknowledged(ds)) >= 2, LEASE)
+        assert acknowledged(receiver.deliveries()) == expected  # in order, once each
+        assert "Traceback" not in holder.output(), holder.output()[-3000:]
+    finally:
+        for process in replicas:
+            process.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Iterator
 
@@ -81,3 +82,25 @@ def test_claims_that_lapse_while_the_database_is_away_pass_to_another(
         time.sleep(0.2)
     assert [row.seq for row in taken] == [row.seq for row in held]
     assert [row.subject for row in first.outbox_next(10)] == []
+
+
+def test_rows_handed_back_are_claimed_by_another_at_once_and_it_is_told(
+    cluster: Cluster,
+) -> None:
+    url = cluster.create_database()
+    first, second = PostgresStore(url), PostgresStore(url)
+    told = threading.Event()
+    first.subscribe({_ACCOUNT: (_ENDPOINT,)}, lambda: None)
+    second.subscribe({_ACCOUNT: (_ENDPOINT,)}, told.set)
+    try:
+        assert told.wait(10), "the listener never connected"  # it wakes the deliverer once
+        one = asyncio.run(closing_pool(first, _conversation_with_updates(first, 1)))
+        assert len(first.outbox_next(10)) == 2
+        assert second.outbox_next(10) == []  # the first replica's, for a lease
+        told.clear()
+        first.outbox_release()  # as a replica that stops does, nothing in flight
+        assert told.wait(10), "the other replica was not told"
+        assert [row.subject for row in second.outbox_next(10)] == [one, one]
+    finally:
+        first.close()
+        second.close()

@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from protocol_kit.server.postgres import CURSOR_SQL, PostgresStore, page_statement
+from protocol_kit.server.postgres import (
+    CURSOR_SQL,
+    PLAN_CACHE_MODE,
+    PostgresStore,
+    page_statement,
+)
 from protocol_kit.server.storage import FIELDS, ConversationStore, ListQuery
 from tests.reference_server.test_query_plans import _QUERIES, ACCOUNT
 from tests.support.postgres import closing_pool
@@ -54,6 +60,20 @@ def store(database: str) -> Iterator[PostgresStore]:
     opened.close()
 
 
+def _served_plan(database: str, sql: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    """The plan the server runs ``sql`` with: prepared, under its plan cache mode."""
+    numbered = iter(range(1, len(params) + 1))
+    prepared = re.sub("%s", lambda _: f"${next(numbered)}", sql)
+    with psycopg.connect(database, autocommit=True) as db:
+        db.execute(f"SET plan_cache_mode = {PLAN_CACHE_MODE}")  # type: ignore[arg-type]
+        db.execute(f"PREPARE page AS {prepared}")  # type: ignore[arg-type]
+        with psycopg.ClientCursor(db) as cursor:  # EXECUTE's arguments written as literals
+            arguments = ", ".join(["%s"] * len(params))
+            cursor.execute(f"EXPLAIN (FORMAT JSON) EXECUTE page({arguments})", params)  # type: ignore[arg-type]
+            ((explained,),) = cursor.fetchall()
+    return explained[0]["Plan"]  # type: ignore[no-any-return]
+
+
 def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield plan
     for child in plan.get("Plans", []):
@@ -67,9 +87,7 @@ def test_list_page_searches_an_index(
     store: PostgresStore, database: str, query: ListQuery, cursor_seq: int | None
 ) -> None:
     sql, params = page_statement(ACCOUNT, query, cursor_seq)
-    with psycopg.connect(database) as db:
-        ((explained,),) = db.execute(f"EXPLAIN (FORMAT JSON) {sql}", params).fetchall()
-    nodes = list(_nodes(explained[0]["Plan"]))
+    nodes = list(_nodes(_served_plan(database, sql, params)))
     kinds = [node["Node Type"] for node in nodes]
     assert "Seq Scan" not in kinds and "Bitmap Heap Scan" not in kinds, kinds
     # A Sort of the matches would read them all before the LIMIT: linear in common matches.
