@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import json
+
+from protocol_kit.conformance.contract import Contract
+from protocol_kit.conformance.outcome import Options
+from protocol_kit.conformance.reports import json_report, terminal
 from protocol_kit.conformance.rules import GROUPS
+from protocol_kit.conformance.runner import run
 from protocol_kit.conformance.transport import Exchange
 from protocol_kit.conformance.verdicts import (
     FAILED,
@@ -14,6 +21,7 @@ from protocol_kit.conformance.verdicts import (
     RuleResult,
     attribute,
 )
+from tests.support.fake_server import TOKENS, FakeServer
 
 _RULES = {rule.id: rule for group in GROUPS for rule in group.rules}
 
@@ -99,3 +107,21 @@ def test_an_audit_with_more_findings_than_shown_is_blocked_only_when_all_are_rep
     assert _statuses(results)["NO-5XX"] == (SKIPPED, "MALFORMED")
     audit.omitted = 3  # one finding nobody kept: it may be an answer no other rule reports
     assert _statuses(results)["NO-5XX"] == (FAILED, "")
+
+
+def test_a_run_reports_the_rules_an_order_fault_blocks_in_every_report(
+    fake_server: FakeServer, contract: Contract
+) -> None:
+    fake_server.reset({"oldest-first"})
+    options = Options(fake_server.url, TOKENS[0], TOKENS[1], seed=5, groups=["list"])
+    outcome = run(contract, options, lambda *event: None)
+    by_id = {r.rule.id: r for r in outcome.results}
+    assert [r.rule.id for r in outcome.results if r.status == FAILED] == ["LIST-ORDER"]
+    blocked = sorted(rule_id for rule_id, r in by_id.items() if r.blocked_by == "LIST-ORDER")
+    assert "LIST-CURSOR-FORWARD" in blocked and by_id["LIST-CURSOR-FORWARD"].status == SKIPPED
+    printed = io.StringIO()
+    terminal.summary(outcome, show_secrets=False, stream=printed)
+    assert "blocked by LIST-ORDER" in printed.getvalue()
+    document = json.loads(json.dumps(json_report.document(outcome, show_secrets=False)))
+    shown = {r["id"]: r["blocked_by"] for r in document["results"] if r["blocked_by"]}
+    assert sorted(shown) == blocked and set(shown.values()) == {"LIST-ORDER"}
