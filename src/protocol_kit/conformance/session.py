@@ -436,15 +436,20 @@ class Session:
         return data, has_more
 
     def page_data(self, exchange: Exchange) -> list[dict[str, Any]] | None:
-        """The conversations of a 200 list page, whatever else the page carries or lacks: for
-        checks that only look at what is listed (the page's shape is PROTO-RESPONSE-SHAPE's)."""
-        body = exchange.json
-        data = body.get("data") if exchange.status == 200 and isinstance(body, dict) else None
-        if not isinstance(data, list):
-            return None
-        if not all(isinstance(c, dict) and isinstance(c.get("id"), str) for c in data):
-            return None
-        return [dict(c) for c in data]
+        """The conversations of a 200 list page (see `page_items`)."""
+        return page_items(exchange)
+
+
+def page_items(exchange: Exchange) -> list[dict[str, Any]] | None:
+    """The conversations of a 200 list page, whatever else the page carries or lacks: for
+    checks that only look at what is listed (the page's shape is PROTO-RESPONSE-SHAPE's)."""
+    body = exchange.json
+    data = body.get("data") if exchange.status == 200 and isinstance(body, dict) else None
+    if not isinstance(data, list):
+        return None
+    if not all(isinstance(c, dict) and isinstance(c.get("id"), str) for c in data):
+        return None
+    return [dict(c) for c in data]
 
 
 def crash_message(exc: Exception) -> str:

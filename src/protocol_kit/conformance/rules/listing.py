@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from protocol_kit.conformance.diffs import json_text
-from protocol_kit.conformance.session import Session
+from protocol_kit.conformance.session import Session, page_items
 from protocol_kit.conformance.transport import Exchange
 from protocol_kit.conformance.verdicts import requirement
 
@@ -99,14 +99,11 @@ def read_page(exchange: Exchange) -> tuple[list[dict[str, Any]], bool | None] | 
     """(items, has_more) of a 200 list page, has_more None when it is not a boolean. Lenient on
     purpose: the page's shape is judged by PROTO-RESPONSE-SHAPE, so a missing has_more does not
     hide what the ids show."""
-    body = exchange.json
-    data = body.get("data") if exchange.status == 200 and isinstance(body, dict) else None
-    if not isinstance(data, list):
+    data = page_items(exchange)
+    if data is None:
         return None
-    if not all(isinstance(c, dict) and isinstance(c.get("id"), str) for c in data):
-        return None
-    has_more = body.get("has_more")
-    return [dict(c) for c in data], has_more if isinstance(has_more, bool) else None
+    has_more = exchange.json.get("has_more")
+    return data, has_more if isinstance(has_more, bool) else None
 
 
 def _ids(ids: list[str]) -> list[str]:
