@@ -22,7 +22,13 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "verify"
 # One deviation in several groups, long lists and objects among them.
 # Five independent deviations (a filter fault beside the order fault would be blocked by it).
-FAULTS = {"no-www-authenticate", "update-returns-old", "extra-field", "no-allow-header", "oldest-first"}
+FAULTS = {
+    "no-www-authenticate",
+    "update-returns-old",
+    "extra-field",
+    "no-allow-header",
+    "oldest-first",
+}
 MAX_BYTES = 400_000
 
 
